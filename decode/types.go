@@ -1,0 +1,234 @@
+// Package decode parses TLS from the byte streams capture hands over: an
+// incremental record reader per direction, every handshake message, alerts,
+// certificates, and bytes that are not TLS at all. It does no I/O.
+package decode
+
+import (
+	"crypto/x509"
+	"time"
+
+	"tlspcap/capture"
+)
+
+// Event is one of *Record, *Handshake, *Alert, *ChangeCipherSpec, *NotTLS,
+// *DecodeError. A Conn emits events in stream order per direction.
+type Event interface{ event() }
+
+// Where is the evidence common to every event.
+type Where struct {
+	Dir    capture.Dir
+	Frames []int     // every frame that carried part of it, ascending
+	Time   time.Time // time of the first of those frames
+	Offset int64     // offset of its first byte in the direction's byte stream
+}
+
+// Content types (RFC 8446 §5.1).
+const (
+	ContentChangeCipherSpec uint8 = 20
+	ContentAlert            uint8 = 21
+	ContentHandshake        uint8 = 22
+	ContentApplicationData  uint8 = 23
+	ContentHeartbeat        uint8 = 24
+)
+
+// Record is one TLS record as its header announced it.
+type Record struct {
+	Where
+	ContentType uint8
+	Version     uint16 // legacy_record_version from the header
+	Length      int    // length the header announces (without the 5-byte header)
+	Received    int    // body bytes that arrived (< Length when Truncated)
+	Truncated   bool   // the stream ended (or a gap came) inside the record
+	Encrypted   bool   // protected by the negotiated keys
+	// HandshakeTypes lists the handshake message types that start in this
+	// record (plaintext handshake records only).
+	HandshakeTypes []uint8
+	SSLv2          bool // an SSLv2-compatible ClientHello record
+}
+
+// Handshake types (RFC 8446 §4, RFC 5246 §7.4).
+const (
+	TypeHelloRequest        uint8 = 0
+	TypeClientHello         uint8 = 1
+	TypeServerHello         uint8 = 2
+	TypeNewSessionTicket    uint8 = 4
+	TypeEndOfEarlyData      uint8 = 5
+	TypeEncryptedExtensions uint8 = 8
+	TypeCertificate         uint8 = 11
+	TypeServerKeyExchange   uint8 = 12
+	TypeCertificateRequest  uint8 = 13
+	TypeServerHelloDone     uint8 = 14
+	TypeCertificateVerify   uint8 = 15
+	TypeClientKeyExchange   uint8 = 16
+	TypeFinished            uint8 = 20
+	TypeCertificateStatus   uint8 = 22
+	TypeKeyUpdate           uint8 = 24
+	TypeMessageHash         uint8 = 254
+)
+
+// Handshake is one complete (or truncated) handshake message.
+type Handshake struct {
+	Where
+	Type    uint8
+	Length  int // length from the 4-byte handshake header
+	Records int // number of records it spans; > 1 means fragmented over records
+	// Body is the parsed message: *ClientHello, *ServerHello, *Certificate,
+	// *CertificateRequest, *ServerKeyExchange, *NewSessionTicket, or nil for
+	// messages kept only as type and length. ParseErr says why Body is nil
+	// for a message that should have parsed.
+	Body     any
+	ParseErr error
+}
+
+// Extension type numbers the parsers use.
+const (
+	ExtServerName             uint16 = 0
+	ExtMaxFragmentLength      uint16 = 1
+	ExtStatusRequest          uint16 = 5
+	ExtSupportedGroups        uint16 = 10
+	ExtECPointFormats         uint16 = 11
+	ExtSignatureAlgorithms    uint16 = 13
+	ExtALPN                   uint16 = 16
+	ExtSCT                    uint16 = 18
+	ExtEncryptThenMAC         uint16 = 22
+	ExtExtendedMasterSecret   uint16 = 23
+	ExtRecordSizeLimit        uint16 = 28
+	ExtSessionTicket          uint16 = 35
+	ExtPreSharedKey           uint16 = 41
+	ExtEarlyData              uint16 = 42
+	ExtSupportedVersions      uint16 = 43
+	ExtCookie                 uint16 = 44
+	ExtPSKModes               uint16 = 45
+	ExtCertificateAuthorities uint16 = 47
+	ExtKeyShare               uint16 = 51
+	ExtRenegotiationInfo      uint16 = 0xff01
+)
+
+// Protocol versions.
+const (
+	VersionSSL30 uint16 = 0x0300
+	VersionTLS10 uint16 = 0x0301
+	VersionTLS11 uint16 = 0x0302
+	VersionTLS12 uint16 = 0x0303
+	VersionTLS13 uint16 = 0x0304
+)
+
+// ClientHello holds what diagnosis and fingerprints need, in wire order.
+type ClientHello struct {
+	Version              uint16 // legacy_version
+	Random               []byte
+	SessionID            []byte
+	CipherSuites         []uint16 // as sent, GREASE included
+	CompressionMethods   []uint8
+	Extensions           []uint16 // extension types in order, GREASE included
+	ServerName           string   // SNI host_name; "" when absent
+	SupportedVersions    []uint16
+	SupportedGroups      []uint16
+	ECPointFormats       []uint8
+	SignatureAlgorithms  []uint16
+	ALPN                 []string
+	MaxFragmentLength    uint8  // 0 absent, 1..4 = 2^9..2^12
+	RecordSizeLimit      uint16 // 0 absent
+	KeyShareGroups       []uint16
+	PSKModes             []uint8
+	EncryptThenMAC       bool
+	ExtendedMasterSecret bool
+	SessionTicket        bool
+	SSLv2                bool // arrived as an SSLv2-compatible hello
+}
+
+// ServerHello also represents a HelloRetryRequest (RFC 8446 §4.1.3).
+type ServerHello struct {
+	Version              uint16 // legacy_version
+	Random               []byte
+	SessionID            []byte
+	CipherSuite          uint16
+	CompressionMethod    uint8
+	Extensions           []uint16
+	SelectedVersion      uint16 // from supported_versions; 0 when absent
+	MaxFragmentLength    uint8  // echoed max_fragment_length; 0 when absent
+	RecordSizeLimit      uint16
+	ALPN                 string
+	KeyShareGroup        uint16
+	EncryptThenMAC       bool
+	ExtendedMasterSecret bool
+	HelloRetryRequest    bool
+}
+
+// CertificateEntry is one certificate as sent, parsed when possible.
+type CertificateEntry struct {
+	Raw      []byte
+	Cert     *x509.Certificate // nil when ParseErr != nil
+	ParseErr error
+}
+
+// Certificate is the Certificate message (TLS 1.2, or TLS 1.3 once decrypted).
+type Certificate struct {
+	Context []byte // TLS 1.3 certificate_request_context
+	Entries []CertificateEntry
+}
+
+// CertificateRequest carries what the server asks of a client certificate.
+type CertificateRequest struct {
+	CertificateTypes    []uint8
+	SignatureAlgorithms []uint16
+	CANames             [][]byte // DER-encoded distinguished names
+}
+
+// ServerKeyExchange keeps the key exchange group (ECDHE) or DH size.
+type ServerKeyExchange struct {
+	CurveType  uint8  // 3 = named_curve
+	NamedGroup uint16 // 0 when not ECDHE
+	DHBits     int    // DHE prime size in bits, 0 when not DHE
+}
+
+// NewSessionTicket keeps the ticket lifetime.
+type NewSessionTicket struct {
+	LifetimeHint uint32
+	TicketLen    int
+}
+
+// Alert levels.
+const (
+	AlertWarning uint8 = 1
+	AlertFatal   uint8 = 2
+)
+
+// Alert is a TLS alert. Encrypted alerts whose content could not be read
+// have Encrypted set and Level/Description zero.
+type Alert struct {
+	Where
+	Level       uint8
+	Description uint8
+	Encrypted   bool
+	// Guessed is set when the alert was inferred from an encrypted record's
+	// size and position rather than read.
+	Guessed bool
+}
+
+// ChangeCipherSpec marks the point after which a TLS 1.2 direction is encrypted.
+type ChangeCipherSpec struct {
+	Where
+}
+
+// NotTLS reports bytes that do not parse as TLS: what they look like and the
+// first bytes (raw: escape before printing).
+type NotTLS struct {
+	Where
+	Protocol string // "HTTP", "MQTT", "SSH", "SMTP", "unknown"...
+	Prefix   []byte // first up to 64 bytes
+}
+
+// DecodeError reports a record or message that could not be parsed; the
+// reader resynchronises or gives up on that direction as Detail says.
+type DecodeError struct {
+	Where
+	Detail string
+}
+
+func (*Record) event()           {}
+func (*Handshake) event()        {}
+func (*Alert) event()            {}
+func (*ChangeCipherSpec) event() {}
+func (*NotTLS) event()           {}
+func (*DecodeError) event()      {}
