@@ -5,9 +5,9 @@ package tools
 import (
 	_ "github.com/dreadl0ck/tlsx"
 	_ "github.com/google/go-cmp/cmp"
-	_ "github.com/gopacket/gopacket/reassembly"
-	_ "github.com/gopacket/gopacket/pcapgo"
 	_ "github.com/gopacket/gopacket/afpacket"
+	_ "github.com/gopacket/gopacket/pcapgo"
+	_ "github.com/gopacket/gopacket/reassembly"
 	_ "github.com/klauspost/compress/gzip"
 	_ "github.com/olekukonko/tablewriter"
 	_ "github.com/schollz/progressbar/v3"

@@ -67,9 +67,10 @@ const (
 	Retransmission // a segment carrying bytes already seen
 	Gap            // bytes missing from the capture (Missing says how many)
 	KeepAlive
+	ICMPError // an ICMP error (unreachable, TTL exceeded...) about a packet of the connection
 )
 
-var tcpEventNames = [...]string{"SYN", "SYN-ACK", "FIN", "RST", "zero-window", "retransmission", "gap", "keep-alive"}
+var tcpEventNames = [...]string{"SYN", "SYN-ACK", "FIN", "RST", "zero-window", "retransmission", "gap", "keep-alive", "icmp-error"}
 
 func (k TCPEventKind) String() string {
 	if int(k) < len(tcpEventNames) {
@@ -85,6 +86,9 @@ type TCPEvent struct {
 	Frame   Frame
 	Missing int // Gap: number of bytes the capture does not have
 	Window  int // the advertised window (scaled when the scale is known)
+	// ICMPError: the ICMP type and code; Dir is the direction of the
+	// packet the error is about (Frame is the ICMP packet).
+	ICMPType, ICMPCode uint8
 }
 
 // Payload is a run of in-order bytes from one direction. Data is only valid

@@ -78,6 +78,13 @@ type Handshake struct {
 	// for a message that should have parsed.
 	Body     any
 	ParseErr error
+	// Truncated is set when the capture ended, or bytes were missing,
+	// before the whole message arrived; Body is then nil.
+	Truncated bool
+	// Encrypted is set for the TLS 1.2 Finished inferred from the first
+	// handshake record after a ChangeCipherSpec: its content is not
+	// readable, Length is then the record's length.
+	Encrypted bool
 }
 
 // Extension type numbers the parsers use.
@@ -135,6 +142,9 @@ type ClientHello struct {
 	ExtendedMasterSecret bool
 	SessionTicket        bool
 	SSLv2                bool // arrived as an SSLv2-compatible hello
+	// SSLv2CipherSpecs are the 3-byte SSLv2-only cipher kinds of an SSLv2
+	// hello (first byte non-zero); the others are in CipherSuites.
+	SSLv2CipherSpecs []uint32
 }
 
 // ServerHello also represents a HelloRetryRequest (RFC 8446 §4.1.3).

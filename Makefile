@@ -1,0 +1,45 @@
+# tlspcap: see README.md. Every target runs on a fresh clone; `make pcaps`
+# and `make expect` need root and Debian packages (they install them).
+GO       ?= go
+BIN      := bin/tlspcap
+FUZZTIME ?= 30s
+PKGS     := ./...
+
+.PHONY: build test bench fuzz fuzz-ci pcaps expect lint clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/tlspcap
+
+# The test command CI runs; under a few minutes on 2 cores.
+test:
+	@mkdir -p bin
+	$(GO) vet $(PKGS)
+	TLSPCAP_SUMMARY=$(CURDIR)/bin/diagnosis-summary.txt $(GO) test -count=1 $(PKGS)
+	@cat bin/diagnosis-summary.txt 2>/dev/null || true
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Each fuzz target for FUZZTIME (go test -fuzz runs one target at a time).
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Rebuild the ground-truth captures from real TLS stacks (root, Debian).
+pcaps:
+	$(GO) run ./testdata/gen/scenarios -out testdata/pcaps
+
+# Store tshark's view of the test captures for the cross-check tests.
+expect:
+	./testdata/tshark/expect.sh
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin

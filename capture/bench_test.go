@@ -1,0 +1,72 @@
+package capture
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+type nullHandler struct{ bytes int }
+
+func (n *nullHandler) Conn(*Conn) ConnHandler { return n }
+func (n *nullHandler) DNS(*DNSMessage)        {}
+func (n *nullHandler) Problem(Problem)        {}
+func (n *nullHandler) TCP(TCPEvent)           {}
+func (n *nullHandler) Payload(p Payload)      { n.bytes += len(p.Data) }
+func (n *nullHandler) End(EndReason)          {}
+
+// benchCapture builds conns TLS-like connections of 24 packets each,
+// interleaved in groups as on a busy link.
+func benchCapture(b *testing.B, conns int) []byte {
+	data := strings.Repeat("x", 1400)
+	var pkts [][]byte
+	const group = 16
+	for g := 0; g < conns; g += group {
+		var cs []*conv4
+		for i := g; i < g+group && i < conns; i++ {
+			c := newConv4()
+			c.cport = uint16(20000 + i%40000)
+			c.cli = cliIP
+			c.srv = netipMust("10.1.0.1").Next()
+			c.cliSeq, c.srvSeq = uint32(i*7919), uint32(i*104729)
+			cs = append(cs, c)
+		}
+		steps := []func(c *conv4) []byte{
+			func(c *conv4) []byte { return c.pkt(true, 0, tSYN, 64240, "") },
+			func(c *conv4) []byte { return c.pkt(false, 0, tSYN|tACK, 65160, "") },
+			func(c *conv4) []byte { return c.pkt(true, 0, tACK, 502, "") },
+			func(c *conv4) []byte { return c.pkt(true, 0, tACK|tPSH, 502, data[:300]) },
+		}
+		for k := 0; k < 16; k++ {
+			k := k
+			steps = append(steps, func(c *conv4) []byte { return c.pkt(false, k*1400, tACK, 502, data) })
+		}
+		steps = append(steps,
+			func(c *conv4) []byte { return c.pkt(true, 300, tACK|tPSH, 502, data[:100]) },
+			func(c *conv4) []byte { return c.pkt(false, 16*1400, tACK|tPSH, 502, data[:100]) },
+			func(c *conv4) []byte { return c.pkt(true, 400, tACK|tFIN, 502, "") },
+			func(c *conv4) []byte { return c.pkt(false, 16*1400+100, tACK|tFIN, 502, "") },
+		)
+		for _, st := range steps {
+			for _, c := range cs {
+				pkts = append(pkts, st(c))
+			}
+		}
+	}
+	return pcapOf(b, layers.LinkTypeEthernet, pkts...)
+}
+
+func BenchmarkRead(b *testing.B) {
+	capt := benchCapture(b, 2000)
+	b.SetBytes(int64(len(capt)))
+	b.ReportAllocs()
+	for b.Loop() {
+		h := &nullHandler{}
+		st, err := Read(bytes.NewReader(capt), "bench", h, Options{})
+		if err != nil || st.TCPConns != 2000 || h.bytes != 2000*(400+16*1400+100) {
+			b.Fatalf("stats %+v bytes %d err %v", st, h.bytes, err)
+		}
+	}
+}

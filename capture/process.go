@@ -1,0 +1,847 @@
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+)
+
+// processor turns packet records into connection events.
+type processor struct {
+	h     Handler
+	o     Options
+	stats Stats
+
+	dec    decoded
+	tcp    layers.TCP
+	defrag defragmenter
+
+	asm  *reassembly.Assembler
+	pool *reassembly.StreamPool
+
+	convs      map[convKey]*conv
+	lru        convList          // live connections, least recently active first
+	closing    []*conv           // closed connections waiting for their linger time
+	tombs      map[convKey]*tomb // ended connections kept for stream numbering
+	tombOrder  []*tomb
+	tombHead   int
+	live       int
+	nextStream int
+
+	now       time.Time // latest packet time seen
+	nextFlush time.Time
+
+	problems     [8]int
+	unknownLinks map[uint32]bool
+
+	slab  []pktCtx
+	spans []Span
+}
+
+func newProcessor(h Handler, o Options) *processor {
+	p := &processor{h: h, o: o, convs: make(map[convKey]*conv), tombs: make(map[convKey]*tomb)}
+	p.pool = reassembly.NewStreamPool(streamFactory{p})
+	p.asm = reassembly.NewAssembler(p.pool)
+	pages := 2 * o.MaxBufferedPerDir / 1900
+	if pages < 2 {
+		pages = 2
+	}
+	p.asm.MaxBufferedPagesPerConnection = pages
+	return p
+}
+
+func (p *processor) problem(pr Problem) {
+	k := int(pr.Kind) % len(p.problems)
+	p.problems[k]++
+	switch {
+	case p.problems[k] <= p.o.MaxProblems:
+		p.h.Problem(pr)
+	case p.problems[k] == p.o.MaxProblems+1 && pr.Kind != ProblemLimit:
+		p.h.Problem(Problem{Kind: ProblemLimit, Frame: pr.Frame, Offset: pr.Offset,
+			Detail: fmt.Sprintf("more than %d problems of this kind (%s): the rest are not reported", p.o.MaxProblems, pr.Detail)})
+	}
+}
+
+func (p *processor) corrupt(f Frame, off int64, format string, args ...any) {
+	p.stats.Undecodable++
+	p.problem(Problem{Kind: ProblemCorruptPacket, Frame: f.Number, Offset: off,
+		Detail: fmt.Sprintf("frame %d: ", f.Number) + fmt.Sprintf(format, args...)})
+}
+
+func (p *processor) packet(rec record) {
+	p.stats.Frames++
+	p.stats.Bytes += int64(len(rec.data))
+	f := Frame{Number: p.stats.Frames, Time: rec.ts}
+	if !rec.ts.IsZero() {
+		if p.stats.Start.IsZero() || rec.ts.Before(p.stats.Start) {
+			p.stats.Start = rec.ts
+		}
+		if rec.ts.After(p.stats.End) {
+			p.stats.End = rec.ts
+		}
+		if rec.ts.After(p.now) {
+			p.now = rec.ts
+		}
+	}
+	p.decodePacket(rec, f)
+	p.tick()
+}
+
+func (p *processor) decodePacket(rec record, f Frame) {
+	d := &p.dec
+	ipb, err := decodeLink(rec.linkType, rec.data, d)
+	if err != nil {
+		var ul errUnknownLink
+		switch {
+		case errors.Is(err, errNotIP):
+		case errors.As(err, &ul):
+			p.stats.Undecodable++
+			if p.unknownLinks == nil {
+				p.unknownLinks = make(map[uint32]bool)
+			}
+			if !p.unknownLinks[rec.linkType] {
+				p.unknownLinks[rec.linkType] = true
+				p.problem(Problem{Kind: ProblemUnknownLinkType, Frame: f.Number, Offset: rec.offset,
+					Detail: fmt.Sprintf("frame %d: link type %d is not supported: its packets are not analysed", f.Number, rec.linkType)})
+			}
+		case len(rec.data) < rec.wireLen:
+			p.stats.Undecodable++
+			p.snaplen(f, rec, "the link header")
+		default:
+			p.corrupt(f, rec.offset, "%v", err)
+		}
+		return
+	}
+	p.decodeNet(ipb, f, rec, 0)
+}
+
+// decodeNet decodes an IP packet and what it carries, following tunnels
+// (IP in IP, GRE, VXLAN, Geneve, GTP-U) to the innermost packet.
+func (p *processor) decodeNet(ipb []byte, f Frame, rec record, depth int) {
+	d := &p.dec
+	res, cut, err := decodeIP(ipb, d)
+	if err != nil {
+		if depth > 0 {
+			return
+		}
+		if cut || len(rec.data) < rec.wireLen {
+			p.stats.Undecodable++
+			p.snaplen(f, rec, "the IP header")
+		} else {
+			p.corrupt(f, rec.offset, "%v", err)
+		}
+		return
+	}
+	if res == ipOther {
+		return
+	}
+	if cut {
+		p.snaplen(f, rec, "the IP payload")
+	}
+	if res == ipFragment {
+		if cut || ipb[0]>>4 != 4 {
+			return
+		}
+		ihl := int(ipb[0]&0x0f) * 4
+		whole, ok := p.defrag.add(ipb[:ihl+len(d.l4)], rec.ts)
+		if !ok {
+			return
+		}
+		if res, _, err = decodeIP(whole, d); err != nil || res != ipOK {
+			return
+		}
+	}
+	if depth < 4 {
+		if inner, ok := tunnelPayload(d); ok {
+			p.decodeNet(inner, f, rec, depth+1)
+			return
+		}
+	}
+	switch d.proto {
+	case protoTCP:
+		p.onTCP(f, rec)
+	case protoUDP:
+		p.onUDP(f, rec)
+	case protoICMP, protoICMPv6:
+		p.onICMP(f, rec)
+	}
+}
+
+func (p *processor) snaplen(f Frame, rec record, what string) {
+	p.problem(Problem{Kind: ProblemSnaplenCut, Frame: f.Number, Offset: rec.offset,
+		Detail: fmt.Sprintf("frame %d: captured %d of %d bytes (snaplen): %s is incomplete", f.Number, len(rec.data), rec.wireLen, what)})
+}
+
+// Connections.
+
+type convKey struct {
+	a, b netip.AddrPort // a < b
+}
+
+func makeKey(src, dst netip.AddrPort) (convKey, int) {
+	if src.Compare(dst) <= 0 {
+		return convKey{src, dst}, 0
+	}
+	return convKey{dst, src}, 1
+}
+
+func (k convKey) side(s int) netip.AddrPort {
+	if s == 0 {
+		return k.a
+	}
+	return k.b
+}
+
+// halfState is what we track of one direction (the packets one side sends).
+type halfState struct {
+	started bool   // seen a segment occupying sequence space
+	hiEnd   uint32 // highest sequence end seen
+	holes   []seqRange
+
+	dataEnd   uint32 // highest end of payload bytes seen
+	delivered uint32 // highest end of payload bytes delivered
+	hasData   bool
+
+	winScale int // -1 unknown/none
+	fin      bool
+}
+
+// wsBase is Wireshark's base sequence number of one side: a SYN with
+// another sequence number starts a new tcp.stream on the same 4-tuple.
+type wsBase struct {
+	set bool
+	seq uint32
+}
+
+// tomb is what stays of an ended connection: enough to number streams.
+type tomb struct {
+	key    convKey
+	stream int
+	base   [2]wsBase
+}
+
+// reused reports whether a SYN (without ACK) with sequence number seq from
+// side starts a new tcp.stream, as Wireshark decides it.
+func reused(base *[2]wsBase, side int, syn, ack bool, seq uint32) bool {
+	return syn && !ack && base[side].set && base[side].seq != seq
+}
+
+// find returns the connection a packet belongs to, creating it when the
+// packet starts a new tcp.stream; base is that stream's base sequence
+// numbers. c is nil when the packet belongs to a connection already ended.
+func (p *processor) find(key convKey, side int, f Frame, syn, ack bool, seq uint32, macs bool) (c *conv, base *[2]wsBase) {
+	c = p.convs[key]
+	if c != nil {
+		if !reused(&c.base, side, syn, ack, seq) {
+			return c, &c.base
+		}
+	} else if tb := p.tombs[key]; tb != nil {
+		if !reused(&tb.base, side, syn, ack, seq) {
+			return nil, &tb.base
+		}
+		delete(p.tombs, key)
+	}
+	c = p.newConv(key, side, f, syn, ack, macs)
+	return c, &c.base
+}
+
+type seqRange struct{ s, e uint32 }
+
+func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
+
+const maxHoles = 32
+
+// track records the segment [s, e) and reports whether it carries any
+// sequence space already seen.
+func (h *halfState) track(s, e uint32) bool {
+	if !h.started {
+		h.started = true
+		h.hiEnd = e
+		return false
+	}
+	if !seqLT(s, h.hiEnd) {
+		if s != h.hiEnd && len(h.holes) < maxHoles {
+			h.holes = append(h.holes, seqRange{h.hiEnd, s})
+		}
+		h.hiEnd = e
+		return false
+	}
+	// Is all of [s, min(e, hiEnd)) inside holes?
+	top := e
+	if seqLT(h.hiEnd, e) {
+		top = h.hiEnd
+	}
+	seen := false
+	pos := s
+	for pos != top && seqLT(pos, top) {
+		in := false
+		for _, r := range h.holes {
+			if !seqLT(pos, r.s) && seqLT(pos, r.e) {
+				pos = r.e
+				in = true
+				break
+			}
+		}
+		if !in {
+			seen = true
+			break
+		}
+	}
+	// Remove [s, e) from the holes.
+	out := h.holes[:0]
+	for _, r := range h.holes {
+		switch {
+		case !seqLT(r.s, e) || !seqLT(s, r.e): // disjoint
+			out = append(out, r)
+		default:
+			if seqLT(r.s, s) {
+				out = append(out, seqRange{r.s, s})
+			}
+			if seqLT(e, r.e) {
+				out = append(out, seqRange{e, r.e})
+			}
+		}
+	}
+	h.holes = out
+	if seqLT(h.hiEnd, e) {
+		h.hiEnd = e
+	}
+	return seen
+}
+
+type conv struct {
+	key        convKey
+	base       [2]wsBase
+	conn       Conn
+	h          ConnHandler
+	clientSide int
+	half       [2]halfState
+
+	stream    *rstream
+	reasmDone bool
+	rst       bool
+	closed    bool
+	queued    bool // in the closing queue
+	ended     bool
+	lastSeen  time.Time
+
+	prev, next *conv // lru
+}
+
+func (c *conv) dir(side int) Dir {
+	if side == c.clientSide {
+		return FromClient
+	}
+	return FromServer
+}
+
+func (c *conv) pending() bool {
+	for i := range c.half {
+		h := &c.half[i]
+		if h.hasData && seqLT(h.delivered, h.dataEnd) {
+			return true
+		}
+	}
+	return false
+}
+
+type convList struct{ head, tail *conv }
+
+func (l *convList) pushBack(c *conv) {
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+}
+
+func (l *convList) remove(c *conv) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+type nopConnHandler struct{}
+
+func (nopConnHandler) TCP(TCPEvent)    {}
+func (nopConnHandler) Payload(Payload) {}
+func (nopConnHandler) End(EndReason)   {}
+
+func (p *processor) onTCP(f Frame, rec record) {
+	d := &p.dec
+	t := &p.tcp
+	if err := t.DecodeFromBytes(d.l4, gopacket.NilDecodeFeedback); err != nil {
+		if len(d.l4) < d.l4Len {
+			p.stats.Undecodable++ // header cut by snaplen, already reported
+			return
+		}
+		p.corrupt(f, rec.offset, "TCP: %v", err)
+		return
+	}
+	hdr := int(t.DataOffset) * 4
+	plen := d.l4Len - hdr
+	if plen < 0 {
+		p.corrupt(f, rec.offset, "TCP header length %d beyond the IP payload of %d bytes", hdr, d.l4Len)
+		return
+	}
+	have := len(t.Payload)
+	if have > plen {
+		have = plen
+		t.Payload = t.Payload[:plen]
+	}
+	src := netip.AddrPortFrom(d.src, uint16(t.SrcPort))
+	dst := netip.AddrPortFrom(d.dst, uint16(t.DstPort))
+	key, side := makeKey(src, dst)
+	c, base := p.find(key, side, f, t.SYN, t.ACK, t.Seq, true)
+	// Wireshark's base sequence numbers decide when a SYN starts a new stream.
+	if !base[side].set {
+		base[side] = wsBase{true, t.Seq}
+		if !t.SYN {
+			base[side].seq = t.Seq - 1
+		}
+	}
+	if !base[1-side].set && t.ACK {
+		base[1-side] = wsBase{true, t.Ack - 1}
+	}
+	if c == nil || c.ended {
+		return
+	}
+	c.lastSeen = p.now
+	p.lru.remove(c)
+	p.lru.pushBack(c)
+
+	hs := &c.half[side]
+	dir := c.dir(side)
+	if t.SYN {
+		hs.winScale = -1
+		for _, opt := range t.Options {
+			if opt.OptionType == layers.TCPOptionKindWindowScale && len(opt.OptionData) >= 1 {
+				hs.winScale = int(min(opt.OptionData[0], 14))
+			}
+		}
+	}
+	win := int(t.Window)
+	if !t.SYN && hs.winScale >= 0 && c.half[1-side].winScale >= 0 {
+		win <<= hs.winScale
+	}
+	ev := TCPEvent{Dir: dir, Frame: f, Window: win}
+	emit := func(k TCPEventKind) {
+		ev.Kind = k
+		c.h.TCP(ev)
+	}
+	if t.SYN {
+		if t.ACK {
+			emit(SYNACK)
+		} else {
+			emit(SYN)
+		}
+	}
+	if !t.RST {
+		seglen := uint32(plen)
+		if t.SYN {
+			seglen++
+		}
+		if t.FIN {
+			seglen++
+		}
+		switch {
+		case plen <= 1 && !t.SYN && !t.FIN && hs.started && t.Seq == hs.hiEnd-1:
+			emit(KeepAlive)
+		case seglen > 0:
+			if hs.track(t.Seq, t.Seq+seglen) {
+				emit(Retransmission)
+			}
+		}
+		if t.Window == 0 && !t.SYN && !t.FIN {
+			emit(ZeroWindow)
+		}
+	}
+	if have > 0 {
+		start := t.Seq
+		if t.SYN {
+			start++
+		}
+		end := start + uint32(have)
+		if !hs.hasData {
+			hs.hasData = true
+			hs.dataEnd = end
+			hs.delivered = start
+		} else if seqLT(hs.dataEnd, end) {
+			hs.dataEnd = end
+		}
+	}
+
+	ctx := p.newCtx()
+	ctx.ci = gopacket.CaptureInfo{Timestamp: rec.ts, CaptureLength: len(rec.data), Length: rec.wireLen}
+	ctx.anc[0] = ctx
+	ctx.ci.AncillaryData = ctx.anc[:]
+	ctx.frame = f
+	ctx.conv = c
+	ctx.side = uint8(side)
+	ctx.seq = t.Seq
+	if t.SYN {
+		ctx.seq++
+	}
+	ctx.n = have
+	var a, b [5]byte
+	binary.BigEndian.PutUint32(a[:], uint32(c.conn.Stream))
+	binary.BigEndian.PutUint32(b[:], uint32(c.conn.Stream))
+	a[4], b[4] = byte(side), byte(1-side)
+	p.asm.AssembleWithContext(gopacket.NewFlow(layers.EndpointMAC, a[:], b[:]), t, ctx)
+
+	if c.ended { // evicted while assembling
+		return
+	}
+	if t.FIN {
+		hs.fin = true
+		emit(FIN)
+	}
+	if t.RST {
+		c.rst = true
+		emit(RST)
+	}
+	if !c.closed && (c.rst || (c.half[0].fin && c.half[1].fin)) {
+		c.closed = true
+	}
+	if c.closed && !c.queued {
+		c.queued = true
+		p.closing = append(p.closing, c)
+	}
+}
+
+func (p *processor) newConv(key convKey, side int, f Frame, syn, ack, macs bool) *conv {
+	c := &conv{key: key}
+	c.half[0].winScale, c.half[1].winScale = -1, -1
+	switch {
+	case syn && !ack:
+		c.clientSide = side
+		c.conn.SawSYN = true
+	case syn && ack:
+		c.clientSide = 1 - side
+		c.conn.SawSYN = true
+	default:
+		c.conn.ClientGuessed = true
+		pa, pb := key.a.Port(), key.b.Port()
+		switch {
+		case pa > pb:
+			c.clientSide = 0
+		case pb > pa:
+			c.clientSide = 1
+		default:
+			c.clientSide = side
+		}
+	}
+	c.conn.Stream = p.nextStream
+	p.nextStream++
+	c.conn.Client = key.side(c.clientSide)
+	c.conn.Server = key.side(1 - c.clientSide)
+	c.conn.First = f
+	if macs && p.dec.srcMAC != nil {
+		mac := net.HardwareAddr(append([]byte(nil), p.dec.srcMAC...))
+		if side == c.clientSide {
+			c.conn.ClientMAC = mac
+		} else {
+			c.conn.ServerMAC = mac
+		}
+	}
+	if macs && p.dec.dstMAC != nil {
+		mac := net.HardwareAddr(append([]byte(nil), p.dec.dstMAC...))
+		if side == c.clientSide {
+			c.conn.ServerMAC = mac
+		} else {
+			c.conn.ClientMAC = mac
+		}
+	}
+	p.stats.TCPConns++
+	p.convs[key] = c
+	c.h = p.h.Conn(&c.conn)
+	if c.h == nil {
+		c.h = nopConnHandler{}
+	}
+	c.lastSeen = p.now
+	p.lru.pushBack(c)
+	p.live++
+	if p.live > p.o.MaxConns {
+		old := p.lru.head
+		p.problem(Problem{Kind: ProblemLimit, Frame: f.Number, Offset: -1,
+			Detail: fmt.Sprintf("frame %d: more than %d connections open at once: tcp.stream %d was ended early", f.Number, p.o.MaxConns, old.conn.Stream)})
+		p.end(old, EndEvicted)
+	}
+	return c
+}
+
+func (p *processor) end(c *conv, r EndReason) {
+	if c.ended {
+		return
+	}
+	c.ended = true
+	p.lru.remove(c)
+	p.live--
+	h := c.h
+	c.h = nopConnHandler{}
+	h.End(r)
+	c.half[0].holes, c.half[1].holes = nil, nil
+	// Keep what numbering needs of the ended connection, a bounded while.
+	if p.convs[c.key] == c {
+		delete(p.convs, c.key)
+		tb := &tomb{key: c.key, stream: c.conn.Stream, base: c.base}
+		p.tombs[c.key] = tb
+		p.tombOrder = append(p.tombOrder, tb)
+		for len(p.tombOrder)-p.tombHead > p.o.MaxClosed {
+			old := p.tombOrder[p.tombHead]
+			p.tombOrder[p.tombHead] = nil
+			p.tombHead++
+			if p.tombs[old.key] == old {
+				delete(p.tombs, old.key)
+			}
+		}
+		if p.tombHead > 1024 && p.tombHead*2 > len(p.tombOrder) {
+			p.tombOrder = append(p.tombOrder[:0], p.tombOrder[p.tombHead:]...)
+			p.tombHead = 0
+		}
+	}
+}
+
+// tick runs the time-driven duties: flushing reassembly, ending closed
+// and idle connections.
+func (p *processor) tick() {
+	now := p.now
+	if now.IsZero() {
+		return
+	}
+	if p.nextFlush.IsZero() {
+		p.nextFlush = now.Add(p.o.FlushAfter / 4)
+	}
+	if !now.Before(p.nextFlush) {
+		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: now.Add(-p.o.IdleTimeout)})
+		p.nextFlush = now.Add(p.o.FlushAfter / 4)
+	}
+	for len(p.closing) > 0 {
+		c := p.closing[0]
+		if !c.ended {
+			idle := now.Sub(c.lastSeen)
+			if idle < p.o.Linger {
+				break
+			}
+			if !c.reasmDone && c.pending() && idle < p.o.Linger+p.o.FlushAfter*3/2 {
+				break
+			}
+			p.end(c, EndClosed)
+		}
+		p.closing[0] = nil
+		p.closing = p.closing[1:]
+	}
+	for c := p.lru.head; c != nil && now.Sub(c.lastSeen) > p.o.IdleTimeout; c = p.lru.head {
+		p.end(c, EndIdle)
+	}
+}
+
+func (p *processor) finish() {
+	p.asm.FlushAll()
+	for c := p.lru.head; c != nil; c = p.lru.head {
+		if c.closed {
+			p.end(c, EndClosed)
+		} else {
+			p.end(c, EndCaptureDone)
+		}
+	}
+}
+
+// Reassembly glue.
+
+// pktCtx is the reassembly context of one TCP packet: it carries the frame
+// so every reassembled byte can be attributed to the packet that brought it.
+type pktCtx struct {
+	ci    gopacket.CaptureInfo
+	anc   [1]any
+	frame Frame
+	conv  *conv
+	side  uint8
+	seq   uint32 // sequence number of the first payload byte
+	n     int    // payload bytes present
+}
+
+func (c *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+func (p *processor) newCtx() *pktCtx {
+	if len(p.slab) == 0 {
+		p.slab = make([]pktCtx, 256)
+	}
+	c := &p.slab[0]
+	p.slab = p.slab[1:]
+	return c
+}
+
+func ctxAt(sg reassembly.ScatterGather, off int) *pktCtx {
+	ci := sg.CaptureInfo(off)
+	if len(ci.AncillaryData) == 0 {
+		return nil
+	}
+	c, _ := ci.AncillaryData[0].(*pktCtx)
+	return c
+}
+
+type streamFactory struct{ p *processor }
+
+func (f streamFactory) New(_, _ gopacket.Flow, _ *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+	ctx, ok := ac.(*pktCtx)
+	if !ok || ctx.conv == nil || ctx.conv.ended || ctx.conv.stream != nil {
+		return nil
+	}
+	s := &rstream{p: f.p, c: ctx.conv, firstSide: int(ctx.side)}
+	ctx.conv.stream = s
+	return s
+}
+
+type rstream struct {
+	p         *processor
+	c         *conv
+	firstSide int
+}
+
+func (s *rstream) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, _ reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+	*start = true // connections already open when the capture started
+	return true
+}
+
+func (s *rstream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.AssemblerContext) {
+	c := s.c
+	if c.ended {
+		return
+	}
+	rdir, _, _, skip := sg.Info()
+	side := s.firstSide
+	if rdir == reassembly.TCPDirServerToClient {
+		side = 1 - side
+	}
+	dir := c.dir(side)
+	n, _ := sg.Lengths()
+	if skip > 0 {
+		ev := TCPEvent{Kind: Gap, Dir: dir, Missing: skip}
+		if n > 0 {
+			if x := ctxAt(sg, 0); x != nil {
+				ev.Frame = x.frame
+			}
+		}
+		c.h.TCP(ev)
+	}
+	if n == 0 {
+		return
+	}
+	data := sg.Fetch(n)
+	spans := s.p.spans[:0]
+	var last *pktCtx
+	for off := 0; off < n; {
+		x := ctxAt(sg, off)
+		end := n
+		if ctxAt(sg, n-1) != x {
+			lo, hi := off+1, n
+			for lo < hi {
+				mid := int(uint(lo+hi) >> 1)
+				if ctxAt(sg, mid) == x {
+					lo = mid + 1
+				} else {
+					hi = mid
+				}
+			}
+			end = lo
+		}
+		sp := Span{Off: off, Len: end - off}
+		if x != nil {
+			sp.Frame = x.frame
+			last = x
+		}
+		spans = append(spans, sp)
+		off = end
+	}
+	s.p.spans = spans
+	spans = append([]Span(nil), spans...)
+	if last != nil {
+		hs := &c.half[side]
+		if e := last.seq + uint32(last.n); seqLT(hs.delivered, e) {
+			hs.delivered = e
+		}
+	}
+	c.h.Payload(Payload{Dir: dir, Data: data, Spans: spans})
+}
+
+func (s *rstream) ReassemblyComplete(_ reassembly.AssemblerContext) bool {
+	s.c.reasmDone = true
+	return true
+}
+
+// onICMP reports ICMP errors about TCP packets to their connection (and,
+// as Wireshark does, gives an unseen connection its tcp.stream there).
+func (p *processor) onICMP(f Frame, rec record) {
+	d := &p.dec
+	b := d.l4
+	if len(b) < 8 {
+		return
+	}
+	typ, code := b[0], b[1]
+	var inner []byte
+	var src, dst netip.Addr
+	if d.proto == protoICMP {
+		switch typ {
+		case 3, 4, 5, 11, 12:
+		default:
+			return
+		}
+		inner = b[8:]
+		if len(inner) < 20 || inner[0]>>4 != 4 || inner[9] != protoTCP {
+			return
+		}
+		ihl := int(inner[0]&0x0f) * 4
+		if ihl < 20 || len(inner) < ihl {
+			return
+		}
+		src = netip.AddrFrom4([4]byte(inner[12:16]))
+		dst = netip.AddrFrom4([4]byte(inner[16:20]))
+		inner = inner[ihl:]
+	} else {
+		if typ < 1 || typ > 4 {
+			return
+		}
+		inner = b[8:]
+		if len(inner) < 40 || inner[0]>>4 != 6 || inner[6] != protoTCP {
+			return
+		}
+		src = netip.AddrFrom16([16]byte(inner[8:24]))
+		dst = netip.AddrFrom16([16]byte(inner[24:40]))
+		inner = inner[40:]
+	}
+	if len(inner) < 16 { // Wireshark needs the flags and window to get this far
+		return
+	}
+	sp := netip.AddrPortFrom(src, binary.BigEndian.Uint16(inner[0:2]))
+	dp := netip.AddrPortFrom(dst, binary.BigEndian.Uint16(inner[2:4]))
+	seq := binary.BigEndian.Uint32(inner[4:8])
+	flags := inner[13]
+	syn, ack := flags&0x02 != 0, flags&0x10 != 0
+	key, side := makeKey(sp, dp)
+	c, _ := p.find(key, side, f, syn, ack, seq, false)
+	if c == nil || c.ended {
+		return
+	}
+	c.lastSeen = p.now
+	p.lru.remove(c)
+	p.lru.pushBack(c)
+	c.h.TCP(TCPEvent{Kind: ICMPError, Dir: c.dir(side), Frame: f, ICMPType: typ, ICMPCode: code})
+}

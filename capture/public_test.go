@@ -1,0 +1,251 @@
+package capture
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// sharedPcaps locates the public capture corpus: $TLSPCAP_SHARED (the
+// shared dir or its pcaps subdir), else ../../shared/pcaps.
+func sharedPcaps(t testing.TB) string {
+	t.Helper()
+	var cands []string
+	if env := os.Getenv("TLSPCAP_SHARED"); env != "" {
+		cands = append(cands, filepath.Join(env, "pcaps"), env)
+	}
+	cands = append(cands, filepath.Join("..", "..", "shared", "pcaps"))
+	for _, c := range cands {
+		if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); err == nil {
+			return c
+		}
+	}
+	t.Skip("…/shared/pcaps not found: public capture tests skipped")
+	return ""
+}
+
+// streamRecorder records each connection's stream index and first frame.
+type streamRecorder struct {
+	t        testing.TB // when set, each connection's events are checked
+	first    map[int]int
+	problems []Problem
+	conns    []*Conn
+}
+
+func (r *streamRecorder) Conn(c *Conn) ConnHandler {
+	if r.first == nil {
+		r.first = make(map[int]int)
+	}
+	if _, ok := r.first[c.Stream]; !ok {
+		r.first[c.Stream] = c.First.Number
+	}
+	r.conns = append(r.conns, c)
+	if r.t != nil {
+		return &quietConn{q: &quietHandler{t: r.t}, c: c}
+	}
+	return nil
+}
+func (r *streamRecorder) DNS(*DNSMessage)   {}
+func (r *streamRecorder) Problem(p Problem) { r.problems = append(r.problems, p) }
+
+func loadTsharkStreams(t *testing.T) map[string]map[int]int {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "tshark-streams.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := make(map[string]map[int]int)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		fs := strings.Split(line, "\t")
+		if len(fs) != 3 {
+			t.Fatalf("bad line %q", line)
+		}
+		s, _ := strconv.Atoi(fs[1])
+		fr, _ := strconv.Atoi(fs[2])
+		if want[fs[0]] == nil {
+			want[fs[0]] = make(map[int]int)
+		}
+		want[fs[0]][s] = fr
+	}
+	return want
+}
+
+// manifest returns the capture paths of the corpus, and tshark's packet
+// count for each.
+func manifestPackets(t *testing.T, dir string) ([]string, map[string]int) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var paths []string
+	pk := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), "\t")
+		if len(fs) < 6 || fs[0] == "path" {
+			continue
+		}
+		paths = append(paths, fs[0])
+		pk[fs[0]], _ = strconv.Atoi(fs[5])
+	}
+	return paths, pk
+}
+
+func manifest(t *testing.T, dir string) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var paths []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if p, _, _ := strings.Cut(sc.Text(), "\t"); p != "path" {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+func diffStreams(got, want map[int]int) string {
+	var b strings.Builder
+	keys := map[int]bool{}
+	for k := range got {
+		keys[k] = true
+	}
+	for k := range want {
+		keys[k] = true
+	}
+	var ks []int
+	for k := range keys {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	n := 0
+	for _, k := range ks {
+		g, gok := got[k]
+		w, wok := want[k]
+		if gok && wok && g == w {
+			continue
+		}
+		if n++; n > 5 {
+			b.WriteString(" ...")
+			break
+		}
+		fmt.Fprintf(&b, " stream %d: got frame %d (%v), tshark %d (%v);", k, g, gok, w, wok)
+	}
+	return b.String()
+}
+
+// knownStreamDiffs lists public captures where tshark's tcp.stream numbering
+// differs from ours, with the reason. Everything else must match exactly.
+var knownStreamDiffs = map[string]string{
+	"ja4/socks-https-example.pcap":          socksDiff,
+	"mercury/emix.pcap":                     socksDiff,
+	"nDPI/tls_heur__shadowsocks-tcp.pcapng": socksDiff,
+	"nDPI/tls_heur__trojan-tcp-tls.pcapng":  socksDiff,
+	"nDPI/tls_heur__vmess-tcp-tls.pcapng":   socksDiff,
+	"nDPI/tls_heur__vmess-tcp.pcapng":       socksDiff,
+	"nDPI/tls_heur__vmess-websocket.pcapng": socksDiff,
+	"nDPI/capwap_data.pcapng":               "TCP inside CAPWAP data tunnels is not decoded",
+	"pcapplusplus/tcp-reassembly.pcap":      "Wireshark gives TCP headers sampled inside sFlow records a tcp.stream",
+}
+
+const socksDiff = "Wireshark's SOCKS dissector uses up a tcp.stream index for each proxied connection, one no packet shows"
+
+func TestPublicStreamsMatchTshark(t *testing.T) {
+	dir := sharedPcaps(t)
+	want := loadTsharkStreams(t)
+	paths, packets := manifestPackets(t, dir)
+	agree, differ := 0, 0
+	for _, rel := range paths {
+		rec := &streamRecorder{t: t}
+		st, err := ReadFile(filepath.Join(dir, rel), rec, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			continue
+		}
+		if st.Frames != packets[rel] {
+			t.Errorf("%s: %d frames, tshark counts %d", rel, st.Frames, packets[rel])
+		}
+		w := want[rel]
+		if w == nil {
+			w = map[int]int{}
+		}
+		got := rec.first
+		if got == nil {
+			got = map[int]int{}
+		}
+		d := diffStreams(got, w)
+		if d == "" {
+			agree++
+			continue
+		}
+		differ++
+		if why, ok := knownStreamDiffs[rel]; ok {
+			t.Logf("%s: known difference (%s):%s", rel, why, d)
+			continue
+		}
+		t.Errorf("%s:%s", rel, d)
+	}
+	t.Logf("%d of %d public captures agree with tshark on every tcp.stream and its first frame (%d differ)", agree, len(paths), differ)
+}
+
+// TestPublicLinkTypes reads public captures of each link layer and checks
+// every packet decodes and connections carry bytes.
+func TestPublicLinkTypes(t *testing.T) {
+	dir := sharedPcaps(t)
+	for _, tc := range []struct {
+		path          string
+		conns         int
+		clientPayload int // bytes from clients, all connections
+	}{
+		{"mercury/sll_tls.pcap", 1, 0},                           // Linux cooked
+		{"mercury/sll2_tls.pcap", 1, 0},                          // Linux cooked v2
+		{"arkime/ssl-selfsign.pcap", 1, 0},                       // BSD null
+		{"nDPI/codm.pcap", 0, 0},                                 // raw IP
+		{"suricata-verify/linktype-228/flow-test-01.pcap", 0, 0}, // raw IPv4
+		{"pcapplusplus/many_interfaces-1.pcapng", 0, 0},          // several interfaces
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			h := &byteCounter{}
+			st, err := ReadFile(filepath.Join(dir, tc.path), h, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.TCPConns != tc.conns || h.client != tc.clientPayload || st.Undecodable != 0 {
+				t.Errorf("%d connections, %d client bytes, %d undecodable; want %d, %d, 0", st.TCPConns, h.client, st.Undecodable, tc.conns, tc.clientPayload)
+			}
+		})
+	}
+}
+
+type byteCounter struct {
+	nullHandler
+	client, server int
+}
+
+func (b *byteCounter) Conn(*Conn) ConnHandler { return b }
+func (b *byteCounter) Payload(p Payload) {
+	if p.Dir == FromClient {
+		b.client += len(p.Data)
+	} else {
+		b.server += len(p.Data)
+	}
+}

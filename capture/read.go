@@ -1,0 +1,219 @@
+package capture
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Options bounds the resources a read may use. The zero value gives
+// defaults suited to multi-GB captures.
+type Options struct {
+	// MaxConns is the number of TCP connections tracked at once; the
+	// least recently active one is ended (EndEvicted) beyond it.
+	// Default 1,000,000.
+	MaxConns int
+	// MaxBufferedPerDir is how many out-of-order bytes are buffered per
+	// connection direction while waiting for a missing segment; beyond
+	// it the missing bytes are reported as a Gap. Default 4 MiB.
+	MaxBufferedPerDir int
+	// FlushAfter is how long (in capture time) reassembly waits for a
+	// missing segment before reporting a Gap. Default 30 s.
+	FlushAfter time.Duration
+	// IdleTimeout ends a connection (EndIdle) that has seen no packet for
+	// this long in capture time. Default 10 min.
+	IdleTimeout time.Duration
+	// Linger is how long (in capture time) a closed connection stays open
+	// for late packets (the RST after a FIN, a last ACK) before End.
+	// Default 2 s.
+	Linger time.Duration
+	// MaxClosed is how many ended connections are remembered so late
+	// packets (and port reuse) get Wireshark's tcp.stream numbers.
+	// Default 200,000.
+	MaxClosed int
+	// MaxProblems caps the problems reported per kind; one ProblemLimit
+	// says when more were dropped. Default 1000.
+	MaxProblems int
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxConns <= 0 {
+		o.MaxConns = 1_000_000
+	}
+	if o.MaxBufferedPerDir <= 0 {
+		o.MaxBufferedPerDir = 4 << 20
+	}
+	if o.FlushAfter <= 0 {
+		o.FlushAfter = 30 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 10 * time.Minute
+	}
+	if o.Linger <= 0 {
+		o.Linger = 2 * time.Second
+	}
+	if o.MaxClosed <= 0 {
+		o.MaxClosed = 200_000
+	}
+	if o.MaxProblems <= 0 {
+		o.MaxProblems = 1000
+	}
+	return o
+}
+
+// SecretsHandler may be implemented by a Handler to receive the pcapng
+// Decryption Secrets Blocks of a capture, as they stream past (before the
+// packets that follow them). secretsType is SecretsTLSKeyLog for an NSS
+// key log.
+type SecretsHandler interface {
+	Secrets(secretsType uint32, data []byte)
+}
+
+// SecretsTLSKeyLog is the DSB secrets type of NSS key log text ("TLSK").
+const SecretsTLSKeyLog = 0x544c534b
+
+// ReadFile reads the capture at path ("-" for standard input).
+func ReadFile(path string, h Handler, o Options) (Stats, error) {
+	if path == "-" {
+		return Read(os.Stdin, "-", h, o)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer f.Close()
+	return Read(f, path, h, o)
+}
+
+// Read reads a pcap or pcapng capture (optionally gzip or zstd compressed)
+// from r, packet by packet as it arrives, and reports what it holds to h.
+// name is used in error messages. Trouble inside the capture (a cut-off
+// file, corrupt packets) is reported to h.Problem and reading returns
+// normally; an error means the input is not a capture at all or could not
+// be read.
+func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
+	o = o.withDefaults()
+	br := bufio.NewReaderSize(r, 256<<10)
+	magic, err := br.Peek(4)
+	if len(magic) == 0 && err != nil {
+		if err == io.EOF {
+			return Stats{}, fmt.Errorf("%s: empty file, not a pcap or pcapng capture", name)
+		}
+		return Stats{}, fmt.Errorf("%s: %w", name, err)
+	}
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return Stats{}, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 256<<10)
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return Stats{}, fmt.Errorf("%s: zstd: %w", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 256<<10)
+	}
+	magic, err = br.Peek(4)
+	if len(magic) < 4 {
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return Stats{}, fmt.Errorf("%s: %w", name, err)
+		}
+		if len(magic) == 0 {
+			return Stats{}, fmt.Errorf("%s: empty file, not a pcap or pcapng capture", name)
+		}
+		return Stats{}, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
+	}
+	var src recordSource
+	switch {
+	case isPcapMagic(magic):
+		src, err = newPcapSource(br)
+	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
+		src, err = newNgSource(br)
+	default:
+		return Stats{}, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
+	}
+	if err != nil {
+		return Stats{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if sh, ok := h.(SecretsHandler); ok {
+		if ng, ok := src.(*ngSource); ok {
+			ng.secrets = sh
+		}
+	}
+	p := newProcessor(h, o)
+	for {
+		rec, err := src.next()
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			var te *truncatedError
+			var ce *corruptError
+			switch {
+			case errors.As(err, &te):
+				p.problem(Problem{Kind: ProblemTruncatedFile, Offset: te.offset,
+					Detail: fmt.Sprintf("the capture ends inside a %s at byte %d: packets up to there were analysed", te.what, te.offset)})
+			case errors.As(err, &ce):
+				p.problem(Problem{Kind: ProblemCorruptPacket, Offset: ce.offset,
+					Detail: fmt.Sprintf("%s at byte %d: reading stopped there, packets before it were analysed", ce.msg, ce.offset)})
+			default:
+				p.problem(Problem{Kind: ProblemTruncatedFile, Offset: src.offset(),
+					Detail: fmt.Sprintf("reading stopped at byte %d: %v; packets before it were analysed", src.offset(), err)})
+			}
+			break
+		}
+		p.packet(rec)
+	}
+	p.finish()
+	return p.stats, nil
+}
+
+// record is one packet record of a capture file.
+type record struct {
+	data     []byte // valid until the next call to next
+	wireLen  int
+	ts       time.Time
+	linkType uint32
+	offset   int64 // byte offset of the record in the (decompressed) file
+}
+
+type recordSource interface {
+	next() (record, error)
+	offset() int64
+}
+
+type truncatedError struct {
+	what   string
+	offset int64
+}
+
+func (e *truncatedError) Error() string {
+	return fmt.Sprintf("capture ends inside a %s at byte %d", e.what, e.offset)
+}
+
+type corruptError struct {
+	msg    string
+	offset int64
+}
+
+func (e *corruptError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.offset) }
+
+// maxRecord bounds a packet record or pcapng block: larger ones are corrupt.
+const maxRecord = 64 << 20
+
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n, n+n/4)
+	}
+	return b[:n]
+}

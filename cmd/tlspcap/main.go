@@ -1,0 +1,308 @@
+// Command tlspcap reads a capture of TLS connections and says why they
+// failed, in the terms of the device that made them (ESP32/ESP8266, mbedTLS).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"tlspcap/capture"
+	"tlspcap/diagnose"
+	"tlspcap/diagnose/device"
+	"tlspcap/reports"
+)
+
+// Exit codes: 0 nothing failed, 1 failures found, 2 usage or unreadable input.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	programName = "tlspcap"
+)
+
+var version = "0.1.0-dev"
+
+// usageError marks errors that exit with code 2 and a usage hint.
+type usageError struct{ error }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	code := exitOK
+	root := &cobra.Command{
+		Use:           programName,
+		Short:         "Diagnose failing TLS connections of ESP32/ESP8266 (mbedTLS) devices from packet captures",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(analyzeCmd(&code), recordsCmd(), explainCmd())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", programName, err)
+		var ue usageError
+		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts") {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", programName)
+		}
+		return exitUsage
+	}
+	return code
+}
+
+// common flags of the commands that read a capture.
+type readFlags struct {
+	format       string
+	output       string
+	profile      string
+	device       string
+	inContentLen int
+	ca           string
+	browserChain string
+	all          bool
+	noProgress   bool
+}
+
+func (f *readFlags) register(c *cobra.Command, analysis bool) {
+	c.Flags().StringVar(&f.format, "format", "", "output format: text, markdown or json (default text)")
+	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
+	if !analysis {
+		return
+	}
+	var names []string
+	for _, p := range device.Profiles() {
+		names = append(names, p.Name)
+	}
+	c.Flags().StringVar(&f.profile, "profile", "", "device profile: "+strings.Join(names, ", ")+" (default "+device.DefaultProfile.Name+")")
+	c.Flags().StringVar(&f.device, "device", "", "IP address of the device (when it is the TLS server, or to pick its connections)")
+	c.Flags().IntVar(&f.inContentLen, "in-content-len", 0, "the device's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (default: the profile's)")
+	c.Flags().StringVar(&f.ca, "ca", "", "PEM file with the CA certificates the device trusts (cacert_pem); default: the ESP certificate bundle (Mozilla roots)")
+	c.Flags().StringVar(&f.browserChain, "browser-chain", "", "PEM file with the chain a browser got from the same server, to compare")
+	c.Flags().BoolVar(&f.all, "all", false, "show healthy connections' findings and info findings too")
+}
+
+func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
+	o := diagnose.Options{Profile: f.profile, InContentLen: f.inContentLen, KeepRecords: keepRecords, KeepTimeline: true}
+	if f.inContentLen < 0 || f.inContentLen > 16384 {
+		return o, usageError{fmt.Errorf("--in-content-len %d: must be between 512 and 16384 (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN range)", f.inContentLen)}
+	}
+	if f.device != "" {
+		a, err := netip.ParseAddr(f.device)
+		if err != nil {
+			return o, usageError{fmt.Errorf("--device %q: not an IP address", f.device)}
+		}
+		o.Device = a
+	}
+	var err error
+	if f.ca != "" {
+		if o.CA, err = os.ReadFile(f.ca); err != nil {
+			return o, usageError{fmt.Errorf("--ca: %v", err)}
+		}
+	}
+	if f.browserChain != "" {
+		if o.BrowserChain, err = os.ReadFile(f.browserChain); err != nil {
+			return o, usageError{fmt.Errorf("--browser-chain: %v", err)}
+		}
+	}
+	return o, nil
+}
+
+// format picks the output format: text by default.
+func (f *readFlags) outFormat() (reports.Format, error) {
+	if f.format == "" {
+		return reports.Text, nil
+	}
+	rf, err := reports.ParseFormat(f.format)
+	if err != nil {
+		return "", usageError{err}
+	}
+	return rf, nil
+}
+
+// analyse reads one capture through the pipeline.
+func analyse(c *cobra.Command, path string, o diagnose.Options, noProgress bool) (*diagnose.Report, error) {
+	a, err := diagnose.NewAnalyzer(o)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var st capture.Stats
+	if path == "-" {
+		st, err = capture.Read(c.InOrStdin(), "stdin", a, capture.Options{})
+	} else {
+		fh, oerr := os.Open(path)
+		if oerr != nil {
+			return nil, fmt.Errorf("%s: %v", path, unwrapPathError(oerr))
+		}
+		defer fh.Close()
+		var r io.Reader = fh
+		if bar := progress(c, fh, noProgress); bar != nil {
+			pr := progressbar.NewReader(fh, bar)
+			r = &pr
+			defer bar.Finish()
+		}
+		st, err = capture.Read(r, path, a, capture.Options{})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a.Report(path, st), nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// progress returns a bar on stderr when stderr is a terminal and the file is
+// big enough to wait for.
+func progress(c *cobra.Command, fh *os.File, off bool) *progressbar.ProgressBar {
+	if off {
+		return nil
+	}
+	errf, ok := c.ErrOrStderr().(*os.File)
+	if !ok || !term.IsTerminal(int(errf.Fd())) {
+		return nil
+	}
+	fi, err := fh.Stat()
+	if err != nil || fi.Size() < 64<<20 {
+		return nil
+	}
+	return progressbar.NewOptions64(fi.Size(), progressbar.OptionSetWriter(errf), progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("reading"), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(200e6))
+}
+
+// output opens -o or stdout, and tells whether it is a colour terminal.
+func output(c *cobra.Command, path string) (io.Writer, func() error, reports.Options, error) {
+	o := reports.Options{}
+	if path != "" {
+		fh, err := os.Create(path)
+		if err != nil {
+			return nil, nil, o, usageError{fmt.Errorf("-o: %v", err)}
+		}
+		return fh, fh.Close, o, nil
+	}
+	w := c.OutOrStdout()
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		o.Color = os.Getenv("NO_COLOR") == ""
+		if wd, _, err := term.GetSize(int(f.Fd())); err == nil {
+			o.Width = wd
+		}
+	}
+	return w, func() error { return nil }, o, nil
+}
+
+func analyzeCmd(code *int) *cobra.Command {
+	var f readFlags
+	c := &cobra.Command{
+		Use:   "analyze FILE|-",
+		Short: "Diagnose every TCP/TLS connection in a capture (pcap, pcapng, gzip; - for stdin)",
+		Args:  exactFile,
+		RunE: func(c *cobra.Command, args []string) error {
+			fmtOut, err := f.outFormat()
+			if err != nil {
+				return err
+			}
+			o, err := f.options(false)
+			if err != nil {
+				return err
+			}
+			rep, err := analyse(c, args[0], o, f.noProgress)
+			if err != nil {
+				return err
+			}
+			w, closeOut, ro, err := output(c, f.output)
+			if err != nil {
+				return err
+			}
+			ro.All = f.all
+			if err := reports.Write(w, rep, fmtOut, ro); err != nil {
+				return err
+			}
+			if err := closeOut(); err != nil {
+				return err
+			}
+			if rep.Failed() {
+				*code = exitFailed
+			}
+			return nil
+		},
+	}
+	f.register(c, true)
+	return c
+}
+
+func recordsCmd() *cobra.Command {
+	var f readFlags
+	c := &cobra.Command{
+		Use:   "records FILE|-",
+		Short: "List every TLS record of every connection, with frames (like ssldump)",
+		Args:  exactFile,
+		RunE: func(c *cobra.Command, args []string) error {
+			fmtOut, err := f.outFormat()
+			if err != nil {
+				return err
+			}
+			o, err := f.options(true)
+			if err != nil {
+				return err
+			}
+			rep, err := analyse(c, args[0], o, f.noProgress)
+			if err != nil {
+				return err
+			}
+			w, closeOut, ro, err := output(c, f.output)
+			if err != nil {
+				return err
+			}
+			if err := reports.WriteRecords(w, rep, fmtOut, ro); err != nil {
+				return err
+			}
+			return closeOut()
+		},
+	}
+	f.register(c, false)
+	return c
+}
+
+func explainCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "explain CODE",
+		Short: "Explain an mbedTLS or ESP-TLS error code (e.g. -0x7200)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			code, err := device.ParseCode(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			if _, ok := device.Lookup(code); !ok {
+				return usageError{fmt.Errorf("%s: not an error code tlspcap knows", args[0])}
+			}
+			fmt.Fprint(c.OutOrStdout(), device.Explain(code))
+			return nil
+		},
+	}
+}
+
+func exactFile(c *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageError{fmt.Errorf("%s needs exactly one capture file (or - for stdin), got %d arguments", c.Name(), len(args))}
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"tlspcap/diagnose"
+)
+
+// sidecar is testdata/pcaps/NAME.expect.json: what real programs reported
+// and what tlspcap must conclude (see testdata/gen/README.md).
+type sidecar struct {
+	Description string `json:"description"`
+	Programs    []struct {
+		Role    string `json:"role"`
+		Cmd     string `json:"cmd"`
+		Printed string `json:"printed"`
+		Result  string `json:"result"`
+	} `json:"programs"`
+	Args   []string `json:"args"`
+	Expect struct {
+		Stream      int      `json:"stream"`
+		Outcome     string   `json:"outcome"`
+		Findings    []string `json:"findings"`
+		DeviceError string   `json:"device_error"`
+		Frames      []int    `json:"frames"`
+	} `json:"expect"`
+}
+
+// TestScenarios replays every ground-truth capture through the CLI and checks
+// the root cause, its frame and the device's error against what the real
+// programs did.
+func TestScenarios(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/pcaps/*.expect.json")
+	if len(files) == 0 {
+		t.Skip("no testdata/pcaps/*.expect.json")
+	}
+	sort.Strings(files)
+	var causes, causesOK, codes, codesOK int
+	for _, sc := range files {
+		name := strings.TrimSuffix(filepath.Base(sc), ".expect.json")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s sidecar
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatalf("%s: %v", sc, err)
+			}
+			pcap := strings.TrimSuffix(sc, ".expect.json") + ".pcapng"
+			if _, err := os.Stat(pcap); err != nil {
+				pcap = strings.TrimSuffix(sc, ".expect.json") + ".pcap"
+			}
+			args := append([]string{"analyze", "--format", "json", "--no-progress"}, s.Args...)
+			args = append(args, pcap)
+			var out, errb bytes.Buffer
+			code := run(args, nil, &out, &errb)
+			if code == exitUsage {
+				t.Fatalf("tlspcap %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+			}
+			var rep diagnose.Report
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("bad JSON: %v", err)
+			}
+			findings, outcome := rep.Findings, ""
+			for _, c := range rep.Connections {
+				if c.Stream == s.Expect.Stream {
+					findings = append(c.Findings, rep.Findings...)
+					outcome = string(c.Outcome)
+				}
+			}
+			if s.Expect.Outcome != "" && outcome != s.Expect.Outcome {
+				t.Errorf("stream %d outcome = %q, want %q", s.Expect.Stream, outcome, s.Expect.Outcome)
+			}
+			got := map[string]diagnose.Finding{}
+			var rootCause *diagnose.Finding
+			for i, f := range findings {
+				if _, ok := got[f.ID]; !ok {
+					got[f.ID] = f
+				}
+				if rootCause == nil && f.Severity == diagnose.SeverityError {
+					rootCause = &findings[i]
+				}
+			}
+			for _, id := range s.Expect.Findings {
+				if _, ok := got[id]; !ok {
+					t.Errorf("finding %s missing; got %s", id, ids(findings))
+				}
+			}
+			if len(s.Expect.Findings) == 0 {
+				if rootCause != nil {
+					t.Errorf("healthy scenario has error finding %s: %s", rootCause.ID, rootCause.Explanation)
+				}
+				return
+			}
+			causes++
+			ok := rootCause != nil && rootCause.ID == s.Expect.Findings[0]
+			if !ok {
+				t.Errorf("root cause = %v, want %s (findings %s)", idOf(rootCause), s.Expect.Findings[0], ids(findings))
+			} else if len(s.Expect.Frames) > 0 && (len(rootCause.Frames) == 0 || rootCause.Frames[0] != s.Expect.Frames[0]) {
+				t.Errorf("%s frames = %v, want first %d", rootCause.ID, rootCause.Frames, s.Expect.Frames[0])
+				ok = false
+			}
+			if ok {
+				causesOK++
+			}
+			if s.Expect.DeviceError != "" {
+				codes++
+				if rootCause != nil && len(rootCause.DeviceErrors) > 0 && strings.EqualFold(rootCause.DeviceErrors[0].Code, s.Expect.DeviceError) {
+					codesOK++
+				} else {
+					var got []string
+					if rootCause != nil {
+						for _, e := range rootCause.DeviceErrors {
+							got = append(got, e.Code)
+						}
+					}
+					t.Errorf("device error = %v, want %s first", got, s.Expect.DeviceError)
+				}
+			}
+		})
+	}
+	summary := fmt.Sprintf("diagnosis: %d/%d root causes, %d/%d device errors", causesOK, causes, codesOK, codes)
+	t.Log(summary)
+	if p := os.Getenv("TLSPCAP_SUMMARY"); p != "" {
+		os.WriteFile(p, []byte(summary+"\n"), 0o644)
+	}
+}
+
+func ids(fs []diagnose.Finding) string {
+	var s []string
+	for _, f := range fs {
+		s = append(s, f.ID+"("+string(f.Severity)+")")
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func idOf(f *diagnose.Finding) string {
+	if f == nil {
+		return "none"
+	}
+	return f.ID
+}

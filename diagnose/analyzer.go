@@ -1,0 +1,156 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"time"
+
+	"tlspcap/capture"
+	"tlspcap/decode"
+	"tlspcap/diagnose/device"
+)
+
+// Options steer the analysis.
+type Options struct {
+	// Profile names the device profile (esp32-idf5, ...); "" picks the default.
+	Profile string
+	// InContentLen overrides the profile's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN.
+	InContentLen int
+	// Device restricts "the device" to this address (client or server side).
+	Device netip.Addr
+	// KeepRecords keeps every record per connection (for `tlspcap records`).
+	KeepRecords bool
+	// KeepTimeline keeps the timeline per connection (reports).
+	KeepTimeline bool
+	// CA is the device's CA certificates (--ca); nil means the certificate bundle.
+	CA []byte
+	// BrowserChain is the chain a browser got (--browser-chain), PEM.
+	BrowserChain []byte
+	// OnConnection, when set, is called as each connection is decided (live).
+	OnConnection func(*Connection)
+	// SilenceAfter is how long a peer may stay silent before it counts as
+	// "silent" rather than "still working" when the capture ends.
+	SilenceAfter time.Duration
+}
+
+// Analyzer implements capture.Handler: it drives decode per connection,
+// builds the connection model and runs the rules when a connection ends.
+type Analyzer struct {
+	opts       Options
+	profile    device.Profile
+	conns      []*Connection
+	open       map[int]*conn
+	dns        dnsState
+	problems   []capture.Problem
+	probeCount map[capture.ProblemKind]int
+	ctx        ruleContext
+}
+
+// NewAnalyzer returns a handler for capture.Read.
+func NewAnalyzer(o Options) (*Analyzer, error) {
+	p := device.DefaultProfile
+	if o.Profile != "" {
+		var ok bool
+		if p, ok = device.ProfileByName(o.Profile); !ok {
+			return nil, fmt.Errorf("unknown profile %q (known: %s)", o.Profile, profileNames())
+		}
+	}
+	if o.InContentLen > 0 {
+		p.InContentLen = o.InContentLen
+	}
+	if o.SilenceAfter == 0 {
+		o.SilenceAfter = 2 * time.Second
+	}
+	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}}
+	a.dns.init()
+	var err error
+	if a.ctx, err = newRuleContext(o, p); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func profileNames() string {
+	s := ""
+	for i, p := range device.Profiles() {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.Name
+	}
+	return s
+}
+
+// Conn implements capture.Handler.
+func (a *Analyzer) Conn(info *capture.Conn) capture.ConnHandler {
+	c := &conn{info: *info, an: a}
+	c.dec = decode.NewConn(c.event)
+	a.open[info.Stream] = c
+	return c
+}
+
+// DNS implements capture.Handler.
+func (a *Analyzer) DNS(m *capture.DNSMessage) { a.dns.add(m) }
+
+// Problem implements capture.Handler.
+func (a *Analyzer) Problem(p capture.Problem) {
+	a.probeCount[p.Kind]++
+	if len(a.problems) < 100 {
+		a.problems = append(a.problems, p)
+	}
+}
+
+// finish decides one connection.
+func (a *Analyzer) finish(c *conn) {
+	delete(a.open, c.info.Stream)
+	r := a.decide(c)
+	a.conns = append(a.conns, r)
+	if a.opts.OnConnection != nil {
+		a.opts.OnConnection(r)
+	}
+	// Free the decoder and records: only the verdict stays.
+	c.dec = nil
+	c.tls = tlsFacts{}
+}
+
+// Report closes what is still open and returns the report.
+func (a *Analyzer) Report(file string, st capture.Stats) *Report {
+	a.ctx.captureEnd = st.End
+	for _, c := range a.open {
+		c.End(capture.EndCaptureDone)
+	}
+	sort.Slice(a.conns, func(i, j int) bool { return a.conns[i].Stream < a.conns[j].Stream })
+	r := &Report{
+		Schema:  Schema,
+		Tool:    "tlspcap",
+		Profile: a.profile.Name,
+		Capture: CaptureInfo{
+			File: file, Frames: st.Frames, Bytes: st.Bytes, Start: st.Start, End: st.End,
+			Connections: len(a.conns),
+		},
+		Connections: a.conns,
+	}
+	for _, p := range a.problems {
+		r.Capture.Problems = append(r.Capture.Problems, describeProblem(p))
+	}
+	r.Findings = append(r.Findings, a.dns.findings(st.End)...)
+	r.Findings = append(r.Findings, a.captureFindings()...)
+	if r.Connections == nil {
+		r.Connections = []*Connection{}
+	}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	return r
+}
+
+func describeProblem(p capture.Problem) string {
+	s := p.Detail
+	if p.Frame > 0 {
+		s = fmt.Sprintf("frame %d: %s", p.Frame, s)
+	} else if p.Offset >= 0 {
+		s = fmt.Sprintf("offset %d: %s", p.Offset, s)
+	}
+	return s
+}

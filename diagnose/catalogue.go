@@ -1,0 +1,846 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"tlspcap/capture"
+	"tlspcap/decode"
+	"tlspcap/diagnose/device"
+)
+
+// catalogue is every connection rule, root causes first. Adding a diagnosis
+// means adding one entry here and one small function below.
+var catalogue = []rule{
+	{"capture-started-mid-connection", 0, ruleStartedMidConnection},
+	{"not-tls", 0, ruleNotTLS},
+	{"connection-refused", 0, ruleConnectionRefused},
+	{"no-syn-ack", 0, ruleNoSynAck},
+	{"no-client-hello", 0, ruleNoClientHello},
+	{"record-overflow", 0, ruleRecordOverflow},
+	{"record-exceeds-device-buffer", 0, ruleRecordExceedsBuffer},
+	{"handshake-fragmented", 0, ruleHandshakeFragmented},
+	{"mfl-not-acknowledged", 0, ruleMFLNotAcknowledged},
+	{"version-mismatch", 0, ruleVersionMismatch},
+	{"no-shared-cipher", 0, ruleNoSharedCipher},
+	{"client-certificate-required", 0, ruleClientCertRequired},
+	{"client-certificate-rejected", 0, ruleClientCertRejected},
+	{"chain", 0, ruleChainByAlert},
+	{"capture-missing-bytes", 0, ruleMissingBytes},
+	{"record-truncated", 0, ruleRecordTruncated},
+	{"server-silent", 0, ruleServerSilent},
+	{"tls13-handshake-encrypted", 0, ruleTLS13Encrypted},
+	// Fallbacks: how the connection ended, when nothing above explains it.
+	{"server-alert", 1, ruleServerAlert},
+	{"client-alert", 1, ruleClientAlert},
+	{"server-reset", 1, ruleServerReset},
+	{"server-closed", 1, ruleServerClosed},
+	{"client-aborted", 1, ruleClientAborted},
+	// Observations: warnings and info on any connection.
+	{"chain-observations", 2, ruleChainObservations},
+	{"weak-cipher", 2, ruleWeakCipher},
+	{"zero-window", 2, ruleZeroWindow},
+	{"slow-handshake", 2, ruleSlowHandshake},
+	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
+	{"memory-estimate", 2, ruleMemoryEstimate},
+}
+
+// ---- capture quality ----
+
+func ruleStartedMidConnection(x *ruleRun) []Finding {
+	if x.tcp.syn != nil || x.tcp.synAck != nil || x.tls.clientHello != nil {
+		return nil
+	}
+	if x.tcp.payloadBytes[0]+x.tcp.payloadBytes[1] == 0 && x.tls.recordCount[0]+x.tls.recordCount[1] == 0 {
+		return nil
+	}
+	return []Finding{{
+		ID: "capture-started-mid-connection", Severity: SeverityInfo,
+		Frames: frames(x.info.First.Number),
+		Title:  "The capture started after this connection was opened",
+		Explanation: "No SYN and no ClientHello were captured: the connection was already open when the capture began, " +
+			"so the handshake (and any failure in it) is not in this capture. Client and server roles are guessed from the ports.",
+		Fix: "Start the capture before the device connects (e.g. start tcpdump, then reset the device).",
+	}}
+}
+
+func ruleMissingBytes(x *ruleRun) []Finding {
+	if len(x.tcp.gaps) == 0 {
+		return nil
+	}
+	total := 0
+	var fs []int
+	for _, g := range x.tcp.gaps {
+		total += g.Missing
+		fs = append(fs, g.Frame.Number)
+	}
+	// Missing bytes before the handshake finished hide the cause: that is an
+	// error of the capture, said instead of guessing.
+	sev := SeverityWarning
+	if !x.handshakeDone() {
+		sev = SeverityError
+	}
+	return []Finding{{
+		ID: "capture-missing-bytes", Severity: sev, Frames: fs,
+		Title: fmt.Sprintf("%s missing from the capture", plural(total, "byte", "bytes")),
+		Explanation: fmt.Sprintf("TCP sequence numbers jump over %s in %s: the capture lost packets the endpoints did receive "+
+			"(capture buffer overrun, capturing on a different path, or snaplen). What was in them cannot be diagnosed.",
+			plural(total, "byte", "bytes"), plural(len(x.tcp.gaps), "place", "places")),
+		Fix: "Capture again closer to the device (on the AP's bridge interface), with a larger buffer (tcpdump -B 8192) and full snaplen (-s 0).",
+	}}
+}
+
+// ---- not TLS, TCP setup ----
+
+func ruleNotTLS(x *ruleRun) []Finding {
+	nt := x.tls.notTLS[x.peer]
+	from := x.peerName()
+	if nt == nil {
+		nt = x.tls.notTLS[x.dev]
+		from = x.who(x.dev)
+		if nt == nil {
+			return nil
+		}
+	}
+	f := Finding{
+		ID: "not-tls", Severity: SeverityError, Frames: frames(first(nt.Where)),
+		Title: fmt.Sprintf("The %s answered with %s, not TLS", from, protoName(nt.Protocol)),
+		Explanation: fmt.Sprintf("Frame %d carries bytes that are not a TLS record: %s. "+
+			"The first byte of a TLS record is 0x14-0x17 followed by version 0x03 0x0N; mbedTLS rejects anything else as an invalid record and closes without an alert.",
+			first(nt.Where), quoteBytes(nt.Prefix, 48)),
+		DeviceErrors: x.errs(device.SymptomNotTLS),
+		Fix: "Connect to the TLS port with the TLS scheme: https:// on 443 (not http:// or port 80), mqtts:// on 8883 (not 1883), wss:// (not ws://); " +
+			"or check that the server has TLS enabled on this port.",
+	}
+	if from == x.who(x.dev) {
+		f.Title = fmt.Sprintf("The %s sent %s where the peer expected TLS", from, protoName(nt.Protocol))
+		f.Fix = "The device speaks plaintext to a TLS port: use the TLS transport (esp_http_client with an https:// URL, MQTT with mqtts://)."
+		f.DeviceErrors = []DeviceError{}
+	}
+	return []Finding{f}
+}
+
+func protoName(p string) string {
+	switch p {
+	case "", "unknown":
+		return "non-TLS bytes"
+	}
+	return "plaintext " + p
+}
+
+func ruleConnectionRefused(x *ruleRun) []Finding {
+	rst := x.tcp.rst[x.fromServer()]
+	if x.tcp.syn == nil || x.tcp.synAck != nil || rst == nil {
+		return nil
+	}
+	return []Finding{{
+		ID: "connection-refused", Severity: SeverityError, Frames: frames(rst.Frame.Number, x.tcp.syn.Frame.Number),
+		Title: fmt.Sprintf("Connection refused: %s answered the SYN with RST", x.r.Server),
+		Explanation: fmt.Sprintf("The SYN in frame %d was answered by a RST in frame %d: nothing listens on port %d at %s "+
+			"(or a firewall rejects it). No TLS was attempted.", x.tcp.syn.Frame.Number, rst.Frame.Number, x.serverPort(), x.serverAddr()),
+		DeviceErrors: x.errs(device.SymptomConnectionRefused),
+		Fix:          "Check the host and port in the URI (8883 for MQTT over TLS, 443 for HTTPS) and that the server is running and reachable from the device's network.",
+	}}
+}
+
+func (c *conn) serverPort() uint16 {
+	if c.swap {
+		return c.info.Client.Port()
+	}
+	return c.info.Server.Port()
+}
+
+func ruleNoSynAck(x *ruleRun) []Finding {
+	if x.tcp.syn == nil || x.tcp.synAck != nil || x.tcp.rst[x.fromServer()] != nil || x.tcp.payloadBytes[0]+x.tcp.payloadBytes[1] > 0 {
+		return nil
+	}
+	span := x.tcp.lastFrame[x.fromClient()].Time.Sub(x.tcp.syn.Frame.Time)
+	return []Finding{{
+		ID: "no-syn-ack", Severity: SeverityError, Frames: frames(x.tcp.syn.Frame.Number),
+		Title: fmt.Sprintf("No answer to the SYN (%s over %s)", plural(x.tcp.synRetries+1, "SYN", "SYNs"), roundDur(span)),
+		Explanation: fmt.Sprintf("The client sent %s to %s starting in frame %d and never got a SYN-ACK or RST: the server is unreachable "+
+			"(wrong address, routing, a firewall dropping packets, or the server is down).", plural(x.tcp.synRetries+1, "SYN", "SYNs"), x.r.Server, x.tcp.syn.Frame.Number),
+		DeviceErrors: x.errs(device.SymptomConnectTimeout),
+		Fix:          "Check the server address the device resolved (see DNS findings), routing from the device's network, and firewalls between them.",
+	}}
+}
+
+func ruleNoClientHello(x *ruleRun) []Finding {
+	if x.tls.clientHello != nil || x.tcp.payloadBytes[x.fromClient()] > 0 || x.tcp.synAck == nil {
+		return nil
+	}
+	cl := x.closeOf(x.fromClient())
+	if cl == nil {
+		return nil
+	}
+	// The server spoke first (SMTP/FTP banner): not-tls covers that.
+	if x.tcp.payloadBytes[x.fromServer()] > 0 {
+		return nil
+	}
+	return []Finding{{
+		ID: "no-client-hello", Severity: SeverityError, Frames: frames(cl.Frame.Number),
+		Title: fmt.Sprintf("The client connected, then closed (%s) without sending a ClientHello", cl.Kind),
+		Explanation: fmt.Sprintf("The TCP connection was set up (SYN-ACK in frame %d) but the client sent no TLS bytes and closed it in frame %d, %s later. "+
+			"On an ESP this means TLS setup failed on the device before the handshake: no server verification option set, "+
+			"a CA/client certificate or key that does not parse, or not enough heap for the TLS buffers.",
+			x.tcp.synAck.Frame.Number, cl.Frame.Number, roundDur(cl.Frame.Time.Sub(x.tcp.synAck.Frame.Time))),
+		DeviceErrors: x.errs(device.SymptomLocalSetupFailed),
+		Fix: "Read the device log just before the connection: set cert_pem/crt_bundle_attach (or enable Component config → ESP-TLS → Allow potentially insecure options → Skip server certificate verification by default, for testing only), " +
+			"check that PEM buffers include the terminating NUL, and check free heap (40-50 KB needed for a TLS handshake).",
+	}}
+}
+
+// ---- records ----
+
+// recordLimits: RFC 8446 §5.2 / RFC 5246 §6.2.3.
+const (
+	maxPlaintext       = 1 << 14
+	maxCiphertextTLS12 = maxPlaintext + 2048
+	maxCiphertextTLS13 = maxPlaintext + 256
+	mbedtlsInOverhead  = 16 + 48 + 256 // MBEDTLS_SSL_PAYLOAD_OVERHEAD: IV + MAC + CBC padding (ssl_misc.h)
+)
+
+func ruleRecordOverflow(x *ruleRun) []Finding {
+	limit := maxCiphertextTLS12
+	if x.tls13() {
+		limit = maxCiphertextTLS13
+	}
+	for _, d := range []capture.Dir{x.peer, x.dev} {
+		r := x.firstRecordFrom(d, func(r *decode.Record) bool {
+			return r.Length > limit || (!r.Encrypted && r.ContentType != decode.ContentApplicationData && r.Length > maxPlaintext)
+		})
+		if r == nil {
+			continue
+		}
+		return []Finding{{
+			ID: "record-overflow", Severity: SeverityError, Frames: frames(first(r.Where)),
+			Title: fmt.Sprintf("The %s sent a %d-byte record, more than TLS allows", x.who(d), r.Length),
+			Explanation: fmt.Sprintf("The record header in frame %d announces %d bytes; TLS allows at most %d bytes of plaintext (%d of ciphertext in TLS 1.2, %d in TLS 1.3). "+
+				"No conforming stack accepts it: mbedTLS fails with a bad-input error without sending an alert.", first(r.Where), r.Length, maxPlaintext, maxCiphertextTLS12, maxCiphertextTLS13),
+			DeviceErrors: x.errs(device.SymptomRecordTooLarge),
+			Fix:          fmt.Sprintf("The %s's TLS implementation is broken (or something in the path rewrites records): fix or replace it; no device setting helps.", x.who(d)),
+		}}
+	}
+	return nil
+}
+
+func ruleRecordExceedsBuffer(x *ruleRun) []Finding {
+	limit := x.ctx.profile.InContentLen
+	if limit <= 0 {
+		return nil
+	}
+	r := x.firstRecordFrom(x.peer, func(r *decode.Record) bool {
+		if r.Encrypted || r.ContentType == decode.ContentApplicationData {
+			return r.Length > limit+mbedtlsInOverhead
+		}
+		return r.Length > limit
+	})
+	if r == nil || x.has("record-overflow") {
+		return nil
+	}
+	sev := SeverityError
+	if x.handshakeDone() {
+		sev = SeverityWarning
+	}
+	sym := x.ctx.profile.RecordSizeSymptom(r.Length)
+	what := "record"
+	if len(r.HandshakeTypes) > 0 {
+		var names []string
+		for _, t := range r.HandshakeTypes {
+			names = append(names, decode.HandshakeTypeName(t))
+		}
+		what = "record (" + joinNames(names) + ")"
+	}
+	f := Finding{
+		ID: "record-exceeds-device-buffer", Severity: sev, Frames: frames(first(r.Where)),
+		Title: fmt.Sprintf("%s record of %d bytes exceeds the device's %d-byte input buffer", capitalize(x.peerName()), r.Length, limit),
+		Explanation: fmt.Sprintf("Frame %d starts a %s of %d bytes from the %s. The device reads each record whole into its input buffer, "+
+			"CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN = %d bytes (profile %s), so it cannot receive this record and aborts the handshake without sending an alert "+
+			"(on the wire: the device closes, usually FIN then RST, right after the first segment of the record).",
+			first(r.Where), what, r.Length, x.peerName(), limit, x.ctx.profile.Name),
+		DeviceErrors: x.errs(sym),
+		Fix: device.Fix("MBEDTLS_SSL_IN_CONTENT_LEN", "16384") + "; or make the server send smaller records (a shorter certificate chain, or a server that honours max_fragment_length). " +
+			"With CONFIG_MBEDTLS_DYNAMIC_BUFFER the buffer is sized per record, which saves heap between handshakes.",
+	}
+	if sev == SeverityWarning {
+		f.Title = fmt.Sprintf("%s record of %d bytes would not fit a %d-byte device input buffer", capitalize(x.peerName()), r.Length, limit)
+		f.Explanation = fmt.Sprintf("Frame %d starts a %s of %d bytes from the %s. This connection succeeded, but a device built with CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN = %d would fail on it.",
+			first(r.Where), what, r.Length, x.peerName(), limit)
+	}
+	return []Finding{f}
+}
+
+func ruleHandshakeFragmented(x *ruleRun) []Finding {
+	for _, h := range x.tls.handshakes {
+		if h.Dir != x.peer || h.Records <= 1 {
+			continue
+		}
+		sev := SeverityWarning
+		if !x.handshakeDone() && x.devClosedSilently() {
+			sev = SeverityError
+		}
+		return []Finding{{
+			ID: "handshake-fragmented", Severity: sev, Frames: frames(first(h.Where)),
+			Title: fmt.Sprintf("%s message (%d bytes) split over %d records", decode.HandshakeTypeName(h.Type), h.Length, h.Records),
+			Explanation: fmt.Sprintf("The %s's %s message starting in frame %d is %d bytes long and is spread over %d TLS records. "+
+				"mbedTLS before 3.6.3 (ESP-IDF v4.x and v5.x releases older than v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2) cannot reassemble a handshake message "+
+				"from several records and fails with \"TLS handshake fragmentation not supported\".",
+				x.peerName(), decode.HandshakeTypeName(h.Type), first(h.Where), h.Length, h.Records),
+			DeviceErrors: x.errs(device.SymptomHandshakeFragmented),
+			Fix: "Update ESP-IDF to a release with mbedTLS 3.6.3 or later (v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2, v5.5+), or make the server send each handshake message in one record " +
+				"(do not request max_fragment_length; on OpenSSL servers do not set -max_send_frag).",
+		}}
+	}
+	return nil
+}
+
+// devClosedSilently: the device ended the connection without an alert, or
+// the capture shows nothing more from it.
+func (x *ruleRun) devClosedSilently() bool {
+	return x.alertFrom(x.dev) == nil && x.alertFrom(x.peer) == nil
+}
+
+func ruleMFLNotAcknowledged(x *ruleRun) []Finding {
+	ch, ok := clientHello(x.conn)
+	if !ok || ch.MaxFragmentLength == 0 || x.tls.serverHello == nil {
+		return nil
+	}
+	sh, _ := serverHello(x.conn)
+	if sh != nil && sh.MaxFragmentLength != 0 {
+		return nil
+	}
+	mfl := 1 << (8 + int(ch.MaxFragmentLength))
+	r := x.firstRecordFrom(x.fromServer(), func(r *decode.Record) bool {
+		return r.Length > mfl+mbedtlsInOverhead || (!r.Encrypted && r.Length > mfl)
+	})
+	if r == nil {
+		return nil
+	}
+	sev := SeverityWarning
+	if !x.handshakeDone() {
+		sev = SeverityError
+	}
+	return []Finding{{
+		ID: "mfl-not-acknowledged", Severity: sev, Frames: frames(first(r.Where), first(x.tls.serverHello.Where)),
+		Title: fmt.Sprintf("Server ignored max_fragment_length=%d and sent a %d-byte record", mfl, r.Length),
+		Explanation: fmt.Sprintf("The ClientHello asked for records of at most %d bytes (max_fragment_length), but the ServerHello in frame %d does not echo the extension, "+
+			"so the server is free to send full-size records, and frame %d starts one of %d bytes. Many servers (Go, nginx/OpenSSL before 1.1.1 by default, AWS, Azure) ignore the extension.",
+			mfl, first(x.tls.serverHello.Where), first(r.Where), r.Length),
+		DeviceErrors: x.errs(device.SymptomRecordTooLarge),
+		Fix:          device.Fix("MBEDTLS_SSL_IN_CONTENT_LEN", "16384") + ": a smaller input buffer only works with servers that honour max_fragment_length.",
+	}}
+}
+
+// ---- negotiation ----
+
+func ruleVersionMismatch(x *ruleRun) []Finding {
+	ch, _ := clientHello(x.conn)
+	offered := offeredVersions(ch)
+	if al := x.alertFrom(x.fromServer()); al != nil && al.Description == 70 {
+		return []Finding{{
+			ID: "version-mismatch", Severity: SeverityError, Frames: frames(first(al.Where)),
+			Title: "Server refused the TLS version: alert protocol_version",
+			Explanation: fmt.Sprintf("The client offered %s; the server answered with a fatal protocol_version alert in frame %d: it supports none of them "+
+				"(typically a TLS 1.3-only server and a device with TLS 1.3 disabled, or a server that still requires TLS 1.0/1.1).", versionList(offered), first(al.Where)),
+			DeviceErrors: x.errs(device.SymptomFatalAlertReceived),
+			Fix:          "Enable TLS 1.3 on the device: " + device.Fix("MBEDTLS_SSL_PROTO_TLS1_3", "y") + " (ESP-IDF v5.2 or later recommended), or allow TLS 1.2 on the server.",
+		}}
+	}
+	sh, ok := serverHello(x.conn)
+	if !ok {
+		return nil
+	}
+	chosen := sh.Version
+	if sh.SelectedVersion != 0 {
+		chosen = sh.SelectedVersion
+	}
+	if al := x.alertFrom(x.fromClient()); al != nil && al.Description == 70 || (chosen < decode.VersionTLS12 && !x.handshakeDone()) {
+		fs := frames(first(x.tls.serverHello.Where))
+		if al != nil {
+			fs = frames(first(al.Where), first(x.tls.serverHello.Where))
+		}
+		return []Finding{{
+			ID: "version-mismatch", Severity: SeverityError, Frames: fs,
+			Title: fmt.Sprintf("Server chose %s, which the client does not support", decode.VersionName(chosen)),
+			Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s; the client offered %s. ESP-IDF v5.x (mbedTLS 3.x) supports only TLS 1.2 and 1.3, "+
+				"so it rejects the ServerHello with a protocol_version alert.", first(x.tls.serverHello.Where), decode.VersionName(chosen), versionList(offered)),
+			DeviceErrors: x.errs(device.SymptomVersionTooOld),
+			Fix:          "Upgrade the server to TLS 1.2 or later (TLS 1.0/1.1 are deprecated by RFC 8996). ESP-IDF v4.4 still offered TLS 1.0/1.1 but that is no fix for production.",
+		}}
+	}
+	return nil
+}
+
+func offeredVersions(ch *decode.ClientHello) []uint16 {
+	if ch == nil {
+		return nil
+	}
+	var vs []uint16
+	for _, v := range ch.SupportedVersions {
+		if !decode.IsGREASE(v) {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		for v := decode.VersionTLS10; v <= ch.Version && v <= decode.VersionTLS12; v++ {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+func versionList(vs []uint16) string {
+	if len(vs) == 0 {
+		return "no version we could read"
+	}
+	var names []string
+	for _, v := range vs {
+		names = append(names, decode.VersionName(v))
+	}
+	return joinNames(names)
+}
+
+func ruleNoSharedCipher(x *ruleRun) []Finding {
+	al := x.alertFrom(x.fromServer())
+	if al == nil || x.tls.serverHello != nil || (al.Description != 40 && al.Description != 71 && al.Description != 47) {
+		return nil
+	}
+	ch, _ := clientHello(x.conn)
+	var suites []string
+	if ch != nil {
+		for _, s := range ch.CipherSuites {
+			if !decode.IsGREASE(s) {
+				suites = append(suites, decode.CipherSuiteName(s))
+			}
+		}
+	}
+	expl := fmt.Sprintf("The server answered the ClientHello with a fatal %s alert in frame %d, before any ServerHello: it found nothing acceptable in the offer. "+
+		"The usual cause is no cipher suite (or elliptic curve) in common: the client offered %s.", decode.AlertName(al.Description), first(al.Where), plural(len(suites), "suite", "suites"))
+	if len(suites) > 0 {
+		n := len(suites)
+		if n > 12 {
+			n = 12
+		}
+		expl += " Offered: " + strings.Join(suites[:n], ", ")
+		if len(suites) > n {
+			expl += fmt.Sprintf(" and %d more", len(suites)-n)
+		}
+		expl += "."
+	}
+	return []Finding{{
+		ID: "no-shared-cipher", Severity: SeverityError, Frames: frames(first(al.Where)),
+		Title:        fmt.Sprintf("Server rejected the ClientHello: alert %s (no shared cipher suite)", decode.AlertName(al.Description)),
+		Explanation:  expl,
+		DeviceErrors: x.errs(device.SymptomFatalAlertReceived),
+		Fix: "Compare with the server's accepted suites (e.g. nmap --script ssl-enum-ciphers): ESP-IDF v5 offers no ChaCha20-Poly1305 and no DHE by default. " +
+			"Enable what the server needs under Component config → mbedTLS (e.g. CONFIG_MBEDTLS_CHACHAPOLY_C, CONFIG_MBEDTLS_SSL_PROTO_TLS1_3), or widen the server's list.",
+	}}
+}
+
+// clientCertSent returns the client's Certificate message and whether it was empty.
+func (x *ruleRun) clientCert() (h *decode.Handshake, empty bool) {
+	h = x.tls.certificate[x.fromClient()]
+	if h == nil {
+		return nil, true
+	}
+	if c, ok := h.Body.(*decode.Certificate); ok {
+		return h, len(c.Entries) == 0
+	}
+	return h, h.Length <= 3
+}
+
+func ruleClientCertRequired(x *ruleRun) []Finding {
+	if x.tls.certRequest == nil || x.handshakeDone() {
+		return nil
+	}
+	h, empty := x.clientCert()
+	if !empty {
+		return nil
+	}
+	al := x.alertFrom(x.fromServer())
+	var fs []int
+	if al != nil {
+		fs = frames(first(al.Where), first(x.tls.certRequest.Where))
+	} else if cl := x.closeOf(x.fromServer()); cl != nil {
+		fs = frames(cl.Frame.Number, first(x.tls.certRequest.Where))
+	} else {
+		return nil
+	}
+	sent := "sent no Certificate message"
+	if h != nil {
+		sent = fmt.Sprintf("answered with an empty Certificate message in frame %d", first(h.Where))
+	}
+	how := "closed the connection"
+	if al != nil {
+		how = "sent a fatal " + decode.AlertName(al.Description) + " alert"
+	}
+	f := Finding{
+		ID: "client-certificate-required", Severity: SeverityError, Frames: fs,
+		Title: "Server requires a client certificate; the client sent none",
+		Explanation: fmt.Sprintf("The server asked for a client certificate (CertificateRequest in frame %d); the client %s, and the server %s. "+
+			"The server is set up for mutual TLS.", first(x.tls.certRequest.Where), sent, how),
+		DeviceErrors: x.errs(device.SymptomFatalAlertReceived),
+		Fix: "Give the device its certificate and key: esp_tls_cfg_t.clientcert_buf/clientkey_buf, esp_http_client_config_t.client_cert_pem/client_key_pem, " +
+			"or for MQTT credentials.authentication.certificate/key; check the cloud policy attached to the certificate (AWS IoT).",
+	}
+	if x.r.Device == "server" {
+		f.DeviceErrors = x.errs(device.SymptomNoClientCertificate)
+	}
+	return []Finding{f}
+}
+
+func ruleClientCertRejected(x *ruleRun) []Finding {
+	h, empty := x.clientCert()
+	if h == nil || empty || x.handshakeDone() {
+		return nil
+	}
+	al := x.alertFrom(x.fromServer())
+	if al == nil || first(al.Where) < first(h.Where) {
+		return nil
+	}
+	switch al.Description {
+	case 42, 43, 44, 45, 46, 48, 49, 51, 116:
+	default:
+		return nil
+	}
+	desc := ""
+	if c, ok := h.Body.(*decode.Certificate); ok && len(c.Entries) > 0 && c.Entries[0].Cert != nil {
+		desc = fmt.Sprintf(" (subject %q, issuer %q)", c.Entries[0].Cert.Subject.String(), c.Entries[0].Cert.Issuer.String())
+	}
+	return []Finding{{
+		ID: "client-certificate-rejected", Severity: SeverityError, Frames: frames(first(al.Where), first(h.Where)),
+		Title: fmt.Sprintf("Server rejected the client certificate: alert %s", decode.AlertName(al.Description)),
+		Explanation: fmt.Sprintf("The client sent its certificate in frame %d%s; the server answered with a fatal %s alert in frame %d. "+
+			"The server does not trust the CA that issued it, or the certificate is expired, revoked or not allowed for client authentication.",
+			first(h.Where), desc, decode.AlertName(al.Description), first(al.Where)),
+		DeviceErrors: x.errs(device.SymptomFatalAlertReceived),
+		Fix: "Register the device certificate (or its CA) with the server/cloud, check its validity dates and that it has the clientAuth extended key usage; " +
+			"make sure the device sends the intended certificate (clientcert_buf) with its intermediate if the server needs it.",
+	}}
+}
+
+// ---- how it ended (fallbacks) ----
+
+func ruleServerAlert(x *ruleRun) []Finding {
+	al := x.alertFrom(x.fromServer())
+	if al == nil || x.handshakeDone() && al.Description == 0 {
+		return nil
+	}
+	info := device.AlertFromServer(al.Description)
+	return []Finding{{
+		ID: "server-alert", Severity: SeverityError, Frames: frames(first(al.Where)),
+		Title: fmt.Sprintf("Server sent fatal alert %s (%d)", decode.AlertName(al.Description), al.Description),
+		Explanation: fmt.Sprintf("Frame %d: the server ended the handshake with a fatal %s alert, after the client's %s. %s",
+			first(al.Where), decode.AlertName(al.Description), x.lastSentBy(x.fromClient(), first(al.Where)), info.Causes),
+		DeviceErrors: toDeviceErrors(info.Candidates),
+		Fix:          info.Fix,
+	}}
+}
+
+// lastSentBy names the last record side d sent before frame n.
+func (x *ruleRun) lastSentBy(d capture.Dir, n int) string {
+	var last *decode.Record
+	for _, r := range x.tls.records {
+		if r.Dir == d && len(r.Frames) > 0 && r.Frames[0] <= n {
+			last = r
+		}
+	}
+	if last == nil {
+		return "nothing"
+	}
+	return fmt.Sprintf("%s (frame %d)", recordWhat(x.conn, last), last.Frames[0])
+}
+
+func ruleClientAlert(x *ruleRun) []Finding {
+	al := x.alertFrom(x.fromClient())
+	if al == nil {
+		return nil
+	}
+	info := device.AlertFromDevice(al.Description)
+	return []Finding{{
+		ID: "client-alert", Severity: SeverityError, Frames: frames(first(al.Where)),
+		Title: fmt.Sprintf("Client sent fatal alert %s (%d)", decode.AlertName(al.Description), al.Description),
+		Explanation: fmt.Sprintf("Frame %d: the client ended the handshake with a fatal %s alert after receiving %s. %s",
+			first(al.Where), decode.AlertName(al.Description), x.lastReceivedBefore(x.fromClient(), first(al.Where)), info.Causes),
+		DeviceErrors: toDeviceErrors(info.Candidates),
+		Fix:          info.Fix,
+	}}
+}
+
+func ruleServerReset(x *ruleRun) []Finding {
+	rst := x.tcp.rst[x.fromServer()]
+	if rst == nil || x.handshakeDone() && x.tls.appData[x.fromServer()] > 0 {
+		return nil
+	}
+	if x.tcp.synAck == nil && x.tcp.payloadBytes[x.fromServer()] == 0 && x.tls.clientHello == nil {
+		return nil // connection-refused covers a RST to the SYN
+	}
+	after := x.lastSentBy(x.fromClient(), rst.Frame.Number)
+	return []Finding{{
+		ID: "server-reset", Severity: SeverityError, Frames: frames(rst.Frame.Number),
+		Title: "Server reset the connection during the handshake",
+		Explanation: fmt.Sprintf("Frame %d: the server sent a TCP RST after the client's %s, without a TLS alert. "+
+			"Servers and load balancers do this when they reject the ClientHello outright: SNI not allowed or missing, client IP filtered, "+
+			"no TLS on this port, or a crash.", rst.Frame.Number, after),
+		DeviceErrors: x.errs(device.SymptomPeerRST),
+		Fix:          "Check the server's logs for this connection; set the SNI the server expects (esp_tls_cfg_t.common_name / do not skip_common_name), and check IP allow-lists.",
+	}}
+}
+
+func ruleServerClosed(x *ruleRun) []Finding {
+	fin := x.tcp.fin[x.fromServer()]
+	if fin == nil || x.handshakeDone() {
+		return nil
+	}
+	if x.tls.clientHello == nil {
+		return nil
+	}
+	// The client closed first: that is client-aborted, not the server.
+	if cl := x.closeOf(x.fromClient()); cl != nil && cl.Frame.Number < fin.Frame.Number {
+		return nil
+	}
+	return []Finding{{
+		ID: "server-closed", Severity: SeverityError, Frames: frames(fin.Frame.Number),
+		Title: "Server closed the connection (FIN) during the handshake without an alert",
+		Explanation: fmt.Sprintf("Frame %d: the server closed the connection after the client's %s, without a TLS alert. "+
+			"The device sees the connection end while it waits for the next record. Typical causes: the server rejects the SNI or the client's address, "+
+			"the server expects another protocol on this port, or a proxy gave up.", fin.Frame.Number, x.lastSentBy(x.fromClient(), fin.Frame.Number)),
+		DeviceErrors: x.errs(device.SymptomPeerFIN),
+		Fix:          "Check the server's logs for this connection, the SNI (esp_tls_cfg_t.common_name), the port, and IP allow-lists.",
+	}}
+}
+
+func ruleServerSilent(x *ruleRun) []Finding {
+	chh := x.tls.clientHello
+	if chh == nil || chh.Dir != x.fromClient() {
+		return nil
+	}
+	srv := x.fromServer()
+	if x.tcp.lastPayload[srv].Number > first(chh.Where) || x.tcp.fin[srv] != nil || x.tcp.rst[srv] != nil {
+		return nil
+	}
+	end := x.closeOf(x.fromClient())
+	var until capture.Frame
+	gaveUp := end != nil
+	if gaveUp {
+		until = end.Frame
+	} else {
+		until = capture.Frame{Time: x.lastTime()}
+		if x.ctx.captureEnd.After(until.Time) {
+			until.Time = x.ctx.captureEnd
+		}
+		if until.Time.Sub(chh.Time) < x.ctx.opts.SilenceAfter {
+			return nil
+		}
+	}
+	wait := until.Time.Sub(chh.Time)
+	expl := fmt.Sprintf("The client sent its ClientHello in frame %d and the server sent nothing back", first(chh.Where))
+	if gaveUp {
+		expl += fmt.Sprintf(" for %s, until the client gave up (%s in frame %d).", roundDur(wait), end.Kind, end.Frame.Number)
+	} else {
+		expl += fmt.Sprintf(" for the %s until the capture ended.", roundDur(wait))
+	}
+	expl += " A server that does not answer a ClientHello is overloaded, filters the client, or expects something else on this port; a middlebox may also be dropping the ClientHello."
+	return []Finding{{
+		ID: "server-silent", Severity: SeverityError, Frames: frames(first(chh.Where)),
+		Title:        fmt.Sprintf("Server silent for %s after the ClientHello", roundDur(wait)),
+		Explanation:  expl,
+		DeviceErrors: x.errs(device.SymptomReadTimeout),
+		Fix:          "Check that the server speaks TLS on this port and accepts this client; if the server is just slow, raise esp_tls_cfg_t.timeout_ms (default 10 s) / esp_http_client_config_t.timeout_ms.",
+	}}
+}
+
+func ruleClientAborted(x *ruleRun) []Finding {
+	if x.handshakeDone() || x.tls.clientHello == nil {
+		return nil
+	}
+	cl := x.closeOf(x.fromClient())
+	if cl == nil {
+		return nil
+	}
+	received := x.lastReceivedBefore(x.fromClient(), cl.Frame.Number)
+	return []Finding{{
+		ID: "client-aborted", Severity: SeverityError, Frames: frames(cl.Frame.Number),
+		Title: fmt.Sprintf("Client ended the handshake with %s and no alert", cl.Kind),
+		Explanation: fmt.Sprintf("Frame %d: the client closed the connection (%s) without a TLS alert; the last thing it received was %s. "+
+			"mbedTLS aborts without an alert when a record does not fit its buffer, on an out-of-memory error, or when its own configuration is incomplete.",
+			cl.Frame.Number, cl.Kind, received),
+		DeviceErrors: x.errs(device.SymptomSilentCloseAfterServerFlight),
+		Fix:          "Read the device's log for the mbedtls_ssl_handshake return value; enable CONFIG_MBEDTLS_DEBUG to see which step failed; check free heap.",
+	}}
+}
+
+func ruleTLS13Encrypted(x *ruleRun) []Finding {
+	if !x.tls13() || x.handshakeDone() {
+		return nil
+	}
+	var lastEnc *decode.Record
+	for _, r := range x.tls.records {
+		if r.Encrypted {
+			lastEnc = r
+		}
+	}
+	ends := x.closeOf(x.fromClient()) != nil || x.closeOf(x.fromServer()) != nil
+	if !ends {
+		return nil
+	}
+	fs := []int{}
+	by := "one side"
+	if lastEnc != nil {
+		fs = frames(first(lastEnc.Where))
+		by = "the " + x.who(lastEnc.Dir)
+	}
+	expl := "The server selected TLS 1.3, so everything after the ServerHello (the certificate, a certificate request, and the alert that says why the handshake failed) is encrypted. " +
+		"The handshake did not complete"
+	if lastEnc != nil {
+		expl += fmt.Sprintf("; the last encrypted record came from %s in frame %d (%d bytes", by, first(lastEnc.Where), lastEnc.Length)
+		if lastEnc.Length <= 40 {
+			expl += ", the size of an encrypted alert"
+		}
+		expl += ")"
+	}
+	expl += ". With the session keys (SSLKEYLOGFILE or the ESP's mbedtls key export) tlspcap can decrypt it and name the cause: an untrusted or mismatched server certificate, a required client certificate, or a handshake failure."
+	return []Finding{{
+		ID: "tls13-handshake-encrypted", Severity: SeverityError, Frames: fs,
+		Title:        "TLS 1.3 handshake failed; the cause is in encrypted records",
+		Explanation:  expl,
+		DeviceErrors: x.errs(device.SymptomVerifyFailed),
+		Fix: "Capture again with a key log (--keylog FILE, or keys injected into the pcapng with editcap --inject-secrets), or force TLS 1.2 on the device for the test " +
+			"(esp_tls_cfg_t.tls_version = ESP_TLS_VER_TLS_1_2) to see the certificate and alert in the clear.",
+	}}
+}
+
+// ---- observations ----
+
+func ruleWeakCipher(x *ruleRun) []Finding {
+	sh, ok := serverHello(x.conn)
+	if !ok || sh.SelectedVersion == decode.VersionTLS13 {
+		return nil
+	}
+	name := decode.CipherSuiteName(sh.CipherSuite)
+	var why []string
+	for _, w := range []struct{ sub, why string }{
+		{"NULL", "no encryption"}, {"EXPORT", "export-grade"}, {"RC4", "RC4"}, {"3DES", "3DES"}, {"DES_", "DES"},
+		{"_CBC_", "CBC mode (padding-oracle prone; no AEAD)"}, {"_MD5", "MD5 MAC"},
+	} {
+		if strings.Contains(name, w.sub) {
+			why = append(why, w.why)
+		}
+	}
+	if strings.HasSuffix(name, "_SHA") {
+		why = append(why, "SHA-1 MAC")
+	}
+	if strings.HasPrefix(name, "TLS_RSA_") {
+		why = append(why, "static RSA key exchange (no forward secrecy)")
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return []Finding{{
+		ID: "weak-cipher", Severity: SeverityWarning, Frames: frames(first(x.tls.serverHello.Where)),
+		Title:       "Weak cipher suite negotiated: " + name,
+		Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s: %s.", first(x.tls.serverHello.Where), name, joinNames(why)),
+		Fix:         "Prefer ECDHE with AES-GCM (e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) on the server, or restrict the device with esp_tls_cfg_t.ciphersuites_list.",
+	}}
+}
+
+func ruleZeroWindow(x *ruleRun) []Finding {
+	ev := x.tcp.zeroWindow[x.dev]
+	if ev == nil {
+		return nil
+	}
+	return []Finding{{
+		ID: "zero-window", Severity: SeverityWarning, Frames: frames(ev.Frame.Number),
+		Title: fmt.Sprintf("The %s advertised a zero TCP window", x.who(x.dev)),
+		Explanation: fmt.Sprintf("Frame %d: the %s's receive window dropped to zero: it was not reading, or had no memory left for received data. "+
+			"On an ESP this is heap pressure (lwIP receive buffers) or an application that stopped reading the socket.", ev.Frame.Number, x.who(x.dev)),
+		Fix: "Check free heap during the handshake; reduce CONFIG_LWIP_TCP_WND_DEFAULT/CONFIG_LWIP_TCP_RECVMBOX_SIZE only if memory is the issue, and keep reading the connection.",
+	}}
+}
+
+// slowStep is the threshold above which one handshake step is reported.
+const slowStep = 2 * time.Second
+
+func ruleSlowHandshake(x *ruleRun) []Finding {
+	type step struct {
+		name string
+		a, b decode.Where
+	}
+	var steps []step
+	t := &x.tls
+	if t.clientHello != nil && t.serverHello != nil {
+		steps = append(steps, step{"server's answer to the ClientHello", t.clientHello.Where, t.serverHello.Where})
+	}
+	if t.serverDone != nil && t.clientKX != nil {
+		steps = append(steps, step{"client's answer to the server's flight (certificate verification and key exchange on the client)", t.serverDone.Where, t.clientKX.Where})
+	}
+	for _, s := range steps {
+		d := s.b.Time.Sub(s.a.Time)
+		if d < slowStep {
+			continue
+		}
+		return []Finding{{
+			ID: "slow-handshake", Severity: SeverityWarning, Frames: frames(first(s.b), first(s.a)),
+			Title: fmt.Sprintf("Slow handshake: the %s took %s", strings.SplitN(s.name, " (", 2)[0], roundDur(d)),
+			Explanation: fmt.Sprintf("From frame %d to frame %d: the %s took %s. ESP-TLS gives up after esp_tls_cfg_t.timeout_ms (10 s by default).",
+				first(s.a), first(s.b), s.name, roundDur(d)),
+			Fix: "On the device, RSA/ECC operations can take seconds without hardware acceleration (CONFIG_MBEDTLS_HARDWARE_MPI) or with large keys; prefer ECDSA P-256 certificates. " +
+				"On the server side, check load. Raise timeout_ms if needed.",
+		}}
+	}
+	return nil
+}
+
+func ruleClientCertNotRequested(x *ruleRun) []Finding {
+	if x.r.Device != "server" || !x.handshakeDone() || x.tls.certRequest != nil || x.tls13() {
+		return nil
+	}
+	return []Finding{{
+		ID: "client-certificate-not-requested", Severity: SeverityWarning, Frames: frames(first(x.tls.serverHello.Where)),
+		Title:       "The device (as TLS server) did not ask for a client certificate",
+		Explanation: "The device acts as the TLS server and completed the handshake without a CertificateRequest: any client can connect; it verifies nobody.",
+		Fix: "If clients must be authenticated, set the CA to verify them (esp_tls_cfg_server_t.cacert_buf / httpd_ssl_config_t.cacert_pem); " +
+			"see CONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL.",
+	}}
+}
+
+func roundDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0 s"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+func ruleRecordTruncated(x *ruleRun) []Finding {
+	for _, d := range []capture.Dir{x.peer, x.dev} {
+		r := x.firstRecordFrom(d, func(r *decode.Record) bool { return r.Truncated })
+		if r == nil || x.has("capture-missing-bytes") || x.has("record-exceeds-device-buffer") || x.has("record-overflow") {
+			continue
+		}
+		cl := x.closeOf(d)
+		if cl == nil {
+			// The capture ended inside the record: nothing to conclude.
+			return nil
+		}
+		sym := device.SymptomPeerFIN
+		if cl.Kind == capture.RST {
+			sym = device.SymptomPeerRST
+		}
+		return []Finding{{
+			ID: "record-truncated", Severity: SeverityError, Frames: frames(first(r.Where), cl.Frame.Number),
+			Title: fmt.Sprintf("The %s closed the connection inside a %d-byte record", x.who(d), r.Length),
+			Explanation: fmt.Sprintf("The record starting in frame %d announces %d bytes, but only %d arrived before the %s sent %s in frame %d. "+
+				"The receiver waits for the rest of the record and then sees the connection end.",
+				first(r.Where), r.Length, r.Received, x.who(d), cl.Kind, cl.Frame.Number),
+			DeviceErrors: x.errs(sym),
+			Fix:          fmt.Sprintf("The %s crashed or gave up while sending: check its logs (process restarts, write timeouts, a proxy with a size limit).", x.who(d)),
+		}}
+	}
+	return nil
+}

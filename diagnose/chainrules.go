@@ -1,0 +1,183 @@
+package diagnose
+
+import (
+	"crypto/x509"
+	"fmt"
+
+	"tlspcap/capture"
+	"tlspcap/decode"
+	"tlspcap/diagnose/chain"
+	"tlspcap/diagnose/device"
+)
+
+// alertChainIDs maps the alert an mbedTLS client sends after a failed
+// verification to the chain findings that explain it, most specific first
+// (knowledge/esp-mbedtls.md §2.5).
+var alertChainIDs = map[uint8][]string{
+	42: {"hostname-mismatch", "missing-sni"},
+	43: {"weak-certificate"},
+	45: {"certificate-expired"},
+	46: {"certificate-not-yet-valid", "weak-certificate"},
+	48: {"chain-incomplete", "self-signed", "chain-untrusted"},
+	49: {"chain-incomplete", "chain-untrusted", "self-signed"},
+}
+
+// serverChain runs the chain analysis over the server's Certificate message.
+func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
+	h := x.tls.certificate[x.fromServer()]
+	if h == nil {
+		return chain.Result{}, nil, false
+	}
+	cm, ok := h.Body.(*decode.Certificate)
+	if !ok || len(cm.Entries) == 0 {
+		return chain.Result{}, h, false
+	}
+	in := chain.Input{Time: h.Time, CA: x.ctx.ca, Browser: x.ctx.browser, ServerIP: x.serverAddr()}
+	for _, e := range cm.Entries {
+		if e.Cert == nil {
+			continue
+		}
+		in.Certs = append(in.Certs, e.Cert)
+		in.Raw = append(in.Raw, e.Raw)
+	}
+	if len(in.Certs) == 0 {
+		return chain.Result{}, h, false
+	}
+	if ch, ok := clientHello(x.conn); ok {
+		in.ServerName = ch.ServerName
+	}
+	return chain.Analyze(in), h, true
+}
+
+// ruleChainByAlert: the device rejected the server's certificate; the alert
+// it sent names the verification failure, the chain analysis says why.
+func ruleChainByAlert(x *ruleRun) []Finding {
+	if !x.deviceIsClient() {
+		return nil
+	}
+	al := x.alertFrom(x.dev)
+	if al == nil {
+		return nil
+	}
+	ids, ok := alertChainIDs[al.Description]
+	if !ok {
+		return nil
+	}
+	res, h, ok := x.serverChain()
+	if h == nil || first(al.Where) < first(h.Where) {
+		return nil
+	}
+	info := device.AlertFromDevice(al.Description)
+	f := Finding{
+		Severity: SeverityError, Frames: frames(first(al.Where), first(h.Where)),
+		DeviceErrors: toDeviceErrors(info.Candidates),
+	}
+	if ok {
+		for _, id := range ids {
+			for _, p := range res.Problems {
+				if p.ID == id {
+					f.ID, f.Title, f.Fix = p.ID, p.Title, p.Fix
+					f.Explanation = fmt.Sprintf("The device rejected the server's certificate (Certificate in frame %d) with a fatal %s alert in frame %d. %s",
+						first(h.Where), decode.AlertName(al.Description), first(al.Where), p.Explanation)
+					return []Finding{f}
+				}
+			}
+		}
+	}
+	// The analysis found nothing the alert names: the device trusts another
+	// CA than the one tlspcap checks against (--ca), or checks something else.
+	f.ID = ids[len(ids)-1]
+	if al.Description == 42 {
+		f.ID = "hostname-mismatch"
+	}
+	f.Title = fmt.Sprintf("The device rejected the server's certificate: alert %s", decode.AlertName(al.Description))
+	f.Explanation = fmt.Sprintf("The device sent a fatal %s alert in frame %d after the server's Certificate in frame %d. %s "+
+		"tlspcap's own check of the chain did not find this problem: pass the device's CA with --ca to check against what the device trusts.",
+		decode.AlertName(al.Description), first(al.Where), first(h.Where), info.Causes)
+	f.Fix = info.Fix
+	return []Finding{f}
+}
+
+// ruleChainObservations reports chain problems the device did not (yet) act
+// on: warnings on healthy connections, context on failed ones.
+func ruleChainObservations(x *ruleRun) []Finding {
+	if !x.deviceIsClient() {
+		return nil
+	}
+	res, h, ok := x.serverChain()
+	if !ok {
+		if ch, ok2 := clientHello(x.conn); ok2 && ch.ServerName == "" && !x.has("missing-sni") && x.tls.clientHello.Dir == x.fromClient() {
+			return []Finding{missingSNI(x)}
+		}
+		return nil
+	}
+	var out []Finding
+	for _, p := range res.Problems {
+		if x.has(p.ID) {
+			continue
+		}
+		sev := Severity(p.Severity)
+		if sev == SeverityError {
+			sev = SeverityWarning // the device did not fail on it here
+		}
+		out = append(out, Finding{
+			ID: p.ID, Severity: sev, Frames: frames(first(h.Where)),
+			Title: p.Title, Explanation: p.Explanation, Fix: p.Fix,
+			DeviceErrors: candidatesForFlags(p.Flags),
+		})
+	}
+	return out
+}
+
+func missingSNI(x *ruleRun) Finding {
+	return Finding{
+		ID: "missing-sni", Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
+		Title: "The ClientHello carries no server name (SNI)",
+		Explanation: fmt.Sprintf("The ClientHello in frame %d has no server_name extension: the device connected by IP address or with skip_cert_common_name_check set. "+
+			"A server that hosts several names then returns its default certificate, which may not be the one the device expects.", first(x.tls.clientHello.Where)),
+		Fix: "Connect by host name, or set esp_tls_cfg_t.common_name (esp_http_client_config_t.common_name) to the name in the server's certificate; do not set skip_cert_common_name_check.",
+	}
+}
+
+// candidatesForFlags: what the device would print for these verify flags.
+func candidatesForFlags(flags uint32) []DeviceError {
+	if flags == 0 {
+		return []DeviceError{}
+	}
+	return toDeviceErrors(device.AlertFromDevice(chain.PredictAlert(flags)).Candidates)
+}
+
+// certificates turns a Certificate message into report rows.
+func certificates(h *decode.Handshake) []Certificate {
+	if h == nil {
+		return nil
+	}
+	cm, ok := h.Body.(*decode.Certificate)
+	if !ok {
+		return nil
+	}
+	var out []Certificate
+	for _, e := range cm.Entries {
+		if e.Cert == nil {
+			msg := "does not parse"
+			if e.ParseErr != nil {
+				msg = e.ParseErr.Error()
+			}
+			out = append(out, Certificate{Size: len(e.Raw), ParseError: msg, DER: e.Raw})
+			continue
+		}
+		out = append(out, certRow(e.Cert))
+	}
+	return out
+}
+
+func certRow(c *x509.Certificate) Certificate {
+	d := chain.Describe(c)
+	return Certificate{
+		Subject: d.Subject, Issuer: d.Issuer, SANs: d.SANs, NotBefore: d.NotBefore, NotAfter: d.NotAfter,
+		KeyType: d.KeyType, KeyBits: d.KeyBits, SignatureAlgorithm: d.SignatureAlgorithm, SHA256: d.SHA256,
+		Size: d.Size, AIA: d.AIA, CRL: d.CRL, DER: c.Raw,
+	}
+}
+
+var _ = capture.FromClient

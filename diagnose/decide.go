@@ -1,0 +1,351 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"tlspcap/capture"
+	"tlspcap/decode"
+)
+
+// decide builds the verdict for one connection: the model, then the rules.
+func (a *Analyzer) decide(c *conn) *Connection {
+	r := &Connection{
+		Stream:     c.info.Stream,
+		Client:     c.info.Client.String(),
+		Server:     c.info.Server.String(),
+		Start:      c.info.First.Time,
+		FirstFrame: c.info.First.Number,
+		Profile:    a.profile.Name,
+		Device:     "client",
+	}
+	if c.swap {
+		r.Client, r.Server = r.Server, r.Client
+	}
+	last := c.tcp.lastFrame[0]
+	if c.tcp.lastFrame[1].Number > last.Number {
+		last = c.tcp.lastFrame[1]
+	}
+	r.LastFrame = last.Number
+	if !last.Time.IsZero() && !r.Start.IsZero() {
+		r.Duration = last.Time.Sub(r.Start).Seconds()
+	}
+	if a.opts.Device.IsValid() && c.serverAddr() == a.opts.Device {
+		r.Device = "server"
+	}
+	t := &c.tls
+	if ch, ok := clientHello(c); ok {
+		r.SNI = ch.ServerName
+	}
+	if sh, ok := serverHello(c); ok {
+		v := sh.Version
+		if sh.SelectedVersion != 0 {
+			v = sh.SelectedVersion
+		}
+		r.Version = decode.VersionName(v)
+		r.CipherSuite = decode.CipherSuiteName(sh.CipherSuite)
+		r.ALPN = sh.ALPN
+	}
+	r.Stage = c.stage()
+	r.Ending = c.ending(a.opts)
+	r.Certificates = certificates(t.certificate[c.fromServer()])
+	if a.opts.KeepTimeline || a.opts.KeepRecords {
+		r.Timeline = c.timeline()
+	}
+	if a.opts.KeepRecords {
+		r.Records = c.recordRows()
+	}
+	r.Findings = a.ctx.run(c, r)
+	r.Outcome = outcome(c, r)
+	return r
+}
+
+func (c *conn) serverAddr() netip.Addr {
+	if c.swap {
+		return c.info.Client.Addr()
+	}
+	return c.info.Server.Addr()
+}
+
+func clientHello(c *conn) (*decode.ClientHello, bool) {
+	if c.tls.clientHello == nil {
+		return nil, false
+	}
+	ch, ok := c.tls.clientHello.Body.(*decode.ClientHello)
+	return ch, ok
+}
+
+func serverHello(c *conn) (*decode.ServerHello, bool) {
+	if c.tls.serverHello == nil {
+		return nil, false
+	}
+	sh, ok := c.tls.serverHello.Body.(*decode.ServerHello)
+	return sh, ok
+}
+
+// tls13 reports whether the server selected TLS 1.3.
+func (c *conn) tls13() bool {
+	sh, ok := serverHello(c)
+	return ok && sh.SelectedVersion == decode.VersionTLS13
+}
+
+// stage is how far the handshake got.
+func (c *conn) stage() Stage {
+	t := &c.tls
+	s := Stage("")
+	up := func(n Stage) {
+		if stageOrder[n] > stageOrder[s] {
+			s = n
+		}
+	}
+	if c.tcp.syn != nil || c.tcp.synAck != nil || c.tcp.firstPayload[0].Number > 0 || c.tcp.firstPayload[1].Number > 0 {
+		up(StageTCPConnect)
+	}
+	if t.clientHello != nil {
+		up(StageClientHello)
+	}
+	if t.serverHello != nil {
+		up(StageServerHello)
+	}
+	srv := c.fromServer()
+	if t.certificate[srv] != nil {
+		up(StageServerCertificate)
+	}
+	if t.serverDone != nil {
+		up(StageServerDone)
+	}
+	if t.clientKX != nil {
+		up(StageClientKeyExchange)
+	}
+	if c.established() {
+		up(StageEstablished)
+		if t.appData[0] > 0 && t.appData[1] > 0 {
+			up(StageApplicationData)
+		}
+	}
+	return s
+}
+
+// established: both sides finished the handshake as far as the wire shows.
+// TLS 1.2: both sent ChangeCipherSpec + an encrypted Finished. TLS 1.3: the
+// client sent encrypted handshake/application records after the server's
+// flight and no alert ended it; best evidence without keys is application
+// data from both sides.
+func (c *conn) established() bool {
+	t := &c.tls
+	if t.serverHello == nil {
+		return false
+	}
+	if c.fatalAlert() != nil {
+		return false
+	}
+	if c.tls13() {
+		return t.appData[c.fromClient()] > 0 && t.appData[c.fromServer()] > 0
+	}
+	return t.ccs[0] != nil && t.ccs[1] != nil && t.firstEncrypted[0] != nil && t.firstEncrypted[1] != nil
+}
+
+// fatalAlert is the first readable fatal alert (or first alert at all if
+// none is known to be fatal).
+func (c *conn) fatalAlert() *decode.Alert {
+	for _, al := range c.tls.alerts {
+		if !al.Encrypted && al.Level == decode.AlertFatal {
+			return al
+		}
+	}
+	return nil
+}
+
+// ending decides who ended the connection and how.
+func (c *conn) ending(o Options) Ending {
+	type cand struct {
+		frame int
+		e     Ending
+	}
+	var cs []cand
+	if al := c.fatalAlert(); al != nil {
+		cs = append(cs, cand{al.Frames[0], Ending{By: c.who(al.Dir), How: "alert " + decode.AlertName(al.Description), Frame: al.Frames[0], Time: al.Time}})
+	}
+	for d := capture.Dir(0); d < 2; d++ {
+		if ev := c.tcp.rst[d]; ev != nil {
+			cs = append(cs, cand{ev.Frame.Number, Ending{By: c.who(d), How: "RST", Frame: ev.Frame.Number, Time: ev.Frame.Time}})
+		}
+		if ev := c.tcp.fin[d]; ev != nil {
+			cs = append(cs, cand{ev.Frame.Number, Ending{By: c.who(d), How: "FIN", Frame: ev.Frame.Number, Time: ev.Frame.Time}})
+		}
+	}
+	if len(cs) == 0 {
+		if c.tcp.end == capture.EndIdle {
+			return Ending{How: "idle"}
+		}
+		return Ending{How: "capture-ended"}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].frame < cs[j].frame })
+	return cs[0].e
+}
+
+// outcome turns findings and stage into the verdict.
+func outcome(c *conn, r *Connection) Outcome {
+	for _, f := range r.Findings {
+		if f.ID == "not-tls" {
+			return OutcomeNotTLS
+		}
+	}
+	if r.Failed() {
+		return OutcomeFailed
+	}
+	if c.established() || c.resumedOrHealthyTLS13() {
+		return OutcomeOK
+	}
+	if c.tls.clientHello == nil && c.tls.recordCount[0]+c.tls.recordCount[1] == 0 {
+		// TCP without TLS on either side (and nothing wrong found).
+		if c.tcp.payloadBytes[0]+c.tcp.payloadBytes[1] > 0 {
+			return OutcomeNotTLS
+		}
+	}
+	return OutcomeIncomplete
+}
+
+// resumedOrHealthyTLS13 covers a TLS 1.3 handshake that finished without
+// application data yet (client sent its encrypted Finished, nobody alerted,
+// closed cleanly).
+func (c *conn) resumedOrHealthyTLS13() bool {
+	if !c.tls13() || c.fatalAlert() != nil {
+		return false
+	}
+	return c.tls.appData[c.fromClient()] > 0 && c.tls.appData[c.fromServer()] > 0
+}
+
+// timeline lists what happened, in frame order, for reports.
+func (c *conn) timeline() []Step {
+	var st []Step
+	add := func(f capture.Frame, d capture.Dir, kind, what string, n int) {
+		st = append(st, Step{Frame: f.Number, Time: f.Time, From: c.who(d), What: what, Kind: kind, Bytes: n})
+	}
+	if ev := c.tcp.syn; ev != nil {
+		add(ev.Frame, ev.Dir, "tcp", "SYN", 0)
+	}
+	if ev := c.tcp.synAck; ev != nil {
+		add(ev.Frame, ev.Dir, "tcp", "SYN-ACK", 0)
+	}
+	for d := capture.Dir(0); d < 2; d++ {
+		if ev := c.tcp.fin[d]; ev != nil {
+			add(ev.Frame, d, "tcp", "FIN", 0)
+		}
+		if ev := c.tcp.rst[d]; ev != nil {
+			add(ev.Frame, d, "tcp", "RST", 0)
+		}
+		if ev := c.tcp.zeroWindow[d]; ev != nil {
+			add(ev.Frame, d, "tcp", "zero window", 0)
+		}
+		if nt := c.tls.notTLS[d]; nt != nil {
+			add(frameOf(nt.Where), d, "not-tls", "not TLS: "+nt.Protocol+" "+quoteBytes(nt.Prefix, 24), 0)
+		}
+	}
+	for _, g := range c.tcp.gaps {
+		add(g.Frame, g.Dir, "gap", fmt.Sprintf("%d bytes missing from the capture", g.Missing), g.Missing)
+	}
+	for _, rec := range c.tls.records {
+		what := recordWhat(c, rec)
+		kind := "data"
+		switch rec.ContentType {
+		case decode.ContentHandshake:
+			kind = "handshake"
+		case decode.ContentAlert:
+			kind = "alert"
+		case decode.ContentChangeCipherSpec:
+			kind = "ccs"
+		}
+		add(frameOf(rec.Where), rec.Dir, kind, what, rec.Length)
+	}
+	sort.SliceStable(st, func(i, j int) bool { return st[i].Frame < st[j].Frame })
+	if len(st) > 200 {
+		st = st[:200]
+	}
+	return st
+}
+
+func frameOf(w decode.Where) capture.Frame {
+	n := 0
+	if len(w.Frames) > 0 {
+		n = w.Frames[0]
+	}
+	return capture.Frame{Number: n, Time: w.Time}
+}
+
+// recordWhat names a record the way a reader expects: "Certificate (5012 B)".
+func recordWhat(c *conn, rec *decode.Record) string {
+	var parts []string
+	switch {
+	case rec.ContentType == decode.ContentHandshake && !rec.Encrypted && len(rec.HandshakeTypes) > 0:
+		for _, ht := range rec.HandshakeTypes {
+			parts = append(parts, decode.HandshakeTypeName(ht))
+		}
+	case rec.ContentType == decode.ContentAlert:
+		if al := c.alertAt(rec); al != nil && !al.Encrypted {
+			parts = append(parts, fmt.Sprintf("Alert %s %s", levelName(al.Level), decode.AlertName(al.Description)))
+		} else {
+			parts = append(parts, "Alert (encrypted)")
+		}
+	case rec.ContentType == decode.ContentApplicationData:
+		parts = append(parts, "Application Data")
+	case rec.ContentType == decode.ContentHandshake && rec.Encrypted:
+		parts = append(parts, "Encrypted Handshake")
+	default:
+		parts = append(parts, decode.ContentTypeName(rec.ContentType))
+	}
+	s := strings.Join(parts, ", ") + fmt.Sprintf(" (%d B)", rec.Length)
+	if rec.Truncated {
+		s += fmt.Sprintf(", truncated after %d B", rec.Received)
+	}
+	return s
+}
+
+func (c *conn) alertAt(rec *decode.Record) *decode.Alert {
+	for _, al := range c.tls.alerts {
+		if al.Dir == rec.Dir && al.Offset == rec.Offset {
+			return al
+		}
+	}
+	return nil
+}
+
+func levelName(l uint8) string {
+	switch l {
+	case decode.AlertWarning:
+		return "warning"
+	case decode.AlertFatal:
+		return "fatal"
+	}
+	return fmt.Sprintf("level-%d", l)
+}
+
+func (c *conn) recordRows() []RecordRow {
+	rows := make([]RecordRow, 0, len(c.tls.records))
+	for _, rec := range c.tls.records {
+		row := RecordRow{
+			Frames: rec.Frames, Time: rec.Time, From: c.who(rec.Dir),
+			ContentType: rec.ContentType, Type: decode.ContentTypeName(rec.ContentType),
+			Version: decode.VersionName(rec.Version), Length: rec.Length,
+			HandshakeTypes: rec.HandshakeTypes, Truncated: rec.Truncated, Encrypted: rec.Encrypted,
+		}
+		if row.HandshakeTypes == nil {
+			row.HandshakeTypes = []uint8{}
+		}
+		for _, ht := range rec.HandshakeTypes {
+			row.Handshakes = append(row.Handshakes, decode.HandshakeTypeName(ht))
+		}
+		if rec.ContentType == decode.ContentAlert {
+			if al := c.alertAt(rec); al != nil && !al.Encrypted {
+				row.Note = levelName(al.Level) + " " + decode.AlertName(al.Description)
+			}
+		}
+		if rec.SSLv2 {
+			row.Note = "SSLv2-compatible ClientHello"
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}

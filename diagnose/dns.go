@@ -1,0 +1,192 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"tlspcap/capture"
+)
+
+// maxDNSQueries bounds the DNS state kept per capture.
+const maxDNSQueries = 100000
+
+// dnsQuery is one question asked and what came back.
+type dnsQuery struct {
+	name     string
+	qtype    uint16
+	client   netip.AddrPort
+	server   netip.AddrPort
+	id       uint16
+	frame    capture.Frame
+	answered *capture.DNSMessage
+}
+
+type dnsState struct {
+	queries  []*dnsQuery
+	pending  map[dnsKey]*dnsQuery
+	resolved map[string]bool // names that got a NOERROR answer with records at least once
+	servers  map[netip.Addr]int
+	dropped  int
+}
+
+type dnsKey struct {
+	client netip.AddrPort
+	id     uint16
+	name   string
+}
+
+func (s *dnsState) init() {
+	s.pending = map[dnsKey]*dnsQuery{}
+	s.resolved = map[string]bool{}
+	s.servers = map[netip.Addr]int{}
+}
+
+func (s *dnsState) add(m *capture.DNSMessage) {
+	if len(m.Questions) == 0 {
+		return
+	}
+	q0 := m.Questions[0]
+	name := strings.ToLower(strings.TrimSuffix(q0.Name, "."))
+	if !m.Response {
+		if len(s.queries) >= maxDNSQueries {
+			s.dropped++
+			return
+		}
+		q := &dnsQuery{name: name, qtype: q0.Type, client: m.Client, server: m.Server, id: m.ID, frame: m.Frame}
+		s.queries = append(s.queries, q)
+		s.pending[dnsKey{m.Client, m.ID, name}] = q
+		s.servers[m.Server.Addr()]++
+		return
+	}
+	if m.RCode == 0 && len(m.Answers) > 0 {
+		s.resolved[name] = true
+	}
+	k := dnsKey{m.Client, m.ID, name}
+	if q, ok := s.pending[k]; ok {
+		q.answered = m
+		delete(s.pending, k)
+	}
+}
+
+// dnsNoResponseAfter: a query unanswered for this long counts as lost.
+const dnsNoResponseAfter = 2 * time.Second
+
+func (s *dnsState) findings(end time.Time) []Finding {
+	type group struct {
+		id, rcode string
+		name      string
+		frames    []int
+		servers   map[string]bool
+	}
+	groups := map[string]*group{}
+	var order []string
+	addTo := func(id, name string, frame int, server string) {
+		k := id + "|" + name
+		g, ok := groups[k]
+		if !ok {
+			g = &group{id: id, name: name, servers: map[string]bool{}}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.frames = append(g.frames, frame)
+		g.servers[server] = true
+	}
+	for _, q := range s.queries {
+		switch {
+		case q.answered == nil:
+			if !end.IsZero() && end.Sub(q.frame.Time) < dnsNoResponseAfter {
+				continue
+			}
+			addTo("dns-no-response", q.name, q.frame.Number, q.server.Addr().String())
+		case q.answered.RCode == 3:
+			addTo("dns-nxdomain", q.name, q.answered.Frame.Number, q.server.Addr().String())
+		case q.answered.RCode == 2:
+			addTo("dns-servfail", q.name, q.answered.Frame.Number, q.server.Addr().String())
+		}
+	}
+	var out []Finding
+	for _, k := range order {
+		g := groups[k]
+		var srv []string
+		for a := range g.servers {
+			srv = append(srv, a)
+		}
+		sort.Strings(srv)
+		// A name that resolved in the end (retry, other resolver, other
+		// type) only gets a warning.
+		sev := SeverityError
+		if s.resolved[g.name] {
+			sev = SeverityWarning
+		}
+		f := Finding{ID: g.id, Severity: sev, Frames: g.frames, DeviceErrors: []DeviceError{},
+			WiresharkFilter: fmt.Sprintf("dns.qry.name == %q", g.name)}
+		n := len(g.frames)
+		switch g.id {
+		case "dns-nxdomain":
+			f.Title = fmt.Sprintf("DNS: %s does not exist (NXDOMAIN)", g.name)
+			f.Explanation = fmt.Sprintf("The resolver %s answered NXDOMAIN for %q (%s, first in frame %d): the name does not exist, so the device never connects. "+
+				"ESP-TLS logs \"couldn't get hostname for :%s: getaddrinfo() returns 202\" (EAI_FAIL).", joinNames(srv), g.name, plural(n, "answer", "answers"), g.frames[0], g.name)
+			f.Fix = "Check the host name in the URI for typos and that the DNS record exists (dig " + g.name + ")."
+		case "dns-servfail":
+			f.Title = fmt.Sprintf("DNS: the resolver failed for %s (SERVFAIL)", g.name)
+			f.Explanation = fmt.Sprintf("The resolver %s answered SERVFAIL for %q (%s, first in frame %d): it could not resolve the name (upstream unreachable, DNSSEC failure).",
+				joinNames(srv), g.name, plural(n, "answer", "answers"), g.frames[0])
+			f.Fix = "Check the resolver the device got by DHCP (or set one with esp_netif_set_dns_info), and its upstream connectivity."
+		case "dns-no-response":
+			f.Title = fmt.Sprintf("DNS: no answer for %s", g.name)
+			f.Explanation = fmt.Sprintf("%s for %q to %s got no response (first in frame %d): the resolver is unreachable or drops the queries. "+
+				"lwIP retries and then getaddrinfo() fails, so the device never connects.", capitalize(plural(n, "query", "queries")), g.name, joinNames(srv), g.frames[0])
+			f.Fix = "Check the DNS server address the device uses (DHCP option 6, esp_netif_get_dns_info) and that UDP port 53 to it is open."
+		}
+		out = append(out, f)
+	}
+	if len(s.servers) > 1 {
+		var srv []string
+		for a := range s.servers {
+			srv = append(srv, a.String())
+		}
+		sort.Strings(srv)
+		out = append(out, Finding{
+			ID: "dns-multiple-servers", Severity: SeverityInfo, Frames: []int{}, DeviceErrors: []DeviceError{},
+			Title:           fmt.Sprintf("DNS queries went to %d different resolvers", len(srv)),
+			Explanation:     "Queries in this capture went to " + joinNames(srv) + ". If they answer differently, the device may connect to a different server than a PC does.",
+			Fix:             "Check which resolver the device uses (DHCP) and compare answers.",
+			WiresharkFilter: "dns",
+		})
+	}
+	return out
+}
+
+// captureFindings reports capture-level quality problems.
+func (a *Analyzer) captureFindings() []Finding {
+	var out []Finding
+	var cut []int
+	for _, p := range a.problems {
+		if p.Kind == capture.ProblemSnaplenCut && p.Frame > 0 && len(cut) < 20 {
+			cut = append(cut, p.Frame)
+		}
+	}
+	if n := a.probeCount[capture.ProblemSnaplenCut]; n > 0 {
+		f := Finding{
+			ID: "capture-truncated-packets", Severity: SeverityWarning, Frames: cut, DeviceErrors: []DeviceError{},
+			Title: fmt.Sprintf("%s cut short by the capture's snap length", capitalize(plural(n, "packet was", "packets were"))),
+			Explanation: "These packets are shorter in the file than on the wire: the capture was taken with a small snap length (tcpdump -s), " +
+				"so TLS records in them are incomplete in the capture although the endpoints received them whole. Findings about those records are about the capture, not the connection.",
+			Fix:             "Capture with the full snap length: tcpdump -s 0 (the default in current tcpdump), dumpcap without -s.",
+			WiresharkFilter: "frame.cap_len < frame.len",
+		}
+		out = append(out, f)
+	}
+	if n := a.probeCount[capture.ProblemTruncatedFile]; n > 0 {
+		out = append(out, Finding{
+			ID: "capture-file-truncated", Severity: SeverityWarning, Frames: []int{}, DeviceErrors: []DeviceError{},
+			Title:       "The capture file ends in the middle of a packet",
+			Explanation: "The file was cut off (copied while still being written, or the capture process was killed). Everything before the cut was analysed.",
+			Fix:         "Stop the capture cleanly (Ctrl-C on tcpdump) before copying the file.",
+		})
+	}
+	return out
+}

@@ -1,0 +1,198 @@
+package diagnose
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"tlspcap/capture"
+	"tlspcap/decode"
+	"tlspcap/diagnose/device"
+)
+
+// A rule reads one connection's model and returns findings. Rules run in
+// catalogue order; the first error finding is the root cause, so rules that
+// name a cause come before rules that only describe how the connection ended.
+type rule struct {
+	id string
+	// phase: 0 root causes, 1 fallbacks (run only when no error was found
+	// yet: they describe the ending itself), 2 observations (warnings and
+	// info, always).
+	phase int
+	check func(x *ruleRun) []Finding
+}
+
+// ruleRun is one connection under examination.
+type ruleRun struct {
+	*conn
+	ctx       *ruleContext
+	r         *Connection
+	dev, peer capture.Dir // wire directions of the device and its peer
+	found     []Finding
+}
+
+// run applies the catalogue to one connection.
+func (ctx *ruleContext) run(c *conn, r *Connection) []Finding {
+	x := &ruleRun{conn: c, ctx: ctx, r: r, dev: c.fromClient(), peer: c.fromServer()}
+	if r.Device == "server" {
+		x.dev, x.peer = x.peer, x.dev
+	}
+	for phase := 0; phase < 3; phase++ {
+		for _, rl := range catalogue {
+			if rl.phase != phase || (phase == 1 && x.hasError()) {
+				continue
+			}
+			for _, f := range rl.check(x) {
+				if f.ID == "" {
+					continue
+				}
+				if f.WiresharkFilter == "" {
+					f.WiresharkFilter = x.filter(f.Frames)
+				}
+				if f.DeviceErrors == nil {
+					f.DeviceErrors = []DeviceError{}
+				}
+				if f.Frames == nil {
+					f.Frames = []int{}
+				}
+				x.found = append(x.found, f)
+			}
+		}
+	}
+	// Errors first, then warnings, then info; catalogue order within each.
+	sort.SliceStable(x.found, func(i, j int) bool {
+		return sevRank[x.found[i].Severity] < sevRank[x.found[j].Severity]
+	})
+	return x.found
+}
+
+var sevRank = map[Severity]int{SeverityError: 0, SeverityWarning: 1, SeverityInfo: 2}
+
+func (x *ruleRun) hasError() bool {
+	for _, f := range x.found {
+		if f.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *ruleRun) has(id string) bool {
+	for _, f := range x.found {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// filter is the Wireshark display filter that opens the evidence.
+func (x *ruleRun) filter(frames []int) string {
+	f := fmt.Sprintf("tcp.stream eq %d", x.info.Stream)
+	if len(frames) > 0 && frames[0] > 0 {
+		f += fmt.Sprintf(" && frame.number >= %d", frames[0])
+	}
+	return f
+}
+
+// errs are the device's candidate errors for a wire symptom under the profile.
+func (x *ruleRun) errs(s device.Symptom) []DeviceError {
+	return toDeviceErrors(x.ctx.profile.ErrorsFor(s))
+}
+
+func toDeviceErrors(cs []device.Candidate) []DeviceError {
+	out := make([]DeviceError, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, DeviceError{Code: device.FormatCode(c.Code), Name: c.Name, Versions: c.Versions})
+	}
+	return out
+}
+
+// deviceIsClient reports whether the rules look at the device as TLS client.
+func (x *ruleRun) deviceIsClient() bool { return x.r.Device != "server" }
+
+// peerName is "server" or "client": the device's peer.
+func (x *ruleRun) peerName() string { return x.who(x.peer) }
+
+// ---- helpers over the model ----
+
+// firstRecordFrom returns the first record from dir matching pred.
+func (x *ruleRun) firstRecordFrom(d capture.Dir, pred func(*decode.Record) bool) *decode.Record {
+	for _, r := range x.tls.records {
+		if r.Dir == d && pred(r) {
+			return r
+		}
+	}
+	return nil
+}
+
+// lastReceivedBefore names the last record the side d received before frame n.
+func (x *ruleRun) lastReceivedBefore(d capture.Dir, n int) string {
+	var last *decode.Record
+	for _, r := range x.tls.records {
+		if r.Dir != d && len(r.Frames) > 0 && r.Frames[0] <= n {
+			last = r
+		}
+	}
+	if last == nil {
+		return "nothing"
+	}
+	return fmt.Sprintf("%s in frame %d", recordWhat(x.conn, last), last.Frames[0])
+}
+
+// endedBy returns the first FIN or RST of dir, or nil.
+func (x *ruleRun) closeOf(d capture.Dir) *capture.TCPEvent {
+	f, r := x.tcp.fin[d], x.tcp.rst[d]
+	switch {
+	case f == nil:
+		return r
+	case r == nil:
+		return f
+	case r.Frame.Number < f.Frame.Number:
+		return r
+	}
+	return f
+}
+
+// alertsFrom lists the readable alerts a side sent.
+func (x *ruleRun) alertFrom(d capture.Dir) *decode.Alert {
+	for _, al := range x.tls.alerts {
+		if al.Dir == d && !al.Encrypted && al.Level == decode.AlertFatal {
+			return al
+		}
+	}
+	return nil
+}
+
+func (x *ruleRun) handshakeDone() bool { return x.established() }
+
+func frames(ns ...int) []int {
+	out := make([]int, 0, len(ns))
+	for _, n := range ns {
+		if n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func first(w decode.Where) int {
+	if len(w.Frames) == 0 {
+		return 0
+	}
+	return w.Frames[0]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func joinNames(xs []string) string {
+	if len(xs) <= 2 {
+		return strings.Join(xs, " and ")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}

@@ -1,0 +1,91 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"tlspcap/diagnose"
+)
+
+func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
+	fmt.Fprintf(w, "## tlspcap report: `%s`\n\n", codeSafe(r.Capture.File))
+	fmt.Fprintf(w, "%d frames, %d TCP connections, device profile `%s`.\n\n", r.Capture.Frames, len(r.Connections), r.Profile)
+	for _, p := range r.Capture.Problems {
+		fmt.Fprintf(w, "- capture: %s\n", mdSafe(p))
+	}
+	if len(r.Connections) > 0 {
+		mdTable(w, summaryHeader, summaryRows(r, mdSafe))
+	}
+	for _, c := range r.Connections {
+		if !(c.Failed() || c.Outcome == diagnose.OutcomeNotTLS || o.All) {
+			continue
+		}
+		fmt.Fprintf(w, "\n### tcp.stream %d: %s → %s", c.Stream, mdSafe(c.Client), mdSafe(c.Server))
+		if c.SNI != "" {
+			fmt.Fprintf(w, " (SNI `%s`)", codeSafe(c.SNI))
+		}
+		fmt.Fprintf(w, " — **%s**\n\n", c.Outcome)
+		fmt.Fprintf(w, "Reached `%s`; ended: %s.\n\n", c.Stage, mdSafe(endingText(c.Ending)))
+		if len(c.Timeline) > 0 {
+			var rows [][]string
+			for _, s := range c.Timeline {
+				t := ""
+				if !c.Start.IsZero() {
+					t = fmt.Sprintf("%.3f", s.Time.Sub(c.Start).Seconds())
+				}
+				rows = append(rows, []string{fmt.Sprint(s.Frame), t, s.From, mdSafe(s.What)})
+			}
+			mdTable(w, []string{"frame", "time (s)", "from", "what"}, rows)
+			fmt.Fprintln(w)
+		}
+		for _, f := range c.Findings {
+			if f.Severity == diagnose.SeverityInfo && !o.All {
+				continue
+			}
+			writeFindingMarkdown(w, f)
+		}
+		if len(c.Certificates) > 0 {
+			fmt.Fprintf(w, "<details><summary>Server certificates (%d)</summary>\n\n", len(c.Certificates))
+			for i, ct := range c.Certificates {
+				fmt.Fprintf(w, "%d. subject `%s`, issuer `%s`, valid %s to %s, %s %d bits, %d bytes, SHA-256 `%s`\n", i+1,
+					codeSafe(ct.Subject), codeSafe(ct.Issuer), ct.NotBefore.Format("2006-01-02"), ct.NotAfter.Format("2006-01-02"),
+					codeSafe(ct.KeyType), ct.KeyBits, ct.Size, ct.SHA256)
+			}
+			fmt.Fprintf(w, "\n</details>\n")
+		}
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(w, "\n### Capture\n\n")
+		for _, f := range r.Findings {
+			writeFindingMarkdown(w, f)
+		}
+	}
+	return nil
+}
+
+func writeFindingMarkdown(w io.Writer, f diagnose.Finding) {
+	fmt.Fprintf(w, "- **%s** `%s`: %s (frames %s)\n", strings.ToUpper(string(f.Severity)), f.ID, mdSafe(f.Title), framesList(f.Frames))
+	fmt.Fprintf(w, "  - %s\n", mdSafe(f.Explanation))
+	if len(f.DeviceErrors) > 0 {
+		fmt.Fprintf(w, "  - Device error: %s\n", mdSafe(errorCodes(f)))
+	}
+	if f.Fix != "" {
+		fmt.Fprintf(w, "  - Fix: %s\n", mdSafe(f.Fix))
+	}
+	if f.WiresharkFilter != "" {
+		fmt.Fprintf(w, "  - Wireshark: `%s`\n", codeSafe(f.WiresharkFilter))
+	}
+}
+
+func mdTable(w io.Writer, header []string, rows [][]string) {
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat(" --- |", len(header)))
+	for _, r := range rows {
+		for i, c := range r {
+			if c == "" {
+				r[i] = " "
+			}
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(r, " | "))
+	}
+}

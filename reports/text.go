@@ -1,0 +1,193 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"tlspcap/diagnose"
+)
+
+const (
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiGreen  = "\x1b[32m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+func paint(o Options, code, s string) string {
+	if !o.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func sevColor(s diagnose.Severity) string {
+	switch s {
+	case diagnose.SeverityError:
+		return ansiRed
+	case diagnose.SeverityWarning:
+		return ansiYellow
+	}
+	return ""
+}
+
+func outcomeColor(o diagnose.Outcome) string {
+	switch o {
+	case diagnose.OutcomeOK:
+		return ansiGreen
+	case diagnose.OutcomeFailed, diagnose.OutcomeNotTLS:
+		return ansiRed
+	}
+	return ansiYellow
+}
+
+func width(o Options) int {
+	if o.Width <= 20 {
+		return 100
+	}
+	return o.Width
+}
+
+// summaryRows is the connection table shared by text and Markdown.
+func summaryRows(r *diagnose.Report, safe func(string) string) [][]string {
+	var rows [][]string
+	for _, c := range r.Connections {
+		cause := ""
+		for _, f := range c.Findings {
+			if f.Severity == diagnose.SeverityError {
+				cause = f.ID
+				break
+			}
+		}
+		rows = append(rows, []string{
+			fmt.Sprint(c.Stream), safe(c.Client), safe(c.Server), safe(c.SNI), c.Version,
+			string(c.Stage), string(c.Outcome), cause,
+		})
+	}
+	return rows
+}
+
+var summaryHeader = []string{"stream", "client", "server", "SNI", "version", "stage", "outcome", "root cause"}
+
+func writeText(w io.Writer, r *diagnose.Report, o Options) error {
+	fmt.Fprintf(w, "%s: %d frames, %d TCP connections, profile %s\n", termSafe(r.Capture.File), r.Capture.Frames, len(r.Connections), r.Profile)
+	for _, p := range r.Capture.Problems {
+		fmt.Fprintf(w, "  capture: %s\n", termSafe(p))
+	}
+	if len(r.Connections) > 0 {
+		fmt.Fprintln(w)
+		t := tablewriter.NewTable(w,
+			tablewriter.WithHeader(summaryHeader),
+			tablewriter.WithMaxWidth(width(o)),
+			tablewriter.WithRowAutoWrap(tw.WrapNormal),
+			tablewriter.WithHeaderAutoFormat(tw.Off),
+		)
+		for _, row := range summaryRows(r, termSafe) {
+			if err := t.Append(row); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	for _, c := range r.Connections {
+		show := c.Failed() || c.Outcome == diagnose.OutcomeNotTLS || o.All
+		if !show {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s tcp.stream %d  %s → %s", paint(o, ansiBold, "■"), c.Stream, termSafe(c.Client), termSafe(c.Server))
+		if c.SNI != "" {
+			fmt.Fprintf(w, "  SNI %s", termSafe(c.SNI))
+		}
+		fmt.Fprintf(w, "  %s\n", paint(o, outcomeColor(c.Outcome), string(c.Outcome)))
+		fmt.Fprintf(w, "  reached %s; ended: %s\n", c.Stage, endingText(c.Ending))
+		for _, f := range c.Findings {
+			if f.Severity == diagnose.SeverityInfo && !o.All {
+				continue
+			}
+			writeFindingText(w, f, o)
+		}
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(w, "\n%s capture\n", paint(o, ansiBold, "■"))
+		for _, f := range r.Findings {
+			writeFindingText(w, f, o)
+		}
+	}
+	failed := 0
+	for _, c := range r.Connections {
+		if c.Outcome == diagnose.OutcomeFailed || c.Outcome == diagnose.OutcomeNotTLS {
+			failed++
+		}
+	}
+	fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, len(r.Connections))
+	return nil
+}
+
+func endingText(e diagnose.Ending) string {
+	s := e.How
+	if e.By != "" {
+		s = e.By + " " + s
+	}
+	if e.Frame > 0 {
+		s += fmt.Sprintf(" (frame %d)", e.Frame)
+	}
+	return s
+}
+
+func writeFindingText(w io.Writer, f diagnose.Finding, o Options) {
+	wd := width(o) - 4
+	fmt.Fprintf(w, "\n  %s %s  [%s] frames %s\n", paint(o, sevColor(f.Severity), strings.ToUpper(string(f.Severity))), f.ID, termSafe(f.Title), framesList(f.Frames))
+	fmt.Fprint(w, indent(wrap(termSafe(f.Explanation), wd), "    "))
+	if len(f.DeviceErrors) > 0 {
+		fmt.Fprintln(w, "    Device error:")
+		for _, e := range f.DeviceErrors {
+			fmt.Fprintf(w, "      %s %s (%s)\n", e.Code, e.Name, e.Versions)
+		}
+	}
+	if f.Fix != "" {
+		fmt.Fprint(w, indent(wrap("Fix: "+termSafe(f.Fix), wd), "    "))
+	}
+	if f.WiresharkFilter != "" {
+		fmt.Fprintf(w, "    Wireshark: %s\n", termSafe(f.WiresharkFilter))
+	}
+}
+
+// wrap breaks text at spaces to the width.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		if i > 0 {
+			if line+1+len(word) > width {
+				b.WriteByte('\n')
+				line = 0
+			} else {
+				b.WriteByte(' ')
+				line++
+			}
+		}
+		b.WriteString(word)
+		line += len(word)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+func indent(s, pre string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		b.WriteString(pre + l)
+	}
+	return b.String()
+}
