@@ -31,6 +31,7 @@ fuzz:
 
 # Rebuild the ground-truth captures from real TLS stacks (root, Debian).
 pcaps:
+	./testdata/gen/build-mbedtls.sh
 	$(GO) run ./testdata/gen/scenarios -out testdata/pcaps
 
 # Store tshark's view of the test captures for the cross-check tests.

@@ -1,11 +1,13 @@
 package capture
 
 import (
+	"bufio"
 	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 type nullHandler struct{ bytes int }
@@ -69,4 +71,65 @@ func BenchmarkRead(b *testing.B) {
 			b.Fatalf("stats %+v bytes %d err %v", st, h.bytes, err)
 		}
 	}
+}
+
+// BenchmarkPcapngBlocks compares our pcapng block reader (which sees
+// Decryption Secrets Blocks) with gopacket's NgReader on the same file.
+func BenchmarkPcapngBlocks(b *testing.B) {
+	pc := benchCapture(b, 500)
+	r, err := pcapgo.NewReader(bytes.NewReader(pc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ng bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&ng, layers.LinkTypeEthernet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		w.WritePacket(ci, data)
+		n++
+	}
+	w.Flush()
+	file := ng.Bytes()
+	b.Run("ours", func(b *testing.B) {
+		b.SetBytes(int64(len(file)))
+		for b.Loop() {
+			s, _ := newNgSource(bufio.NewReaderSize(bytes.NewReader(file), 256<<10))
+			k := 0
+			for {
+				if _, err := s.next(); err != nil {
+					break
+				}
+				k++
+			}
+			if k != n {
+				b.Fatalf("%d packets, want %d", k, n)
+			}
+		}
+	})
+	b.Run("gopacket", func(b *testing.B) {
+		b.SetBytes(int64(len(file)))
+		for b.Loop() {
+			nr, err := pcapgo.NewNgReader(bytes.NewReader(file), pcapgo.NgReaderOptions{WantMixedLinkType: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			k := 0
+			for {
+				if _, _, err := nr.ZeroCopyReadPacketData(); err != nil {
+					break
+				}
+				k++
+			}
+			if k != n {
+				b.Fatalf("%d packets, want %d", k, n)
+			}
+		}
+	})
 }

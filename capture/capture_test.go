@@ -265,7 +265,7 @@ func TestEndTiming(t *testing.T) {
 		a.pkt(true, 0, tACK|tFIN, 502, ""),
 		a.pkt(false, 0, tACK|tFIN, 502, ""),
 		b.pkt(true, 0, tACK|tPSH, 502, "idle"),
-		a.pkt(true, 0, tSYN, 64240, ""), // same ISN as stream 0: stream 0, already ended
+		a.pkt(true, 0, tSYN, 64240, ""), // same ISN: stream 0 again, told as a new Conn
 	), Options{})
 	checkLines(t, h.lines, []string{
 		"conn 0 192.168.1.50:51000>93.184.216.34:443 syn=true guessed=false first=1",
@@ -275,7 +275,10 @@ func TestEndTiming(t *testing.T) {
 		"conn 1 192.168.1.50:51001>93.184.216.34:443 syn=false guessed=true first=4",
 		`1 data client "idle" f4:0+4`,
 		"0 " + endClosed, // linger (2 s) over at frame 4
-		"1 end 1",        // idle for 20 min
+		"conn 0 192.168.1.50:51000>93.184.216.34:443 syn=true guessed=false first=5",
+		"0 SYN client f5",
+		"1 end 1", // idle for 20 min
+		"0 " + endCaptureDone,
 	})
 }
 

@@ -224,7 +224,11 @@ type wsBase struct {
 type tomb struct {
 	key    convKey
 	stream int
+	gen    uint8
 	base   [2]wsBase
+	seen   [2]bool   // hiEnd is known
+	hiEnd  [2]uint32 // highest sequence end seen per side
+
 }
 
 // reused reports whether a SYN (without ACK) with sequence number seq from
@@ -236,7 +240,7 @@ func reused(base *[2]wsBase, side int, syn, ack bool, seq uint32) bool {
 // find returns the connection a packet belongs to, creating it when the
 // packet starts a new tcp.stream; base is that stream's base sequence
 // numbers. c is nil when the packet belongs to a connection already ended.
-func (p *processor) find(key convKey, side int, f Frame, syn, ack bool, seq uint32, macs bool) (c *conv, base *[2]wsBase) {
+func (p *processor) find(key convKey, side int, f Frame, syn, ack bool, seq uint32, macs, revive bool) (c *conv, base *[2]wsBase) {
 	c = p.convs[key]
 	if c != nil {
 		if !reused(&c.base, side, syn, ack, seq) {
@@ -244,7 +248,16 @@ func (p *processor) find(key convKey, side int, f Frame, syn, ack bool, seq uint
 		}
 	} else if tb := p.tombs[key]; tb != nil {
 		if !reused(&tb.base, side, syn, ack, seq) {
-			return nil, &tb.base
+			if !revive || (!syn && tb.seen[side] && seqLT(seq, tb.hiEnd[side])) {
+				return nil, &tb.base
+			}
+			// The connection goes on after it was ended (a SYN retried
+			// after a RST, data long after a FIN): same tcp.stream, told
+			// as a new Conn.
+			delete(p.tombs, key)
+			c = p.newConvStream(key, side, f, syn, ack, macs, tb.stream, tb.gen+1)
+			c.base = tb.base
+			return c, &c.base
 		}
 		delete(p.tombs, key)
 	}
@@ -318,6 +331,7 @@ func (h *halfState) track(s, e uint32) bool {
 
 type conv struct {
 	key        convKey
+	gen        uint8 // how many times this tcp.stream was ended and went on
 	base       [2]wsBase
 	conn       Conn
 	h          ConnHandler
@@ -409,7 +423,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 	src := netip.AddrPortFrom(d.src, uint16(t.SrcPort))
 	dst := netip.AddrPortFrom(d.dst, uint16(t.DstPort))
 	key, side := makeKey(src, dst)
-	c, base := p.find(key, side, f, t.SYN, t.ACK, t.Seq, true)
+	c, base := p.find(key, side, f, t.SYN, t.ACK, t.Seq, true, t.SYN || plen > 0)
 	// Wireshark's base sequence numbers decide when a SYN starts a new stream.
 	if !base[side].set {
 		base[side] = wsBase{true, t.Seq}
@@ -500,10 +514,11 @@ func (p *processor) onTCP(f Frame, rec record) {
 		ctx.seq++
 	}
 	ctx.n = have
-	var a, b [5]byte
+	var a, b [6]byte
 	binary.BigEndian.PutUint32(a[:], uint32(c.conn.Stream))
 	binary.BigEndian.PutUint32(b[:], uint32(c.conn.Stream))
-	a[4], b[4] = byte(side), byte(1-side)
+	a[4], b[4] = c.gen, c.gen
+	a[5], b[5] = byte(side), byte(1-side)
 	p.asm.AssembleWithContext(gopacket.NewFlow(layers.EndpointMAC, a[:], b[:]), t, ctx)
 
 	if c.ended { // evicted while assembling
@@ -527,7 +542,13 @@ func (p *processor) onTCP(f Frame, rec record) {
 }
 
 func (p *processor) newConv(key convKey, side int, f Frame, syn, ack, macs bool) *conv {
-	c := &conv{key: key}
+	p.nextStream++
+	p.stats.TCPConns++
+	return p.newConvStream(key, side, f, syn, ack, macs, p.nextStream-1, 0)
+}
+
+func (p *processor) newConvStream(key convKey, side int, f Frame, syn, ack, macs bool, stream int, gen uint8) *conv {
+	c := &conv{key: key, gen: gen}
 	c.half[0].winScale, c.half[1].winScale = -1, -1
 	switch {
 	case syn && !ack:
@@ -548,8 +569,7 @@ func (p *processor) newConv(key convKey, side int, f Frame, syn, ack, macs bool)
 			c.clientSide = side
 		}
 	}
-	c.conn.Stream = p.nextStream
-	p.nextStream++
+	c.conn.Stream = stream
 	c.conn.Client = key.side(c.clientSide)
 	c.conn.Server = key.side(1 - c.clientSide)
 	c.conn.First = f
@@ -569,7 +589,6 @@ func (p *processor) newConv(key convKey, side int, f Frame, syn, ack, macs bool)
 			c.conn.ClientMAC = mac
 		}
 	}
-	p.stats.TCPConns++
 	p.convs[key] = c
 	c.h = p.h.Conn(&c.conn)
 	if c.h == nil {
@@ -601,7 +620,10 @@ func (p *processor) end(c *conv, r EndReason) {
 	// Keep what numbering needs of the ended connection, a bounded while.
 	if p.convs[c.key] == c {
 		delete(p.convs, c.key)
-		tb := &tomb{key: c.key, stream: c.conn.Stream, base: c.base}
+		tb := &tomb{key: c.key, stream: c.conn.Stream, gen: c.gen, base: c.base}
+		for i := range c.half {
+			tb.seen[i], tb.hiEnd[i] = c.half[i].started, c.half[i].hiEnd
+		}
 		p.tombs[c.key] = tb
 		p.tombOrder = append(p.tombOrder, tb)
 		for len(p.tombOrder)-p.tombHead > p.o.MaxClosed {
@@ -751,7 +773,11 @@ func (s *rstream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assemb
 	for off := 0; off < n; {
 		x := ctxAt(sg, off)
 		end := n
-		if ctxAt(sg, n-1) != x {
+		// Usually the chunk is the whole packet payload: check that guess
+		// before searching (each ctxAt walks the chunks from the start).
+		if x != nil && x.n > 0 && off+x.n < n && ctxAt(sg, off+x.n-1) == x && ctxAt(sg, off+x.n) != x {
+			end = off + x.n
+		} else if ctxAt(sg, n-1) != x {
 			lo, hi := off+1, n
 			for lo < hi {
 				mid := int(uint(lo+hi) >> 1)
@@ -836,7 +862,7 @@ func (p *processor) onICMP(f Frame, rec record) {
 	flags := inner[13]
 	syn, ack := flags&0x02 != 0, flags&0x10 != 0
 	key, side := makeKey(sp, dp)
-	c, _ := p.find(key, side, f, syn, ack, seq, false)
+	c, _ := p.find(key, side, f, syn, ack, seq, false, false)
 	if c == nil || c.ended {
 		return
 	}

@@ -17,8 +17,11 @@ type Options struct {
 	Profile string
 	// InContentLen overrides the profile's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN.
 	InContentLen int
-	// Device restricts "the device" to this address (client or server side).
+	// Device is the device's address: when it is the server's, the device is
+	// taken to be the TLS server of that connection.
 	Device netip.Addr
+	// DeviceRole forces the device's side: "client" (default) or "server".
+	DeviceRole string
 	// KeepRecords keeps every record per connection (for `tlspcap records`).
 	KeepRecords bool
 	// KeepTimeline keeps the timeline per connection (reports).
@@ -37,14 +40,17 @@ type Options struct {
 // Analyzer implements capture.Handler: it drives decode per connection,
 // builds the connection model and runs the rules when a connection ends.
 type Analyzer struct {
-	opts       Options
-	profile    device.Profile
-	conns      []*Connection
-	open       map[int]*conn
-	dns        dnsState
-	problems   []capture.Problem
-	probeCount map[capture.ProblemKind]int
-	ctx        ruleContext
+	opts     Options
+	profile  device.Profile
+	conns    []*Connection
+	open     map[int]*conn
+	dns      dnsState
+	problems []capture.Problem
+	// snaplenFrames are the frames the capture cut short, to tell a
+	// snap-length gap from lost packets.
+	snaplenFrames map[int]bool
+	probeCount    map[capture.ProblemKind]int
+	ctx           ruleContext
 }
 
 // NewAnalyzer returns a handler for capture.Read.
@@ -62,7 +68,7 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 	if o.SilenceAfter == 0 {
 		o.SilenceAfter = 2 * time.Second
 	}
-	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}}
+	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, snaplenFrames: map[int]bool{}}
 	a.dns.init()
 	var err error
 	if a.ctx, err = newRuleContext(o, p); err != nil {
@@ -96,6 +102,9 @@ func (a *Analyzer) DNS(m *capture.DNSMessage) { a.dns.add(m) }
 // Problem implements capture.Handler.
 func (a *Analyzer) Problem(p capture.Problem) {
 	a.probeCount[p.Kind]++
+	if p.Kind == capture.ProblemSnaplenCut && p.Frame > 0 && len(a.snaplenFrames) < 100000 {
+		a.snaplenFrames[p.Frame] = true
+	}
 	if len(a.problems) < 100 {
 		a.problems = append(a.problems, p)
 	}

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,18 +20,20 @@ var catalogue = []rule{
 	{"no-syn-ack", 0, ruleNoSynAck},
 	{"no-client-hello", 0, ruleNoClientHello},
 	{"record-overflow", 0, ruleRecordOverflow},
-	{"record-exceeds-device-buffer", 0, ruleRecordExceedsBuffer},
-	{"handshake-fragmented", 0, ruleHandshakeFragmented},
 	{"mfl-not-acknowledged", 0, ruleMFLNotAcknowledged},
+	{"handshake-fragmented", 0, ruleHandshakeFragmented},
+	{"record-exceeds-device-buffer", 0, ruleRecordExceedsBuffer},
 	{"version-mismatch", 0, ruleVersionMismatch},
 	{"no-shared-cipher", 0, ruleNoSharedCipher},
 	{"client-certificate-required", 0, ruleClientCertRequired},
 	{"client-certificate-rejected", 0, ruleClientCertRejected},
+	{"missing-sni", 0, ruleMissingSNI},
 	{"chain", 0, ruleChainByAlert},
 	{"capture-missing-bytes", 0, ruleMissingBytes},
 	{"record-truncated", 0, ruleRecordTruncated},
 	{"server-silent", 0, ruleServerSilent},
 	{"tls13-handshake-encrypted", 0, ruleTLS13Encrypted},
+	{"zero-window", 0, ruleZeroWindow},
 	// Fallbacks: how the connection ended, when nothing above explains it.
 	{"server-alert", 1, ruleServerAlert},
 	{"client-alert", 1, ruleClientAlert},
@@ -40,7 +43,6 @@ var catalogue = []rule{
 	// Observations: warnings and info on any connection.
 	{"chain-observations", 2, ruleChainObservations},
 	{"weak-cipher", 2, ruleWeakCipher},
-	{"zero-window", 2, ruleZeroWindow},
 	{"slow-handshake", 2, ruleSlowHandshake},
 	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
 	{"memory-estimate", 2, ruleMemoryEstimate},
@@ -69,26 +71,46 @@ func ruleMissingBytes(x *ruleRun) []Finding {
 	if len(x.tcp.gaps) == 0 {
 		return nil
 	}
-	total := 0
-	var fs []int
+	// Gaps in packets the capture cut short (snap length) and gaps where
+	// whole packets are missing say different things about the capture.
+	var cut, lost []int
+	cutBytes, lostBytes := 0, 0
 	for _, g := range x.tcp.gaps {
-		total += g.Missing
-		fs = append(fs, g.Frame.Number)
+		if x.an.snaplenFrames[g.Frame.Number] {
+			cut, cutBytes = append(cut, g.Frame.Number), cutBytes+g.Missing
+		} else {
+			lost, lostBytes = append(lost, g.Frame.Number), lostBytes+g.Missing
+		}
 	}
-	// Missing bytes before the handshake finished hide the cause: that is an
-	// error of the capture, said instead of guessing.
-	sev := SeverityWarning
-	if !x.handshakeDone() {
-		sev = SeverityError
+	// The cut packets themselves are the evidence (the gap shows up at the
+	// next packet).
+	if len(cut) > 0 && len(x.tcp.cutFrames) > 0 {
+		cut = append([]int(nil), x.tcp.cutFrames...)
 	}
-	return []Finding{{
-		ID: "capture-missing-bytes", Severity: sev, Frames: fs,
-		Title: fmt.Sprintf("%s missing from the capture", plural(total, "byte", "bytes")),
-		Explanation: fmt.Sprintf("TCP sequence numbers jump over %s in %s: the capture lost packets the endpoints did receive "+
-			"(capture buffer overrun, capturing on a different path, or snaplen). What was in them cannot be diagnosed.",
-			plural(total, "byte", "bytes"), plural(len(x.tcp.gaps), "place", "places")),
-		Fix: "Capture again closer to the device (on the AP's bridge interface), with a larger buffer (tcpdump -B 8192) and full snaplen (-s 0).",
-	}}
+	sort.Ints(cut)
+	sort.Ints(lost)
+	var out []Finding
+	if len(cut) > 0 {
+		out = append(out, Finding{
+			ID: "capture-truncated-packets", Severity: SeverityWarning, Frames: cut,
+			Title: fmt.Sprintf("%s of this connection cut short by the capture's snap length (%s not captured)",
+				capitalize(plural(len(cut), "packet", "packets")), plural(cutBytes, "byte", "bytes")),
+			Explanation: "These packets are shorter in the file than they were on the wire: the capture was taken with a small snap length, " +
+				"so the TLS records in them cannot be read, although the endpoints received them whole. Nothing can be concluded about the missing bytes.",
+			Fix: "Capture with the full snap length: tcpdump -s 0 (the default of current tcpdump), dumpcap/Wireshark without a packet size limit.",
+		})
+	}
+	if len(lost) > 0 {
+		out = append(out, Finding{
+			ID: "capture-missing-bytes", Severity: SeverityWarning, Frames: lost,
+			Title: fmt.Sprintf("%s missing from the capture", capitalize(plural(lostBytes, "byte", "bytes"))),
+			Explanation: fmt.Sprintf("TCP sequence numbers jump over %s in %s: the capture lost packets the endpoints did receive "+
+				"(capture buffer overrun, or capturing where not all packets pass). What was in them cannot be diagnosed.",
+				plural(lostBytes, "byte", "bytes"), plural(len(lost), "place", "places")),
+			Fix: "Capture again closer to the device (on the AP's bridge interface), with a larger buffer (tcpdump -B 8192) and full snap length (-s 0).",
+		})
+	}
+	return out
 }
 
 // ---- not TLS, TCP setup ----
@@ -109,7 +131,7 @@ func ruleNotTLS(x *ruleRun) []Finding {
 		Explanation: fmt.Sprintf("Frame %d carries bytes that are not a TLS record: %s. "+
 			"The first byte of a TLS record is 0x14-0x17 followed by version 0x03 0x0N; mbedTLS rejects anything else as an invalid record and closes without an alert.",
 			first(nt.Where), quoteBytes(nt.Prefix, 48)),
-		DeviceErrors: x.errs(device.SymptomNotTLS),
+		DeviceErrors: x.notTLSErrors(nt),
 		Fix: "Connect to the TLS port with the TLS scheme: https:// on 443 (not http:// or port 80), mqtts:// on 8883 (not 1883), wss:// (not ws://); " +
 			"or check that the server has TLS enabled on this port.",
 	}
@@ -119,6 +141,18 @@ func ruleNotTLS(x *ruleRun) []Finding {
 		f.DeviceErrors = []DeviceError{}
 	}
 	return []Finding{f}
+}
+
+// notTLSErrors: mbedTLS reads a 5-byte record header first. A reply shorter
+// than that followed by the peer's FIN ends the read with EOF (-0x7280, as
+// measured with an MQTT CONNACK); otherwise the header is invalid (-0x7200).
+func (x *ruleRun) notTLSErrors(nt *decode.NotTLS) []DeviceError {
+	if x.tcp.payloadBytes[x.peer] < 5 {
+		if fin := x.tcp.fin[x.peer]; fin != nil {
+			return append(x.errs(device.SymptomPeerFIN), x.errs(device.SymptomNotTLS)...)
+		}
+	}
+	return x.errs(device.SymptomNotTLS)
 }
 
 func protoName(p string) string {
@@ -174,8 +208,9 @@ func ruleNoClientHello(x *ruleRun) []Finding {
 	if cl == nil {
 		return nil
 	}
-	// The server spoke first (SMTP/FTP banner): not-tls covers that.
-	if x.tcp.payloadBytes[x.fromServer()] > 0 {
+	// The server spoke first (SMTP/FTP banner): not-tls covers that. What it
+	// says after the client's close (OpenSSL's decode_error alert) is not.
+	if fp := x.tcp.firstPayload[x.fromServer()]; fp.Number > 0 && fp.Number < cl.Frame.Number {
 		return nil
 	}
 	return []Finding{{
@@ -280,6 +315,17 @@ func ruleHandshakeFragmented(x *ruleRun) []Finding {
 		if !x.handshakeDone() && x.devClosedSilently() {
 			sev = SeverityError
 		}
+		errs := x.errs(device.SymptomHandshakeFragmented)
+		// mbedTLS 3.6.3+ reassembles the message in its input buffer, so a
+		// message larger than the buffer still fails, as a size error.
+		if h.Length > x.ctx.profile.InContentLen {
+			big := x.errs(device.SymptomRecordTooLarge)
+			if strings.HasPrefix(x.ctx.profile.HandshakeReassembly, "yes") {
+				errs = append(big, errs...)
+			} else {
+				errs = append(errs, big...)
+			}
+		}
 		return []Finding{{
 			ID: "handshake-fragmented", Severity: sev, Frames: frames(first(h.Where)),
 			Title: fmt.Sprintf("%s message (%d bytes) split over %d records", decode.HandshakeTypeName(h.Type), h.Length, h.Records),
@@ -287,7 +333,7 @@ func ruleHandshakeFragmented(x *ruleRun) []Finding {
 				"mbedTLS before 3.6.3 (ESP-IDF v4.x and v5.x releases older than v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2) cannot reassemble a handshake message "+
 				"from several records and fails with \"TLS handshake fragmentation not supported\".",
 				x.peerName(), decode.HandshakeTypeName(h.Type), first(h.Where), h.Length, h.Records),
-			DeviceErrors: x.errs(device.SymptomHandshakeFragmented),
+			DeviceErrors: errs,
 			Fix: "Update ESP-IDF to a release with mbedTLS 3.6.3 or later (v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2, v5.5+), or make the server send each handshake message in one record " +
 				"(do not request max_fragment_length; on OpenSSL servers do not set -max_send_frag).",
 		}}
@@ -485,7 +531,14 @@ func ruleClientCertRequired(x *ruleRun) []Finding {
 			"or for MQTT credentials.authentication.certificate/key; check the cloud policy attached to the certificate (AWS IoT).",
 	}
 	if x.r.Device == "server" {
+		// The device is the server: it rejects the empty certificate, so
+		// that message is the evidence; mbedTLS 1.2 sends no alert then.
 		f.DeviceErrors = x.errs(device.SymptomNoClientCertificate)
+		if h != nil {
+			f.Frames = append(frames(first(h.Where)), f.Frames...)
+		}
+		f.Title = "The device requires a client certificate; the client sent none"
+		f.Fix = "Give the client a certificate signed by the CA the device verifies with (cacert_pem of esp_tls_cfg_server_t / httpd_ssl_config_t), or drop cacert_pem on the device if clients need not be authenticated."
 	}
 	return []Finding{f}
 }
@@ -617,10 +670,15 @@ func ruleServerSilent(x *ruleRun) []Finding {
 		return nil
 	}
 	srv := x.fromServer()
-	if x.tcp.lastPayload[srv].Number > first(chh.Where) || x.tcp.fin[srv] != nil || x.tcp.rst[srv] != nil {
+	if x.tcp.lastPayload[srv].Number > first(chh.Where) {
 		return nil
 	}
 	end := x.closeOf(x.fromClient())
+	// A server that closes only after the client gave up is silent; one that
+	// closes first is server-closed / server-reset.
+	if sc := x.closeOf(srv); sc != nil && (end == nil || sc.Frame.Number < end.Frame.Number) {
+		return nil
+	}
 	var until capture.Frame
 	gaveUp := end != nil
 	if gaveUp {
@@ -675,6 +733,13 @@ func ruleTLS13Encrypted(x *ruleRun) []Finding {
 	if !x.tls13() || x.handshakeDone() {
 		return nil
 	}
+	// mbedTLS 3.6 sends its TLS 1.3 alerts in the clear (measured): when an
+	// alert is readable it names the cause, and the key log would only add
+	// the certificate details.
+	sev := SeverityError
+	if x.fatalAlert() != nil {
+		sev = SeverityWarning
+	}
 	var lastEnc *decode.Record
 	for _, r := range x.tls.records {
 		if r.Encrypted {
@@ -702,7 +767,7 @@ func ruleTLS13Encrypted(x *ruleRun) []Finding {
 	}
 	expl += ". With the session keys (SSLKEYLOGFILE or the ESP's mbedtls key export) tlspcap can decrypt it and name the cause: an untrusted or mismatched server certificate, a required client certificate, or a handshake failure."
 	return []Finding{{
-		ID: "tls13-handshake-encrypted", Severity: SeverityError, Frames: fs,
+		ID: "tls13-handshake-encrypted", Severity: sev, Frames: fs,
 		Title:        "TLS 1.3 handshake failed; the cause is in encrypted records",
 		Explanation:  expl,
 		DeviceErrors: x.errs(device.SymptomVerifyFailed),
@@ -750,8 +815,14 @@ func ruleZeroWindow(x *ruleRun) []Finding {
 	if ev == nil {
 		return nil
 	}
+	// The device stopped taking data and the handshake never finished: that
+	// is the failure. During a healthy transfer it is flow control.
+	sev := SeverityWarning
+	if !x.handshakeDone() && !x.hasError() && x.closeOf(x.dev) != nil {
+		sev = SeverityError
+	}
 	return []Finding{{
-		ID: "zero-window", Severity: SeverityWarning, Frames: frames(ev.Frame.Number),
+		ID: "zero-window", Severity: sev, Frames: frames(ev.Frame.Number),
 		Title: fmt.Sprintf("The %s advertised a zero TCP window", x.who(x.dev)),
 		Explanation: fmt.Sprintf("Frame %d: the %s's receive window dropped to zero: it was not reading, or had no memory left for received data. "+
 			"On an ESP this is heap pressure (lwIP receive buffers) or an application that stopped reading the socket.", ev.Frame.Number, x.who(x.dev)),
@@ -797,7 +868,7 @@ func ruleClientCertNotRequested(x *ruleRun) []Finding {
 		return nil
 	}
 	return []Finding{{
-		ID: "client-certificate-not-requested", Severity: SeverityWarning, Frames: frames(first(x.tls.serverHello.Where)),
+		ID: "client-certificate-not-requested", Severity: SeverityWarning, Frames: frames(first(x.serverFlightEnd().Where)),
 		Title:       "The device (as TLS server) did not ask for a client certificate",
 		Explanation: "The device acts as the TLS server and completed the handshake without a CertificateRequest: any client can connect; it verifies nobody.",
 		Fix: "If clients must be authenticated, set the CA to verify them (esp_tls_cfg_server_t.cacert_buf / httpd_ssl_config_t.cacert_pem); " +
@@ -824,8 +895,9 @@ func ruleRecordTruncated(x *ruleRun) []Finding {
 			continue
 		}
 		cl := x.closeOf(d)
-		if cl == nil {
-			// The capture ended inside the record: nothing to conclude.
+		if cl == nil || cl.Kind == capture.RST {
+			// The capture ended inside the record: nothing to conclude. A
+			// RST is the sender aborting: server-reset names that.
 			return nil
 		}
 		sym := device.SymptomPeerFIN
@@ -843,4 +915,13 @@ func ruleRecordTruncated(x *ruleRun) []Finding {
 		}}
 	}
 	return nil
+}
+
+// serverFlightEnd is the message that ends the server's first flight: where a
+// CertificateRequest would have had to come before.
+func (x *ruleRun) serverFlightEnd() *decode.Handshake {
+	if x.tls.serverDone != nil {
+		return x.tls.serverDone
+	}
+	return x.tls.serverHello
 }

@@ -64,10 +64,25 @@ func ruleChainByAlert(x *ruleRun) []Finding {
 		return nil
 	}
 	res, h, ok := x.serverChain()
+	info := device.AlertFromDevice(al.Description)
+	if h == nil && x.tls13() && x.tls.serverHello != nil && first(al.Where) > first(x.tls.serverHello.Where) {
+		// TLS 1.3: the certificate is encrypted but the device's alert is
+		// readable (mbedTLS 3.6 sends it in the clear) and names the failure.
+		id := ids[len(ids)-1]
+		if al.Description == 42 {
+			id = "hostname-mismatch"
+		}
+		return []Finding{{
+			ID: id, Severity: SeverityError, Frames: frames(first(al.Where)),
+			Title: fmt.Sprintf("The device rejected the server's certificate: alert %s", decode.AlertName(al.Description)),
+			Explanation: fmt.Sprintf("The device sent a fatal %s alert in frame %d after the server's encrypted TLS 1.3 flight. %s "+
+				"The certificate itself is encrypted: a key log (--keylog) would let tlspcap check the chain.", decode.AlertName(al.Description), first(al.Where), info.Causes),
+			DeviceErrors: toDeviceErrors(info.Candidates), Fix: info.Fix,
+		}}
+	}
 	if h == nil || first(al.Where) < first(h.Where) {
 		return nil
 	}
-	info := device.AlertFromDevice(al.Description)
 	f := Finding{
 		Severity: SeverityError, Frames: frames(first(al.Where), first(h.Where)),
 		DeviceErrors: toDeviceErrors(info.Candidates),
@@ -113,7 +128,8 @@ func ruleChainObservations(x *ruleRun) []Finding {
 	}
 	var out []Finding
 	for _, p := range res.Problems {
-		if x.has(p.ID) {
+		// Without the ClientHello the capture cannot say whether SNI was sent.
+		if x.has(p.ID) || (p.ID == "missing-sni" && x.tls.clientHello == nil) {
 			continue
 		}
 		sev := Severity(p.Severity)
@@ -181,3 +197,28 @@ func certRow(c *x509.Certificate) Certificate {
 }
 
 var _ = capture.FromClient
+
+// ruleMissingSNI: the ClientHello named no server, and the server refused
+// it right away or sent a certificate the device rejected: the missing name
+// is the cause (a multi-tenant server needs it to pick the certificate).
+func ruleMissingSNI(x *ruleRun) []Finding {
+	ch, ok := clientHello(x.conn)
+	if !ok || ch.ServerName != "" || !x.deviceIsClient() || x.tls.clientHello.Dir != x.fromClient() {
+		return nil
+	}
+	f := missingSNI(x)
+	if al := x.alertFrom(x.fromServer()); al != nil && x.tls.serverHello == nil && (al.Description == 112 || al.Description == 40) {
+		f.Frames = frames(first(al.Where), first(x.tls.clientHello.Where))
+		f.DeviceErrors = x.errs(device.SymptomFatalAlertReceived)
+		f.Explanation += fmt.Sprintf(" Here the server refused the ClientHello with a fatal %s alert in frame %d.", decode.AlertName(al.Description), first(al.Where))
+	} else if al := x.alertFrom(x.dev); al != nil && x.tls.certificate[x.fromServer()] != nil && (al.Description == 42 || al.Description == 48 || al.Description == 49) {
+		f.Frames = frames(first(al.Where), first(x.tls.clientHello.Where))
+		f.DeviceErrors = toDeviceErrors(device.AlertFromDevice(al.Description).Candidates)
+		f.Explanation += fmt.Sprintf(" Here the device rejected the certificate it got with a fatal %s alert in frame %d: probably the server's default certificate, not the one for the intended name.",
+			decode.AlertName(al.Description), first(al.Where))
+	} else {
+		return nil
+	}
+	f.Severity = SeverityError
+	return []Finding{f}
+}

@@ -23,6 +23,7 @@ type tcpFacts struct {
 	firstPayload    [2]capture.Frame
 	payloadBytes    [2]int64
 	lastPayload     [2]capture.Frame
+	cutFrames       []int // this connection's packets the capture cut short
 	end             capture.EndReason
 	ended           bool
 }
@@ -114,6 +115,11 @@ func (c *conn) Payload(p capture.Payload) {
 		last := p.Spans[len(p.Spans)-1].Frame
 		c.tcp.lastPayload[p.Dir] = last
 		c.seen(p.Dir, last)
+	}
+	for _, sp := range p.Spans {
+		if c.an.snaplenFrames[sp.Frame.Number] && len(c.tcp.cutFrames) < 64 {
+			c.tcp.cutFrames = append(c.tcp.cutFrames, sp.Frame.Number)
+		}
 	}
 	c.tcp.payloadBytes[p.Dir] += int64(len(p.Data))
 	c.dec.Payload(p.Dir, p.Data, p.Spans)

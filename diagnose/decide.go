@@ -32,7 +32,7 @@ func (a *Analyzer) decide(c *conn) *Connection {
 	if !last.Time.IsZero() && !r.Start.IsZero() {
 		r.Duration = last.Time.Sub(r.Start).Seconds()
 	}
-	if a.opts.Device.IsValid() && c.serverAddr() == a.opts.Device {
+	if a.opts.DeviceRole == "server" || (a.opts.Device.IsValid() && c.serverAddr() == a.opts.Device) {
 		r.Device = "server"
 	}
 	t := &c.tls
@@ -198,6 +198,11 @@ func outcome(c *conn, r *Connection) Outcome {
 	}
 	if c.established() || c.resumedOrHealthyTLS13() {
 		return OutcomeOK
+	}
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.ID, "capture-") && f.Severity == SeverityWarning {
+			return OutcomeIncomplete // the capture cannot show how it ended
+		}
 	}
 	if c.tls.clientHello == nil && c.tls.recordCount[0]+c.tls.recordCount[1] == 0 {
 		// TCP without TLS on either side (and nothing wrong found).

@@ -39,7 +39,7 @@ func (ctx *ruleContext) run(c *conn, r *Connection) []Finding {
 	}
 	for phase := 0; phase < 3; phase++ {
 		for _, rl := range catalogue {
-			if rl.phase != phase || (phase == 1 && x.hasError()) {
+			if rl.phase != phase || (phase == 1 && (x.hasError() || x.captureBlind())) {
 				continue
 			}
 			for _, f := range rl.check(x) {
@@ -75,6 +75,12 @@ func (x *ruleRun) hasError() bool {
 		}
 	}
 	return false
+}
+
+// captureBlind: the capture lost bytes of an unfinished handshake, so how the
+// connection ended says nothing reliable about why.
+func (x *ruleRun) captureBlind() bool {
+	return !x.handshakeDone() && (x.has("capture-missing-bytes") || x.has("capture-truncated-packets"))
 }
 
 func (x *ruleRun) has(id string) bool {

@@ -88,7 +88,7 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 		names = append(names, p.Name)
 	}
 	c.Flags().StringVar(&f.profile, "profile", "", "device profile: "+strings.Join(names, ", ")+" (default "+device.DefaultProfile.Name+")")
-	c.Flags().StringVar(&f.device, "device", "", "IP address of the device (when it is the TLS server, or to pick its connections)")
+	c.Flags().StringVar(&f.device, "device", "", "the device: its IP address, or client|server for the side it plays (default client)")
 	c.Flags().IntVar(&f.inContentLen, "in-content-len", 0, "the device's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (default: the profile's)")
 	c.Flags().StringVar(&f.ca, "ca", "", "PEM file with the CA certificates the device trusts (cacert_pem); default: the ESP certificate bundle (Mozilla roots)")
 	c.Flags().StringVar(&f.browserChain, "browser-chain", "", "PEM file with the chain a browser got from the same server, to compare")
@@ -100,10 +100,14 @@ func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
 	if f.inContentLen < 0 || f.inContentLen > 16384 {
 		return o, usageError{fmt.Errorf("--in-content-len %d: must be between 512 and 16384 (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN range)", f.inContentLen)}
 	}
-	if f.device != "" {
+	switch f.device {
+	case "":
+	case "client", "server":
+		o.DeviceRole = f.device
+	default:
 		a, err := netip.ParseAddr(f.device)
 		if err != nil {
-			return o, usageError{fmt.Errorf("--device %q: not an IP address", f.device)}
+			return o, usageError{fmt.Errorf("--device %q: give the device's IP address, or client or server", f.device)}
 		}
 		o.Device = a
 	}

@@ -58,7 +58,14 @@ func TestScenarios(t *testing.T) {
 			if _, err := os.Stat(pcap); err != nil {
 				pcap = strings.TrimSuffix(sc, ".expect.json") + ".pcap"
 			}
-			args := append([]string{"analyze", "--format", "json", "--no-progress"}, s.Args...)
+			args := []string{"analyze", "--format", "json", "--no-progress"}
+			for _, a := range s.Args {
+				// Files named in the sidecar are relative to the repository root.
+				if strings.HasPrefix(a, "testdata/") {
+					a = "../../" + a
+				}
+				args = append(args, a)
+			}
 			args = append(args, pcap)
 			var out, errb bytes.Buffer
 			code := run(args, nil, &out, &errb)
@@ -69,7 +76,15 @@ func TestScenarios(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatalf("bad JSON: %v", err)
 			}
+			// stream -1: a capture-level scenario (DNS); its outcome is the
+			// capture's.
 			findings, outcome := rep.Findings, ""
+			if s.Expect.Stream < 0 {
+				outcome = "ok"
+				if rep.Failed() {
+					outcome = "failed"
+				}
+			}
 			for _, c := range rep.Connections {
 				if c.Stream == s.Expect.Stream {
 					findings = append(c.Findings, rep.Findings...)
@@ -79,13 +94,20 @@ func TestScenarios(t *testing.T) {
 			if s.Expect.Outcome != "" && outcome != s.Expect.Outcome {
 				t.Errorf("stream %d outcome = %q, want %q", s.Expect.Stream, outcome, s.Expect.Outcome)
 			}
+			// The root cause of a failure is tlspcap's first error finding; on
+			// a connection that did not fail (a warning, a capture problem) it
+			// is the first finding the sidecar lists.
+			failed := s.Expect.Outcome == "failed" || s.Expect.Outcome == "not-tls" || s.Expect.Outcome == ""
 			got := map[string]diagnose.Finding{}
 			var rootCause *diagnose.Finding
 			for i, f := range findings {
 				if _, ok := got[f.ID]; !ok {
 					got[f.ID] = f
 				}
-				if rootCause == nil && f.Severity == diagnose.SeverityError {
+				if rootCause != nil {
+					continue
+				}
+				if (failed && f.Severity == diagnose.SeverityError) || (!failed && len(s.Expect.Findings) > 0 && f.ID == s.Expect.Findings[0]) {
 					rootCause = &findings[i]
 				}
 			}
@@ -95,7 +117,7 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 			if len(s.Expect.Findings) == 0 {
-				if rootCause != nil {
+				if rootCause = firstError(findings); rootCause != nil {
 					t.Errorf("healthy scenario has error finding %s: %s", rootCause.ID, rootCause.Explanation)
 				}
 				return
@@ -147,4 +169,13 @@ func idOf(f *diagnose.Finding) string {
 		return "none"
 	}
 	return f.ID
+}
+
+func firstError(fs []diagnose.Finding) *diagnose.Finding {
+	for i, f := range fs {
+		if f.Severity == diagnose.SeverityError {
+			return &fs[i]
+		}
+	}
+	return nil
 }

@@ -111,6 +111,11 @@ func makeCerts(dir string) error {
 			tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		}
+		// Leaves issued by an intermediate carry the AIA caIssuers URL where a
+		// browser would fetch that intermediate, as public CAs' leaves do.
+		if !s.ca && s.issuer != "" && s.issuer != "root" && s.issuer != "otherroot" {
+			tmpl.IssuingCertificateURL = []string{"http://ca.test/" + s.issuer + ".crt"}
+		}
 		parent, signer := tmpl, key
 		if s.issuer != "" {
 			p := made[s.issuer]

@@ -140,7 +140,12 @@ func (r *Run) mbedClient(build string, extra ...string) (string, error) {
 		k, _, _ := strings.Cut(e, "=")
 		set[k] = true
 	}
-	defaults := []string{"server_name=device.test", "ca_file=" + r.cert("root.crt"), "auth_mode=required", "debug_level=1", "read_timeout=3000"}
+	defaults := []string{}
+	if strings.HasPrefix(build, "3.") {
+		// ESP-IDF 5.x offers TLS 1.2 only unless TLS 1.3 is enabled in menuconfig.
+		defaults = append(defaults, "force_version=tls12")
+	}
+	defaults = append(defaults, "server_name=device.test", "ca_file="+r.cert("root.crt"), "auth_mode=required", "debug_level=1", "read_timeout=3000")
 	for _, d := range defaults {
 		k, _, _ := strings.Cut(d, "=")
 		if !set[k] {

@@ -159,10 +159,14 @@ func (r *Run) rawConnectClose(wait time.Duration) error {
 
 // ---- DNS ----
 
-// dnsServer answers A queries on UDP port r.Port with rcode (0 NOERROR with
+// dnsAddr is where the scenario's resolver listens: the real DNS port on a
+// loopback address of its own, so tlspcap sees DNS as on a real network.
+func (r *Run) dnsAddr() string { return fmt.Sprintf("127.53.%d.%d:53", r.Port/250%250, r.Port%250+1) }
+
+// dnsServer answers A queries on UDP port 53 of dnsAddr with rcode (0 NOERROR with
 // no answer, 2 SERVFAIL, 3 NXDOMAIN), or not at all when rcode < 0.
 func (r *Run) dnsServer(rcode int) error {
-	pc, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", r.Port))
+	pc, err := net.ListenPacket("udp4", r.dnsAddr())
 	if err != nil {
 		return err
 	}
@@ -196,7 +200,7 @@ func (r *Run) dnsServer(rcode int) error {
 		pc.Close()
 		<-done
 		name := map[int]string{-1: "no answer", 0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN"}[rcode]
-		r.addProg(Program{Role: "server", Cmd: fmt.Sprintf("go DNS server on udp/%d answering %s (testdata/gen/scenarios dnsServer)", r.Port, name),
+		r.addProg(Program{Role: "server", Cmd: fmt.Sprintf("go DNS server on %s answering %s (testdata/gen/scenarios dnsServer)", r.dnsAddr(), name),
 			Printed: strings.Join(lines, "\n"), Result: "ok"})
 	})
 	return nil
@@ -215,7 +219,7 @@ func dnsQuery(id uint16, name string) []byte {
 // lwipResolve resolves name the way lwIP's dns.c does: one A query, retried
 // at t = 1, 2 and 4 s when unanswered, giving up at about 7 s.
 func (r *Run) lwipResolve(name string) error {
-	c, err := net.Dial("udp4", fmt.Sprintf("127.0.0.1:%d", r.Port))
+	c, err := net.Dial("udp4", r.dnsAddr())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,533 @@
+package tsharkcheck
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"tlspcap/capture"
+	"tlspcap/diagnose"
+)
+
+// What is compared, per TCP stream (tcp.stream == Connection.Stream), record
+// by record:
+//
+//   - frame: tshark dissects a record that spans TCP segments once, in the
+//     frame that completes it (the LAST frame carrying part of it);
+//     RecordRow.Frames lists every frame that carried part of it, so tshark's
+//     frame is compared with the last element of Frames. Records are paired
+//     in order within that frame.
+//   - content type: tls.record.content_type, or tls.record.opaque_type for
+//     TLS 1.3 protected records (the header byte, 23). SSLv2 records have
+//     none in tshark; tlspcap gives its SSLv2-compatible ClientHello content
+//     type 22 and the note "SSLv2-compatible ClientHello".
+//   - length: the length the record header announces.
+//   - handshake types of plaintext handshake records. tshark prints none for
+//     what it shows as "Encrypted Handshake Message" (TLS 1.3 after
+//     ServerHello, TLS 1.2 Finished): tlspcap must mark those Encrypted (or
+//     list no type). For a handshake message split over several records
+//     tlspcap lists the type in the record where the message starts; so does
+//     tshark, in the records it reassembles (note "frag" in the stored file).
+//
+// Not compared: records tlspcap marks Truncated with no tshark counterpart.
+// The capture ended (or bytes were missing) inside them; tshark never shows
+// a record it could not complete, tlspcap reports it on purpose (a record cut
+// by a reset is the evidence of several findings). They are counted apart.
+
+// knownDifference is a stream where tlspcap deliberately differs from
+// tshark. stream -1 stands for every stream of the capture.
+type knownDifference struct {
+	capture string // "shared/<path in pcaps>" or "local/<file name>"
+	stream  int
+	why     string
+}
+
+// knownDifferences: every entry says why tlspcap is right to differ (or why
+// tshark's view is not a reference there). The test fails when an entry is
+// no longer needed, so the list stays short and true.
+var knownDifferences = []knownDifference{}
+
+type tsharkRecord struct {
+	frame, stream int
+	contentType   int // -1: none (SSLv2)
+	length        int // -1: tshark printed none
+	hs            []uint8
+	ssl2, enc     bool
+	frag, badlen  bool
+}
+
+func (r tsharkRecord) String() string {
+	ct := strconv.Itoa(r.contentType)
+	if r.ssl2 {
+		ct = "SSLv2"
+	}
+	s := fmt.Sprintf("type %s len %d", ct, r.length)
+	if len(r.hs) > 0 {
+		s += fmt.Sprintf(" hs %v", r.hs)
+	}
+	if r.enc {
+		s += " encrypted-handshake"
+	}
+	if r.frag {
+		s += " (handshake fragment)"
+	}
+	return s
+}
+
+func rowString(r diagnose.RecordRow) string {
+	s := fmt.Sprintf("type %d len %d", r.ContentType, r.Length)
+	if len(r.HandshakeTypes) > 0 {
+		s += fmt.Sprintf(" hs %v", r.HandshakeTypes)
+	}
+	if r.Encrypted {
+		s += " encrypted"
+	}
+	if r.Truncated {
+		s += " truncated"
+	}
+	if r.Note != "" {
+		s += " (" + r.Note + ")"
+	}
+	return s + fmt.Sprintf(" frames %v", r.Frames)
+}
+
+type indexEntry struct {
+	set, path, sha, status string
+	records, streams       int
+}
+
+func repoRoot(t *testing.T) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func readIndex(t *testing.T, root string) []indexEntry {
+	f, err := os.Open(filepath.Join(root, "testdata", "tshark", "INDEX.tsv"))
+	if err != nil {
+		t.Fatalf("%v: run `make expect` to store tshark's view of the captures", err)
+	}
+	defer f.Close()
+	var out []indexEntry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "set\t") {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != 6 {
+			t.Fatalf("INDEX.tsv: bad line %q", line)
+		}
+		e := indexEntry{set: c[0], path: c[1], sha: c[2], status: c[3]}
+		e.records, _ = strconv.Atoi(c[4])
+		e.streams, _ = strconv.Atoi(c[5])
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func readTshark(path string) ([]tsharkRecord, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []tsharkRecord
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != 6 {
+			return nil, fmt.Errorf("%s:%d: want 6 columns, got %q", path, n, line)
+		}
+		num := func(s string) int {
+			if s == "-" {
+				return -1
+			}
+			v, e := strconv.Atoi(s)
+			if e != nil && err == nil {
+				err = fmt.Errorf("%s:%d: bad number %q", path, n, s)
+			}
+			return v
+		}
+		r := tsharkRecord{frame: num(c[0]), stream: num(c[1]), contentType: num(c[2]), length: num(c[3])}
+		if c[4] != "-" {
+			for _, h := range strings.Split(c[4], ",") {
+				r.hs = append(r.hs, uint8(num(h)))
+			}
+		}
+		for _, fl := range strings.Split(c[5], ",") {
+			switch fl {
+			case "ssl2":
+				r.ssl2 = true
+			case "enc":
+				r.enc = true
+			case "frag":
+				r.frag = true
+			case "badlen":
+				r.badlen = true
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// result is the comparison of one capture.
+type result struct {
+	compared, agree int
+	truncatedOnly   int              // tlspcap-only records cut short (not compared)
+	diffs           map[int][]string // stream -> differences
+	diffRecords     map[int]int      // stream -> records that differ
+	counts          map[int][2]int   // stream -> records tshark, tlspcap show
+}
+
+// compareCapture runs tlspcap on capPath and compares it with want.
+// maxFrame > 0 limits the comparison to frames <= maxFrame (capped files).
+func compareCapture(capPath string, want []tsharkRecord, maxFrame int) (*result, error) {
+	a, err := diagnose.NewAnalyzer(diagnose.Options{KeepRecords: true})
+	if err != nil {
+		return nil, err
+	}
+	st, err := capture.ReadFile(capPath, a, capture.Options{})
+	if err != nil {
+		return nil, err
+	}
+	rep := a.Report(capPath, st)
+
+	res := &result{diffs: map[int][]string{}, diffRecords: map[int]int{}, counts: map[int][2]int{}}
+	got := map[int][]diagnose.RecordRow{}
+	for _, c := range rep.Connections {
+		for _, r := range c.Records {
+			if len(r.Frames) == 0 {
+				res.diffs[c.Stream] = append(res.diffs[c.Stream], fmt.Sprintf("tlspcap record with no frames: %s", rowString(r)))
+				res.diffRecords[c.Stream]++
+				continue
+			}
+			if maxFrame > 0 && last(r.Frames) > maxFrame {
+				continue
+			}
+			got[c.Stream] = append(got[c.Stream], r)
+		}
+	}
+	wantBy := map[int][]tsharkRecord{}
+	for _, r := range want {
+		wantBy[r.stream] = append(wantBy[r.stream], r)
+	}
+	streams := map[int]bool{}
+	for s := range got {
+		streams[s] = true
+	}
+	for s := range wantBy {
+		streams[s] = true
+	}
+	for s := range streams {
+		res.counts[s] = [2]int{len(wantBy[s]), len(got[s])}
+		compareStream(res, s, wantBy[s], got[s])
+	}
+	return res, nil
+}
+
+func last(f []int) int { return f[len(f)-1] }
+
+func compareStream(res *result, stream int, want []tsharkRecord, got []diagnose.RecordRow) {
+	// Within a direction tlspcap emits records in stream order; sorting by
+	// completing frame interleaves the directions as tshark does.
+	sort.SliceStable(got, func(i, j int) bool { return last(got[i].Frames) < last(got[j].Frames) })
+	wantAt := map[int][]tsharkRecord{}
+	gotAt := map[int][]diagnose.RecordRow{}
+	var frames []int
+	for _, r := range want {
+		if wantAt[r.frame] == nil && gotAt[r.frame] == nil {
+			frames = append(frames, r.frame)
+		}
+		wantAt[r.frame] = append(wantAt[r.frame], r)
+	}
+	for _, r := range got {
+		f := last(r.Frames)
+		if wantAt[f] == nil && gotAt[f] == nil {
+			frames = append(frames, f)
+		}
+		gotAt[f] = append(gotAt[f], r)
+	}
+	slices.Sort(frames)
+	frames = slices.Compact(frames)
+	differ := func(format string, args ...any) {
+		res.diffs[stream] = append(res.diffs[stream], fmt.Sprintf(format, args...))
+		res.diffRecords[stream]++
+	}
+	for _, f := range frames {
+		w, g := wantAt[f], gotAt[f]
+		// tlspcap's truncated records have no tshark counterpart.
+		var kept []diagnose.RecordRow
+		for i, r := range g {
+			if r.Truncated && i >= len(w) {
+				res.truncatedOnly++
+				continue
+			}
+			kept = append(kept, r)
+		}
+		g = kept
+		n := max(len(w), len(g))
+		for i := range n {
+			res.compared++
+			switch {
+			case i >= len(g):
+				differ("frame %d: tshark %s; tlspcap has no record ending in this frame", f, w[i])
+			case i >= len(w):
+				differ("frame %d: tlspcap %s; tshark shows no record here", f, rowString(g[i]))
+			default:
+				if why := recordDiff(w[i], g[i]); why != "" {
+					differ("frame %d: %s: tshark %s; tlspcap %s", f, why, w[i], rowString(g[i]))
+				} else {
+					res.agree++
+				}
+			}
+		}
+	}
+}
+
+// recordDiff says how tlspcap's row differs from tshark's record, or "".
+func recordDiff(w tsharkRecord, g diagnose.RecordRow) string {
+	var why []string
+	isSSLv2 := strings.Contains(g.Note, "SSLv2")
+	switch {
+	case w.ssl2 && !isSSLv2:
+		why = append(why, "SSLv2 record")
+	case !w.ssl2 && isSSLv2:
+		why = append(why, "not an SSLv2 record")
+	case !w.ssl2 && w.contentType != int(g.ContentType):
+		why = append(why, "content type")
+	}
+	if w.length >= 0 && w.length != g.Length {
+		why = append(why, "length")
+	}
+	if w.length < 0 && !w.ssl2 {
+		why = append(why, "tshark shows no length")
+	}
+	// Handshake types: only where either side reads plaintext handshake
+	// messages.
+	hsRecord := w.contentType == 22 || (w.ssl2 && len(w.hs) > 0)
+	switch {
+	case !hsRecord:
+	case w.enc:
+		if len(g.HandshakeTypes) > 0 && !g.Encrypted {
+			why = append(why, "handshake types (tshark reads none)")
+		}
+	case g.Encrypted:
+		if len(w.hs) > 0 {
+			why = append(why, "encrypted in tlspcap, plaintext in tshark")
+		}
+	default:
+		if !slices.Equal(w.hs, g.HandshakeTypes) {
+			why = append(why, "handshake types")
+		}
+	}
+	return strings.Join(why, ", ")
+}
+
+type summary struct {
+	mu                            sync.Mutex
+	captures, compared, agree     int
+	truncatedOnly                 int
+	knownStreams, knownRecords    int
+	unexplainedStreams, unexplRec int
+	usedKnown                     map[string]bool
+}
+
+func knownKey(capture string, stream int) string { return fmt.Sprintf("%s#%d", capture, stream) }
+
+func runSet(t *testing.T, set, capDir string) {
+	root := repoRoot(t)
+	var entries []indexEntry
+	for _, e := range readIndex(t, root) {
+		if e.set == set {
+			entries = append(entries, e)
+		}
+	}
+	known := map[string]string{}
+	for _, k := range knownDifferences {
+		if strings.HasPrefix(k.capture, set+"/") {
+			known[knownKey(k.capture, k.stream)] = k.why
+		}
+	}
+	sum := &summary{usedKnown: map[string]bool{}}
+	all := os.Getenv("TSHARKCHECK_ALL") != ""
+	var noTLS int
+	t.Run("captures", func(t *testing.T) {
+		for _, e := range entries {
+			if e.status != "tls" && e.status != "capped" {
+				noTLS++
+				continue
+			}
+			e := e
+			name := set + "/" + e.path
+			t.Run(e.path, func(t *testing.T) {
+				t.Parallel()
+				capPath := filepath.Join(capDir, filepath.FromSlash(e.path))
+				if _, err := os.Stat(capPath); err != nil {
+					t.Skipf("%s: capture absent: %v", name, err)
+				}
+				if sha, err := fileSHA256(capPath); err != nil {
+					t.Fatal(err)
+				} else if sha != e.sha {
+					t.Fatalf("%s changed since testdata/tshark was made: run `make expect`", capPath)
+				}
+				want, err := readTshark(filepath.Join(root, "testdata", "tshark", set, filepath.FromSlash(e.path)+".tsv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				maxFrame := 0
+				if e.status == "capped" && len(want) > 0 {
+					maxFrame = want[len(want)-1].frame
+				}
+				res, err := compareCapture(capPath, want, maxFrame)
+				if err != nil {
+					t.Fatalf("tlspcap: %v", err)
+				}
+				sum.mu.Lock()
+				sum.captures++
+				sum.compared += res.compared
+				sum.agree += res.agree
+				sum.truncatedOnly += res.truncatedOnly
+				var streams []int
+				for s := range res.diffs {
+					streams = append(streams, s)
+				}
+				slices.Sort(streams)
+				var report []string
+				for _, s := range streams {
+					d := res.diffs[s]
+					why, ok := known[knownKey(name, s)]
+					if !ok {
+						why, ok = known[knownKey(name, -1)]
+						if ok {
+							sum.usedKnown[knownKey(name, -1)] = true
+						}
+					} else {
+						sum.usedKnown[knownKey(name, s)] = true
+					}
+					if ok {
+						sum.knownStreams++
+						sum.knownRecords += res.diffRecords[s]
+						if testing.Verbose() {
+							t.Logf("stream %d: %d records differ, known: %s", s, res.diffRecords[s], why)
+						}
+						continue
+					}
+					sum.unexplainedStreams++
+					sum.unexplRec += res.diffRecords[s]
+					shown := d
+					if !all && len(shown) > 6 {
+						shown = shown[:6]
+					}
+					report = append(report, fmt.Sprintf("stream %d (tcp.stream eq %d): %d records differ (tshark shows %d records, tlspcap %d):\n\t%s",
+						s, s, res.diffRecords[s], res.counts[s][0], res.counts[s][1], strings.Join(shown, "\n\t")))
+					if len(shown) < len(d) {
+						report = append(report, fmt.Sprintf("\t... %d more (TSHARKCHECK_ALL=1 lists all)", len(d)-len(shown)))
+					}
+				}
+				sum.mu.Unlock()
+				if len(report) > 0 {
+					t.Errorf("%s:\n%s", capPath, strings.Join(report, "\n"))
+				}
+			})
+		}
+	})
+	for _, k := range knownDifferences {
+		if !strings.HasPrefix(k.capture, set+"/") {
+			continue
+		}
+		if !sum.usedKnown[knownKey(k.capture, k.stream)] {
+			t.Errorf("known difference %s stream %d no longer seen (tlspcap now agrees with tshark, or the capture is gone): remove it from knownDifferences", k.capture, k.stream)
+		}
+	}
+	pct := 0.0
+	if sum.compared > 0 {
+		pct = 100 * float64(sum.agree) / float64(sum.compared)
+	}
+	t.Logf("tshark cross-check (%s): %d captures with TLS (and %d where tshark sees none), %d records compared, %d agree (%.2f%%); "+
+		"%d known differences (%d records in %d streams); %d unexplained differing records in %d streams; "+
+		"%d truncated records only tlspcap lists (not compared)",
+		set, sum.captures, noTLS, sum.compared, sum.agree, pct,
+		len(sum.usedKnown), sum.knownRecords, sum.knownStreams, sum.unexplRec, sum.unexplainedStreams,
+		sum.truncatedOnly)
+}
+
+func sharedPcaps(t *testing.T) string {
+	dir := os.Getenv("TLSPCAP_SHARED")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "..", "shared")
+	}
+	return filepath.Join(dir, "pcaps")
+}
+
+// TestTsharkShared cross-checks the public captures of the shared directory.
+func TestTsharkShared(t *testing.T) {
+	dir := sharedPcaps(t)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Skip("../shared/pcaps not found: tshark cross-check of public captures skipped")
+	}
+	runSet(t, "shared", dir)
+}
+
+// TestTsharkLocal cross-checks the ground-truth captures in testdata/pcaps.
+func TestTsharkLocal(t *testing.T) {
+	root := repoRoot(t)
+	n := 0
+	for _, e := range readIndex(t, root) {
+		if e.set == "local" {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Skip("testdata/tshark/INDEX.tsv lists no testdata/pcaps capture: run `make expect` after `make pcaps`")
+	}
+	runSet(t, "local", filepath.Join(root, "testdata", "pcaps"))
+}
