@@ -401,18 +401,26 @@ func ruleVersionMismatch(x *ruleRun) []Finding {
 	if sh.SelectedVersion != 0 {
 		chosen = sh.SelectedVersion
 	}
-	if al := x.alertFrom(x.fromClient()); al != nil && al.Description == 70 || (chosen < decode.VersionTLS12 && !x.handshakeDone()) {
-		fs := frames(first(x.tls.serverHello.Where))
-		if al != nil {
-			fs = frames(first(al.Where), first(x.tls.serverHello.Where))
-		}
+	shFrame := first(x.tls.serverHello.Where)
+	if al := x.alertFrom(x.fromClient()); al != nil && al.Description == 70 {
 		return []Finding{{
-			ID: "version-mismatch", Severity: SeverityError, Frames: fs,
-			Title: fmt.Sprintf("Server chose %s, which the client does not support", decode.VersionName(chosen)),
-			Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s; the client offered %s. ESP-IDF v5.x (mbedTLS 3.x) supports only TLS 1.2 and 1.3, "+
-				"so it rejects the ServerHello with a protocol_version alert.", first(x.tls.serverHello.Where), decode.VersionName(chosen), versionList(offered)),
+			ID: "version-mismatch", Severity: SeverityError, Frames: frames(first(al.Where), shFrame),
+			Title: fmt.Sprintf("Client rejected the server's choice of %s: alert protocol_version", decode.VersionName(chosen)),
+			Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s; the client offered %s and answered with a fatal protocol_version alert in frame %d. "+
+				"ESP-IDF v5.x (mbedTLS 3.x) supports only TLS 1.2 and 1.3.", shFrame, decode.VersionName(chosen), versionList(offered), first(al.Where)),
 			DeviceErrors: x.errs(device.SymptomVersionTooOld),
 			Fix:          "Upgrade the server to TLS 1.2 or later (TLS 1.0/1.1 are deprecated by RFC 8996). ESP-IDF v4.4 still offered TLS 1.0/1.1 but that is no fix for production.",
+		}}
+	}
+	// The client here accepted the version; the device profile would not.
+	if chosen != 0 && chosen < decode.VersionTLS12 && !x.ctx.profile.OffersVersion(chosen) {
+		return []Finding{{
+			ID: "version-mismatch", Severity: SeverityWarning, Frames: frames(shFrame),
+			Title: fmt.Sprintf("Server chose %s, which a %s device does not support", decode.VersionName(chosen), x.ctx.profile.Name),
+			Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s (the client offered %s). A device with profile %s offers only %s, "+
+				"so it would reject this ServerHello with a protocol_version alert.", shFrame, decode.VersionName(chosen), versionList(offered), x.ctx.profile.Name, versionList(x.ctx.profile.Versions)),
+			DeviceErrors: x.errs(device.SymptomVersionTooOld),
+			Fix:          "Upgrade the server to TLS 1.2 or later (TLS 1.0/1.1 are deprecated by RFC 8996).",
 		}}
 	}
 	return nil

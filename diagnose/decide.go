@@ -58,6 +58,9 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		r.Records = c.recordRows()
 	}
 	r.Findings = a.ctx.run(c, r)
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
 	r.Outcome = outcome(c, r)
 	return r
 }
@@ -142,9 +145,43 @@ func (c *conn) established() bool {
 		return false
 	}
 	if c.tls13() {
-		return t.appData[c.fromClient()] > 0 && t.appData[c.fromServer()] > 0
+		return c.tls13ClientFinished()
 	}
 	return t.ccs[0] != nil && t.ccs[1] != nil && t.firstEncrypted[0] != nil && t.firstEncrypted[1] != nil
+}
+
+// tls13ClientFinished: without keys, a TLS 1.3 client's first encrypted
+// record after the server's flight is its Finished or an encrypted alert. It
+// is a Finished when the exchange goes on: the client sends more, or the
+// server answers (NewSessionTicket, data). A client that sends one short
+// record and closes is the alert case.
+func (c *conn) tls13ClientFinished() bool {
+	cl, sv := c.fromClient(), c.fromServer()
+	var firstEnc *decode.Record
+	n := 0
+	serverAfter := false
+	for _, r := range c.tls.records {
+		if !r.Encrypted {
+			continue
+		}
+		if r.Dir == cl {
+			if firstEnc == nil {
+				firstEnc = r
+			}
+			n++
+		} else if r.Dir == sv && firstEnc != nil && r.Offset >= 0 && len(r.Frames) > 0 && len(firstEnc.Frames) > 0 && r.Frames[0] > firstEnc.Frames[0] {
+			serverAfter = true
+		}
+	}
+	if firstEnc == nil {
+		return false
+	}
+	if n > 1 || serverAfter {
+		return true
+	}
+	// One record only: an encrypted alert is 2 bytes + type + tag = 19 bytes,
+	// 32 with mbedTLS's padding to 16; a Finished is at least 32 + 1 + 16 = 49.
+	return firstEnc.Length >= 45
 }
 
 // fatalAlert is the first readable fatal alert (or first alert at all if
@@ -196,7 +233,7 @@ func outcome(c *conn, r *Connection) Outcome {
 	if r.Failed() {
 		return OutcomeFailed
 	}
-	if c.established() || c.resumedOrHealthyTLS13() {
+	if c.established() {
 		return OutcomeOK
 	}
 	for _, f := range r.Findings {
@@ -206,22 +243,11 @@ func outcome(c *conn, r *Connection) Outcome {
 	}
 	if c.tls.clientHello == nil && c.tls.recordCount[0]+c.tls.recordCount[1] == 0 {
 		// TCP without TLS on either side (and nothing wrong found).
-		if c.tcp.payloadBytes[0]+c.tcp.payloadBytes[1] > 0 {
-			return OutcomeNotTLS
-		}
+		return OutcomeNotTLS
 	}
 	return OutcomeIncomplete
 }
 
-// resumedOrHealthyTLS13 covers a TLS 1.3 handshake that finished without
-// application data yet (client sent its encrypted Finished, nobody alerted,
-// closed cleanly).
-func (c *conn) resumedOrHealthyTLS13() bool {
-	if !c.tls13() || c.fatalAlert() != nil {
-		return false
-	}
-	return c.tls.appData[c.fromClient()] > 0 && c.tls.appData[c.fromServer()] > 0
-}
 
 // timeline lists what happened, in frame order, for reports.
 func (c *conn) timeline() []Step {

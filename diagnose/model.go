@@ -153,7 +153,7 @@ type Report struct {
 // Failed reports whether anything failed (exit code 1).
 func (r *Report) Failed() bool {
 	for _, c := range r.Connections {
-		if c.Outcome == OutcomeFailed || c.Outcome == OutcomeNotTLS {
+		if c.Failed() {
 			return true
 		}
 	}

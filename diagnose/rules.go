@@ -37,6 +37,9 @@ func (ctx *ruleContext) run(c *conn, r *Connection) []Finding {
 	if r.Device == "server" {
 		x.dev, x.peer = x.peer, x.dev
 	}
+	if !x.tlsRelevant() {
+		return nil // plain TCP on a non-TLS port: not this tool's business
+	}
 	for phase := 0; phase < 3; phase++ {
 		for _, rl := range catalogue {
 			if rl.phase != phase || (phase == 1 && (x.hasError() || x.captureBlind())) {
@@ -75,6 +78,28 @@ func (x *ruleRun) hasError() bool {
 		}
 	}
 	return false
+}
+
+// tlsPorts are the ports where TLS is expected even before any TLS byte:
+// HTTPS, MQTT over TLS, secure mail, LDAPS, DNS over TLS, AMQPS, syslog-TLS,
+// WinRM-HTTPS and the usual alternates.
+var tlsPorts = map[uint16]bool{
+	443: true, 8443: true, 4433: true, 4443: true, 9443: true, 10443: true,
+	8883: true, 8884: true, 465: true, 993: true, 995: true, 636: true, 853: true,
+	989: true, 990: true, 5061: true, 5671: true, 6514: true, 3269: true, 5986: true,
+}
+
+// tlsRelevant: a connection tlspcap judges: it carries TLS, or goes to a TLS
+// port, or involves the device named with --device.
+func (x *ruleRun) tlsRelevant() bool {
+	if x.tls.clientHello != nil || x.tls.serverHello != nil || x.tls.recordCount[0]+x.tls.recordCount[1] > 0 {
+		return true
+	}
+	if tlsPorts[x.serverPort()] || x.ctx.opts.DeviceRole != "" {
+		return true
+	}
+	d := x.ctx.opts.Device
+	return d.IsValid() && (x.info.Client.Addr() == d || x.info.Server.Addr() == d)
 }
 
 // captureBlind: the capture lost bytes of an unfinished handshake, so how the

@@ -55,7 +55,102 @@ type knownDifference struct {
 // knownDifferences: every entry says why tlspcap is right to differ (or why
 // tshark's view is not a reference there). The test fails when an entry is
 // no longer needed, so the list stays short and true.
-var knownDifferences = []knownDifference{}
+var knownDifferences = []knownDifference{
+	// Application protocol first, TLS later in the same stream.
+	{"shared/arkime/smtp-starttls.pcap", -1, whyStartTLS},
+	{"shared/arkime/mysql-tls.pcap", -1, whyStartTLS},
+	{"shared/mercury/imap2.pcap", -1, whyStartTLS},
+	{"shared/zeek/tls/xmpp-starttls.pcap", -1, whyStartTLS},
+	{"shared/zeek/tls/xmpp-dialback-starttls.pcap", -1, whyStartTLS},
+	{"shared/zeek/tls/smtp-starttls.pcap", -1, whyStartTLS},
+	{"shared/zeek/tls/pop3-starttls.pcap", -1, whyStartTLS},
+	{"shared/zeek/tls/imap-starttls.pcap", -1, whyStartTLS},
+	{"shared/zeek/postgresql/psql-aws-ssl-require.pcap", -1, whyStartTLS},
+	{"shared/zeek/postgresql/psql-aws-ssl-require-15432.pcap", -1, whyStartTLS},
+	{"shared/zeek/postgresql/psql-aws-ssl-preferred.pcap", -1, whyStartTLS},
+	{"shared/zeek/mysql/tls-13-amazon-rds.pcap", -1, whyStartTLS},
+	{"shared/zeek/mysql/tls-12-amazon-rds.pcap", -1, whyStartTLS},
+	{"shared/zeek/mysql/encrypted.pcap", -1, whyStartTLS},
+	{"shared/zeek/ldap/ldap-starttls.pcap", -1, whyStartTLS},
+	{"shared/zeek/ftp/ftp-auth-tls.pcap", -1, whyStartTLS},
+	{"shared/suricata-verify/smtp-startssl/input.pcap", -1, whyStartTLS},
+	{"shared/suricata-verify/pgsql/pgsql-upgrade-tls/input.pcap", -1, whyStartTLS},
+	{"shared/suricata-verify/ldap-starttls/input.pcap", -1, whyStartTLS},
+	{"shared/nDPI/pop3_stls.pcap", -1, whyStartTLS},
+	{"shared/nDPI/smtp-starttls.pcap", -1, whyStartTLS},
+	{"shared/nDPI/ftp-start-tls.pcap", -1, whyStartTLS},
+	{"shared/nDPI/pgsql2.pcapng", -1, whyStartTLS},
+	{"shared/nDPI/mysql.pcapng", -1, whyStartTLS},
+	{"shared/pcapplusplus/pcapng-example.pcapng", -1, whyStartTLS},
+	{"shared/nDPI/gnutella.pcap", -1, whyStartTLS + " (Gnutella's TLS upgrade); " + whyPort + " (stream 124: BitTorrent)"},
+
+	{"shared/ja4/socks-https-example.pcap", -1, whyProxy},
+	{"shared/ja4/https-connect.pcap", -1, whyProxy},
+	{"shared/zeek/socks-with-ssl.pcap", -1, whyProxy},
+	{"shared/zeek/http/connect-with-header.pcap", -1, whyProxy},
+	{"shared/suricata-verify/bug-2430/backwards.pcap", -1, whyProxy},
+	{"shared/suricata-verify/bug-2769/issue_no_icmp.pcap", -1, whyProxy},
+	{"shared/nDPI/http_connect.pcap", -1, whyProxy},
+	{"shared/nDPI/tls_heur__vmess-websocket.pcapng", -1, whyProxy + "; " + whySocksIndex},
+	{"shared/nDPI/tls_heur__vmess-tcp.pcapng", -1, whyProxy + "; " + whySocksIndex},
+	{"shared/nDPI/tls_heur__vmess-tcp-tls.pcapng", -1, whyProxy + "; " + whySocksIndex},
+	{"shared/nDPI/tls_heur__trojan-tcp-tls.pcapng", -1, whyProxy + "; " + whySocksIndex},
+	{"shared/nDPI/tls_heur__shadowsocks-tcp.pcapng", -1, whyProxy + "; " + whySocksIndex},
+
+	{"shared/mercury/openvpn_tcp_single.pcap", -1, whyOpenVPN},
+	{"shared/mercury/openvpn_tcp_multi.pcap", -1, whyOpenVPN},
+	{"shared/nDPI/openvpn_nohmac_tcp.pcapng", -1, whyOpenVPN},
+	{"shared/nDPI/openvpn.pcap", -1, whyOpenVPN},
+	{"shared/nDPI/443-opvn.pcap", -1, whyOpenVPN},
+
+	// TLS on a port tshark gives to another dissector.
+	{"shared/nDPI/KakaoTalk_talk.pcap", 5, whyPort + " (8080: HTTP)"},
+	{"shared/nDPI/anydesk.pcapng", -1, whyPort + " (80: HTTP)"},
+	{"shared/nDPI/anyconnect-vpn.pcap", 2, whyPort + " (8009: AJP13)"},
+	{"shared/ja4/tls3.pcapng", 0, whyPort + " (8009: AJP13)"},
+	{"shared/nDPI/ookla.pcap", 5, whyPort + " (8080: HTTP)"},
+
+	// Segments out of order (or retransmitted with new bytes).
+	{"shared/ja4/browsers-x509.pcapng", 0, whyOOO},
+	{"shared/zeek/tls/ssl.v3.pcap", 2, whyOOO},
+	{"shared/zeek/tls/hrr.pcap", 0, whyOOO},
+	{"shared/zeek/tls/dhe.pcap", 0, whyOOO},
+	{"shared/suricata-verify/tls/tls-fingerprint-alert/input.pcap", 0, whyOOO},
+	{"shared/suricata-verify/tls/tls-bypass-missing-event/tor_bl.pcap", 0, whyOOO},
+	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 3, whyOOO},
+	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 4, whyOOO},
+	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 10, whyOOO},
+	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 14, whyOOO},
+	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 57, whyOOO},
+	{"shared/pcapplusplus/many-protocols.pcap", 49, whyOOO},
+	{"shared/nDPI/whatsappfiles.pcap", 0, whyOOO},
+	{"shared/nDPI/viber.pcap", -1, whyOOO},
+	{"shared/nDPI/tor.pcap", 0, whyOOO},
+	{"shared/nDPI/tls_multiple_synack_different_seq.pcapng", 0, whyOOO},
+	{"shared/nDPI/teams.pcap", -1, whyOOO},
+	{"shared/nDPI/no_sni.pcap", 1, whyOOO},
+	{"shared/nDPI/google_ssl.pcap", 0, whyOOO},
+	{"shared/nDPI/android.pcap", 7, whyOOO},
+
+	// Captures tshark's view is no reference for.
+	{"shared/pcapplusplus/tls2.pcap", -1, "capture gaps (\"previous segment not captured\") in most streams: after missing bytes tshark and tlspcap each guess where the next record header starts, and guess differently"},
+	{"shared/mercury/capture2.pcap", -1, whyTwoCopies},
+	{"shared/mercury/dns_packet.capture2.pcap", -1, whyTwoCopies},
+	{"shared/zeek/tls/ssl-v2.pcap", 0, "an SSLv2 (not SSLv2-compatible) session: tlspcap decodes only the SSLv2-compatible ClientHello, as TLS peers do; tshark dissects SSLv2 ServerHello and the encrypted SSLv2 records"},
+	{"shared/zeek/tls/tls-fragmented-handshake.pcap.gz", 0, "a Certificate message spread over 16384-byte records: tshark 4.0 shows its first record as \"Encrypted Handshake Message\" (no handshake type), tlspcap reads type 11 where the message starts"},
+}
+
+const (
+	whyStartTLS = "TLS starts after an application protocol's plaintext upgrade (STARTTLS, AUTH TLS, SSLRequest, MySQL SSL request, ...): tshark follows the upgrade, tlspcap stops decoding a direction at its first non-TLS bytes"
+	whyProxy    = "TLS inside an HTTP CONNECT or SOCKS tunnel: the proxy handshake comes first in the stream; tshark follows the tunnel, tlspcap reports the non-TLS bytes"
+	whyOpenVPN  = "TLS carried inside OpenVPN's TCP packet framing (P_CONTROL messages): tshark's OpenVPN dissector hands TLS on, tlspcap sees OpenVPN bytes"
+	whyPort     = "TLS on a port tshark hands to another dissector first, so its TLS heuristic never runs; tlspcap recognises TLS by content on any port"
+	whyOOO      = "segments out of order, or retransmitted with new bytes: tshark 4.0 with its default tcp.reassemble_out_of_order:FALSE loses those records; with TRUE it shows as many records as tlspcap"
+	// SOCKS: tshark's dissector opens a conversation for the proxied
+	// connection, which takes a tcp.stream number.
+	whySocksIndex = "tshark's SOCKS dissector takes a tcp.stream number for the proxied connection, so tshark numbers the next TCP connection one higher than tlspcap"
+	whyTwoCopies  = "server packets captured twice (the copies with zeroed MACs carry other sequence numbers, from before a sequence-rewriting firewall), plus duplicates after gaps: tshark dissects the copy the client ACKs, tlspcap the first copy; also 5-byte zero-length records on port 33033 tshark's heuristic skips"
+)
 
 type tsharkRecord struct {
 	frame, stream int

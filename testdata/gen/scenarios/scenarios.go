@@ -438,10 +438,10 @@ func scenarios() []Scenario {
 
 	// ---- connection ----
 	ss = append(ss,
-		Scenario{Name: "connection-refused", Desc: "Nothing listens on the port: the SYN is answered with RST.", NoListener: true,
+		Scenario{Name: "connection-refused", Desc: "Nothing listens on the port: the SYN is answered with RST.", NoListener: true, Args: []string{"--device", "127.0.0.1"},
 			Client: mbed("3.6-16384"),
 			Expect: exp{outcome: "failed", findings: []string{"connection-refused"}, filter: "tcp.flags.reset == 1"}.fn},
-		Scenario{Name: "no-syn-ack", Desc: "The server address is black-holed: the client's SYNs are never answered and it gives up after 4.5 s.", NoListener: true,
+		Scenario{Name: "no-syn-ack", Desc: "The server address is black-holed: the client's SYNs are never answered and it gives up after 4.5 s.", NoListener: true, Args: []string{"--device", "10.231.0.1"},
 			Iface: "tlsgenA", Net: vethBlackhole,
 			Client: func(r *Run) error { return r.mbedClientLimited("3.6-16384", "10.231.0.2", 4500*time.Millisecond) },
 			Expect: exp{outcome: "failed", findings: []string{"no-syn-ack"}, filter: "tcp.flags.syn == 1 && tcp.flags.ack == 0"}.fn},
