@@ -136,6 +136,12 @@ func etherPayload(typ uint16, b []byte) ([]byte, error) {
 			if len(b) < 8 {
 				return nil, fmt.Errorf("PPPoE header cut short")
 			}
+			// The session header's length (PPP protocol field included)
+			// bounds the IP packet: bytes past it are link padding, even
+			// when the IP header claims them.
+			if n := int(binary.BigEndian.Uint16(b[4:6])); n >= 2 && 6+n < len(b) {
+				b = b[:6+n]
+			}
 			switch binary.BigEndian.Uint16(b[6:8]) {
 			case 0x0021:
 				typ = etherIPv4

@@ -142,6 +142,15 @@ func (p *processor) decodeNet(ipb []byte, f Frame, rec record, depth int) {
 	if res == ipOther {
 		return
 	}
+	if cut && len(rec.data) >= rec.wireLen {
+		// Nothing was cut by the capture: the IP header claims more than
+		// the link layer carries. As Wireshark does, the packet holds
+		// what is there.
+		p.problem(Problem{Kind: ProblemCorruptPacket, Frame: f.Number, Offset: rec.offset,
+			Detail: fmt.Sprintf("frame %d: the IP header announces %d transport bytes, the link layer carries %d: read as %d", f.Number, d.l4Len, len(d.l4), len(d.l4))})
+		d.l4Len = len(d.l4)
+		cut = false
+	}
 	if cut {
 		p.snaplen(f, rec, "the IP payload")
 	}
@@ -204,6 +213,8 @@ type halfState struct {
 	started bool   // seen a segment occupying sequence space
 	hiEnd   uint32 // highest sequence end seen
 	holes   []seqRange
+	lost    bool // a hole could not be recorded: holes is incomplete
+	cut     bool // a segment's payload was cut short by the capture
 
 	dataEnd   uint32 // highest end of payload bytes seen
 	delivered uint32 // highest end of payload bytes delivered
@@ -211,6 +222,39 @@ type halfState struct {
 
 	winScale int // -1 unknown/none
 	fin      bool
+
+	// SYNs this side sent: the first ISN, and the last one that differed
+	// (a SYN-ACK retried with a new ISN). When the side's first segment
+	// after its SYN follows alt instead of isn, its sequence numbers are
+	// shifted into isn's space (shifted, shift) so reassembly, which
+	// started from isn, takes its bytes.
+	synSeen, altSeen, shifted bool
+	isn, alt, shift           uint32
+}
+
+// seqSpace maps the sequence number of a segment this side sent into the
+// space reassembly follows, switching to the retried ISN when the first
+// segment after the handshake shows the peer accepted that one.
+func (h *halfState) seqSpace(syn bool, seq uint32) uint32 {
+	if syn {
+		switch {
+		case !h.synSeen:
+			h.synSeen, h.isn = true, seq
+		case seq != h.isn && !h.shifted:
+			h.altSeen, h.alt = true, seq
+		}
+		if h.shifted && (seq == h.isn || seq == h.alt) {
+			return h.isn
+		}
+		return seq
+	}
+	if h.altSeen && !h.shifted && !h.hasData && seq == h.alt+1 {
+		h.shifted, h.shift = true, h.isn-h.alt
+	}
+	if h.shifted {
+		return seq + h.shift
+	}
+	return seq
 }
 
 // wsBase is Wireshark's base sequence number of one side: a SYN with
@@ -280,8 +324,12 @@ func (h *halfState) track(s, e uint32) bool {
 		return false
 	}
 	if !seqLT(s, h.hiEnd) {
-		if s != h.hiEnd && len(h.holes) < maxHoles {
-			h.holes = append(h.holes, seqRange{h.hiEnd, s})
+		if s != h.hiEnd {
+			if len(h.holes) < maxHoles {
+				h.holes = append(h.holes, seqRange{h.hiEnd, s})
+			} else {
+				h.lost = true
+			}
 		}
 		h.hiEnd = e
 		return false
@@ -327,6 +375,20 @@ func (h *halfState) track(s, e uint32) bool {
 		h.hiEnd = e
 	}
 	return seen
+}
+
+// covered reports whether every byte of [s, e) was seen before, so the
+// segment carries nothing reassembly does not already hold.
+func (h *halfState) covered(s, e uint32) bool {
+	if !h.started || h.lost || h.cut || seqLT(h.hiEnd, e) || !seqLT(s, e) {
+		return false
+	}
+	for _, r := range h.holes {
+		if seqLT(s, r.e) && seqLT(r.s, e) {
+			return false
+		}
+	}
+	return true
 }
 
 type conv struct {
@@ -443,6 +505,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 
 	hs := &c.half[side]
 	dir := c.dir(side)
+	t.Seq = hs.seqSpace(t.SYN, t.Seq)
 	if t.SYN {
 		hs.winScale = -1
 		for _, opt := range t.Options {
@@ -467,6 +530,10 @@ func (p *processor) onTCP(f Frame, rec record) {
 			emit(SYN)
 		}
 	}
+	// A copy of bytes already seen is kept from reassembly: the first
+	// copy stays the one delivered and cited, even while it waits behind
+	// missing bytes (reassembly would let the later copy replace it).
+	dup, finOnly := false, false
 	if !t.RST {
 		seglen := uint32(plen)
 		if t.SYN {
@@ -479,6 +546,11 @@ func (p *processor) onTCP(f Frame, rec record) {
 		case plen <= 1 && !t.SYN && !t.FIN && hs.started && t.Seq == hs.hiEnd-1:
 			emit(KeepAlive)
 		case seglen > 0:
+			dup = have > 0 && have == plen && !t.SYN && hs.covered(t.Seq, t.Seq+uint32(plen))
+			finOnly = dup && t.FIN && !hs.covered(t.Seq, t.Seq+seglen)
+			if have < plen {
+				hs.cut = true
+			}
 			if hs.track(t.Seq, t.Seq+seglen) {
 				emit(Retransmission)
 			}
@@ -486,6 +558,11 @@ func (p *processor) onTCP(f Frame, rec record) {
 		if t.Window == 0 && !t.SYN && !t.FIN {
 			emit(ZeroWindow)
 		}
+	}
+	if finOnly {
+		// Only the FIN is new: reassembly gets it alone.
+		t.Seq += uint32(have)
+		t.Payload, have, dup = nil, 0, false
 	}
 	if have > 0 {
 		start := t.Seq
@@ -502,6 +579,10 @@ func (p *processor) onTCP(f Frame, rec record) {
 		}
 	}
 
+	if dup {
+		p.closeState(c, side, t, emit)
+		return
+	}
 	ctx := p.newCtx()
 	ctx.ci = gopacket.CaptureInfo{Timestamp: rec.ts, CaptureLength: len(rec.data), Length: rec.wireLen}
 	ctx.anc[0] = ctx
@@ -524,6 +605,12 @@ func (p *processor) onTCP(f Frame, rec record) {
 	if c.ended { // evicted while assembling
 		return
 	}
+	p.closeState(c, side, t, emit)
+}
+
+// closeState records the FIN or RST a segment carries.
+func (p *processor) closeState(c *conv, side int, t *layers.TCP, emit func(TCPEventKind)) {
+	hs := &c.half[side]
 	if t.FIN {
 		hs.fin = true
 		emit(FIN)

@@ -42,13 +42,25 @@ type Conn struct {
 	d     [2]dirState
 	queue []Event // events completed inside the record being finished
 
-	tls13    bool   // a ServerHello selected TLS 1.3
-	hrr      bool   // a HelloRetryRequest was seen
-	version  uint16 // negotiated version from the ServerHello, 0 before
-	suite    uint16 // negotiated cipher suite, 0 before
-	sawHello bool
-	swapped  bool
+	tls13     bool   // a ServerHello selected TLS 1.3
+	hrr       bool   // a HelloRetryRequest was seen
+	version   uint16 // negotiated version from the ServerHello, 0 before
+	suite     uint16 // negotiated cipher suite, 0 before
+	nullSuite bool   // the suite encrypts nothing: records after CCS are plaintext + MAC
+	nullMAC   int    // the MAC length of that suite
+	v2hello   bool   // a direction opened with an SSLv2-compatible ClientHello
+	sawHello  bool
+	swapped   bool
 }
+
+// ccsState says what a ChangeCipherSpec did to a TLS 1.2 direction.
+type ccsState uint8
+
+const (
+	ccsNone  ccsState = iota // no CCS (or only middlebox-compatibility ones)
+	ccsDoubt                 // a CCS before any ServerHello: the next handshake record decides
+	ccsOn                    // records are protected by the negotiated keys
+)
 
 type dirState struct {
 	dir   capture.Dir
@@ -67,9 +79,19 @@ type dirState struct {
 	need      int     // body bytes of rec still to come
 	small     []byte  // body of a CCS, alert or SSLv2 hello record
 	keepSmall bool
-	hsFeed    bool // rec's body goes to the handshake reassembler
-	ccs       bool // TLS 1.2: a ChangeCipherSpec was sent, later records are encrypted
-	finSeen   bool // the first encrypted handshake record after CCS was reported
+	hsFeed    bool     // rec's body goes to the handshake reassembler
+	ccs       ccsState // TLS 1.2: whether a ChangeCipherSpec turned protection on
+	finSeen   bool     // the first encrypted handshake record after CCS was reported
+	// deferHS: rec is a handshake record after a ChangeCipherSpec whose
+	// body is kept in dbuf and judged at its end (encrypted, a NULL-cipher
+	// plaintext, or a plaintext handshake the CCS did not protect).
+	deferHS bool
+	dbuf    pending
+	// SSLv2: v2maybe on the direction that opened with an SSLv2 hello
+	// (a later header with the high bit set is an SSLv2 record), v2 once
+	// the direction reads SSLv2 records, v2enc once they are encrypted,
+	// v2hello while rec is the SSLv2-compatible ClientHello.
+	v2maybe, v2, v2enc, v2hello bool
 	lastFrame capture.Frame
 	held      []Event // events completed inside rec, emitted after it
 
@@ -89,6 +111,7 @@ type hsState struct {
 	buf     []byte
 	records int
 	lastRec *Record
+	hdrRec  *Record // record in which the header being read started
 }
 
 type resyncState struct {
@@ -147,7 +170,7 @@ func (c *Conn) Gap(dir capture.Dir, missing int) {
 			c.flush()
 			return
 		}
-		if classifyStart(d.pend.buf) == startNotTLS {
+		if c.classify(d) == startNotTLS {
 			c.notTLS(d)
 		} else {
 			c.toRecords(d)
@@ -215,7 +238,7 @@ func (c *Conn) endDir(d *dirState) {
 		if len(d.pend.buf) == 0 {
 			break
 		}
-		if classifyStart(d.pend.buf) == startNotTLS {
+		if c.classify(d) == startNotTLS {
 			c.notTLS(d)
 		} else {
 			c.toRecords(d)
@@ -251,7 +274,7 @@ func (c *Conn) flush() {
 }
 
 // encrypted reports whether records of d are protected by negotiated keys.
-func (c *Conn) encrypted(d *dirState) bool { return d.ccs || c.tls13 }
+func (c *Conn) encrypted(d *dirState) bool { return d.ccs != ccsNone || c.tls13 }
 
 // feed runs data[i:] through the direction's state machine.
 func (c *Conn) feed(d *dirState, data []byte, f *feeder, i int) {
@@ -282,7 +305,7 @@ func (c *Conn) sniff(d *dirState, data []byte, f *feeder, i int) int {
 	n := min(len(data)-i, sniffLen-len(d.pend.buf))
 	d.pend.add(data, f, i, i+n)
 	i += n
-	switch classifyStart(d.pend.buf) {
+	switch c.classify(d) {
 	case startTLS:
 		c.toRecords(d)
 	case startNotTLS:
@@ -316,22 +339,39 @@ func (c *Conn) notTLS(d *dirState) {
 func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 	if d.hdrN == 0 {
 		d.hdrW = Where{Dir: d.dir, Offset: d.off}
+		if d.v2maybe && data[i]&0x80 != 0 {
+			d.v2 = true // the SSLv2 hello's sender goes on in SSLv2
+		}
 	}
-	n := min(5-d.hdrN, len(data)-i)
+	want := 5
+	if d.v2 {
+		// SSLv2 headers: 2 bytes (high bit set) or 3 (with padding).
+		b0 := data[i]
+		if d.hdrN > 0 {
+			b0 = d.hdr[0]
+		}
+		want = 3 - int(b0>>7)
+	}
+	n := min(want-d.hdrN, len(data)-i)
 	copy(d.hdr[d.hdrN:], data[i:i+n])
 	d.lastFrame = f.addTo(&d.hdrW, i, i+n)
 	d.hdrN += n
 	d.off += int64(n)
 	i += n
-	if d.hdrN < 5 {
+	if d.hdrN < want {
 		return i
 	}
 	d.hdrN = 0
 	h := &d.hdr
 	d.small = d.small[:0]
-	d.keepSmall, d.hsFeed = false, false
+	d.keepSmall, d.hsFeed, d.deferHS = false, false, false
+	if d.v2 {
+		c.v2Header(d, want)
+		return i
+	}
 	if d.first && looksSSLv2(h[:]) {
 		d.first = false
+		c.v2hello, d.v2maybe, d.v2hello = true, true, true
 		length := int(h[0]&0x7f)<<8 | int(h[1])
 		d.rec = &Record{Where: d.hdrW, ContentType: ContentHandshake, Version: uint16(h[3])<<8 | uint16(h[4]),
 			Length: length, Received: 3, SSLv2: true}
@@ -365,6 +405,11 @@ func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 	case ContentHandshake:
 		rec.Encrypted = enc
 		d.hsFeed = !enc
+		if enc && !c.tls13 {
+			// Judged at its end: see judgeDeferred.
+			d.deferHS = true
+			d.dbuf.reset(d.off)
+		}
 	case ContentAlert:
 		rec.Encrypted = enc
 		d.keepSmall = length <= maxSmallBody
@@ -389,6 +434,8 @@ func (c *Conn) readBody(d *dirState, data []byte, f *feeder, i int) int {
 	}
 	if d.hsFeed {
 		c.hsData(d, chunk, f, i, d.off)
+	} else if d.deferHS {
+		d.dbuf.add(data, f, i, i+n)
 	}
 	d.rec.Received += n
 	d.need -= n
@@ -403,10 +450,19 @@ func (c *Conn) readBody(d *dirState, data []byte, f *feeder, i int) int {
 // finishRecord emits the record, then the events completed inside it.
 func (c *Conn) finishRecord(d *dirState) {
 	rec := d.rec
+	if d.deferHS {
+		d.deferHS = false
+		if !rec.Truncated {
+			c.judgeDeferred(d, rec)
+		}
+	}
 	d.rec, d.need = nil, 0
 	var after []Event
 	switch {
+	case rec.SSLv2 && !d.v2hello:
+		c.v2Finish(d, rec)
 	case rec.SSLv2:
+		d.v2hello = false
 		rec.HandshakeTypes = []uint8{TypeClientHello}
 		hs := &Handshake{Where: rec.Where, Type: TypeClientHello, Length: rec.Length, Records: 1}
 		hs.Frames = slices.Clone(rec.Frames)
@@ -424,9 +480,16 @@ func (c *Conn) finishRecord(d *dirState) {
 		if rec.Received > 0 {
 			after = append(after, &ChangeCipherSpec{Where: rec.Where})
 			// In TLS 1.3 (and before a HelloRetryRequest's second
-			// ClientHello) CCS is middlebox compatibility only.
-			if !c.tls13 && !c.hrr {
-				d.ccs = true
+			// ClientHello) CCS is middlebox compatibility only. Before
+			// any ServerHello it may be too (a HelloRetryRequest not in
+			// the capture), or the ServerHello is missing: the next
+			// handshake record decides.
+			switch {
+			case c.tls13 || c.hrr || d.ccs == ccsOn:
+			case c.version != 0:
+				d.ccs = ccsOn
+			default:
+				d.ccs = ccsDoubt
 			}
 		}
 	case rec.ContentType == ContentAlert:
@@ -434,6 +497,12 @@ func (c *Conn) finishRecord(d *dirState) {
 		// one carries a MAC or tag.
 		if rec.Encrypted && rec.Length == 2 && len(d.small) == 2 && (d.small[0] == AlertWarning || d.small[0] == AlertFatal) {
 			rec.Encrypted = false
+		}
+		// Under a NULL-encryption suite: the alert, then the MAC.
+		if rec.Encrypted && c.nullSuite && d.ccs == ccsOn && !c.tls13 && rec.Length == 2+c.nullMAC &&
+			len(d.small) == rec.Length && (d.small[0] == AlertWarning || d.small[0] == AlertFatal) {
+			rec.Encrypted, rec.MAC = false, c.nullMAC
+			d.small = d.small[:2]
 		}
 		if rec.Encrypted {
 			if rec.Received > 0 {
@@ -445,7 +514,7 @@ func (c *Conn) finishRecord(d *dirState) {
 			}
 		}
 	case rec.ContentType == ContentHandshake && rec.Encrypted:
-		if d.ccs && !c.tls13 && !d.finSeen {
+		if d.ccs == ccsOn && !c.tls13 && !d.finSeen {
 			d.finSeen = true
 			hs := &Handshake{Where: rec.Where, Type: TypeFinished, Length: rec.Length, Records: 1, Encrypted: true}
 			hs.Frames = slices.Clone(rec.Frames)
@@ -500,8 +569,7 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 		if h.msg == nil {
 			if h.hdrN == 0 {
 				h.w = Where{Dir: d.dir, Offset: off}
-				h.records, h.lastRec = 0, nil
-				d.rec.HandshakeTypes = append(d.rec.HandshakeTypes, chunk[0])
+				h.records, h.lastRec, h.hdrRec = 0, nil, d.rec
 			}
 			n := min(4-h.hdrN, len(chunk))
 			copy(h.hdr[h.hdrN:], chunk[:n])
@@ -514,6 +582,21 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 			}
 			h.hdrN = 0
 			length := int(h.hdr[1])<<16 | int(h.hdr[2])<<8 | int(h.hdr[3])
+			if h.hdrRec == d.rec {
+				if h.w.Offset == d.rec.Offset+5 && d.rec.Length >= 16 && (!knownHandshakeType(h.hdr[0]) || length > maxKeptMessage) {
+					// The record's first message makes no sense: the
+					// record is not plaintext handshake (as tshark
+					// judges, short records excepted).
+					d.rec.Encrypted, d.rec.HandshakeTypes = true, d.rec.HandshakeTypes[:0]
+					d.hsFeed = false
+					h.msg, h.lastRec, h.hdrRec = nil, nil, nil
+					return
+				}
+				if knownHandshakeType(h.hdr[0]) {
+					d.rec.HandshakeTypes = append(d.rec.HandshakeTypes, h.hdr[0])
+				}
+			}
+			h.hdrRec = nil
 			h.msg = &Handshake{Where: h.w, Type: h.hdr[0], Length: length}
 			h.need, h.lost = length, false
 			h.keep = parsedType(h.hdr[0]) && length <= maxKeptMessage
@@ -592,6 +675,7 @@ func (c *Conn) parseMessage(d *dirState, m *Handshake, body []byte) {
 				c.hrr = true
 			} else {
 				c.suite, c.version = sh.CipherSuite, sh.Version
+				c.nullMAC, c.nullSuite = nullSuiteMAC(sh.CipherSuite)
 				if sh.SelectedVersion != 0 {
 					c.version = sh.SelectedVersion
 				}
@@ -931,4 +1015,108 @@ func (p *pending) drop(k int) {
 	}
 	p.spans = out
 	p.base += int64(k)
+}
+
+// ---- handshake records after a ChangeCipherSpec ----
+
+// judgeDeferred decides what the handshake record rec of d, read after a
+// ChangeCipherSpec with its body kept in d.dbuf, was:
+//   - under a NULL-encryption suite, plaintext handshake messages and a MAC;
+//   - a complete ClientHello: plaintext, whatever the CCS state (a new
+//     handshake after a HelloRetryRequest the capture missed);
+//   - after a doubtful CCS (no ServerHello seen), plaintext when it goes on
+//     a message in progress or its bytes are well-formed handshake
+//     messages of known types;
+//
+// and otherwise encrypted, which confirms a doubtful CCS. Plaintext bodies
+// are replayed through the handshake reassembler.
+func (c *Conn) judgeDeferred(d *dirState, rec *Record) {
+	body := d.dbuf.buf
+	cont := d.hs.msg != nil || d.hs.hdrN > 0
+	n, mac := len(body), 0
+	switch {
+	case d.ccs == ccsOn && c.nullSuite:
+		if n < c.nullMAC || !cont && !hsTiles(body[:n-c.nullMAC]) {
+			return
+		}
+		mac = c.nullMAC
+		n -= mac
+	case !cont && isClientHelloBody(body):
+		d.ccs, d.finSeen = ccsNone, false
+	case d.ccs == ccsDoubt && (cont || hsTiles(body) && !zeroNonce(body) && body[1] == 0):
+	default:
+		if d.ccs == ccsDoubt {
+			d.ccs = ccsOn
+		}
+		return
+	}
+	rec.Encrypted, rec.MAC = false, mac
+	d.hsFeed = true
+	f := feeder{spans: d.dbuf.spans}
+	c.hsData(d, body[:n], &f, 0, d.dbuf.base)
+	d.hsFeed = false
+}
+
+// hsTiles reports whether b holds handshake messages of known types, the
+// last one possibly continuing past b.
+func hsTiles(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	for p := 0; p < len(b); {
+		if len(b)-p < 4 || !knownHandshakeType(b[p]) {
+			return false
+		}
+		p += 4 + (int(b[p+1])<<16 | int(b[p+2])<<8 | int(b[p+3]))
+	}
+	return true
+}
+
+// zeroNonce reports the 5 leading zero bytes of a TLS 1.2 AEAD record's
+// explicit nonce (sequence number 0), which would otherwise read as two
+// empty HelloRequests.
+func zeroNonce(b []byte) bool {
+	return len(b) >= 5 && b[0]|b[1]|b[2]|b[3]|b[4] == 0
+}
+
+// isClientHelloBody reports whether b is exactly one complete ClientHello
+// message that parses.
+func isClientHelloBody(b []byte) bool {
+	if len(b) < 4+38 || b[0] != TypeClientHello || b[4] != 3 {
+		return false
+	}
+	if 4+(int(b[1])<<16|int(b[2])<<8|int(b[3])) != len(b) {
+		return false
+	}
+	_, err := ParseClientHello(b[4:])
+	return err == nil
+}
+
+var knownHandshakeTypes = func() (k [256]bool) {
+	for t := range handshakeTypeNames {
+		k[t] = true
+	}
+	return k
+}()
+
+// knownHandshakeType reports whether t is a handshake type TLS defines.
+func knownHandshakeType(t uint8) bool { return knownHandshakeTypes[t] }
+
+// nullSuiteMAC returns the MAC length of a cipher suite that encrypts
+// nothing (TLS_*_WITH_NULL_*), and whether the suite is one.
+func nullSuiteMAC(suite uint16) (int, bool) {
+	switch suite {
+	case 0x0000: // TLS_NULL_WITH_NULL_NULL
+		return 0, true
+	case 0x0001: // TLS_RSA_WITH_NULL_MD5
+		return 16, true
+	case 0x0002, 0x002C, 0x002D, 0x002E, // RSA, PSK, DHE_PSK, RSA_PSK _WITH_NULL_SHA
+		0xC001, 0xC006, 0xC00B, 0xC010, 0xC015, 0xC039: // ECDH(E)_*, ECDH_anon, ECDHE_PSK _WITH_NULL_SHA
+		return 20, true
+	case 0x003B, 0x00B0, 0x00B4, 0x00B8, 0xC03A: // *_WITH_NULL_SHA256
+		return 32, true
+	case 0x00B1, 0x00B5, 0x00B9, 0xC03B: // *_WITH_NULL_SHA384
+		return 48, true
+	}
+	return 0, false
 }

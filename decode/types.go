@@ -39,11 +39,38 @@ type Record struct {
 	Length      int    // length the header announces (without the 5-byte header)
 	Received    int    // body bytes that arrived (< Length when Truncated)
 	Truncated   bool   // the stream ended (or a gap came) inside the record
-	Encrypted   bool   // protected by the negotiated keys
-	// HandshakeTypes lists the handshake message types that start in this
-	// record (plaintext handshake records only).
+	// Encrypted is set when the content is protected by negotiated keys
+	// and was not read: TLS 1.3 records after the ServerHello, TLS 1.2
+	// records after a ChangeCipherSpec, and handshake records that do not
+	// parse as handshake messages (see HandshakeTypes). Application data
+	// is always Encrypted: its content is never read. Under a
+	// NULL-encryption cipher suite (TLS_*_WITH_NULL_*) the handshake and
+	// alert records after ChangeCipherSpec are plaintext followed by a MAC:
+	// they are read, Encrypted is false and MAC is set.
+	Encrypted bool
+	// MAC is the length of the MAC that ends the body of a handshake or
+	// alert record read in the clear under a NULL-encryption cipher suite;
+	// the content is the first Length-MAC bytes. 0 otherwise.
+	MAC int
+	// HandshakeTypes lists the types of the handshake messages that start
+	// in this record: each whose 4-byte header starts and is complete in
+	// this record and whose type is a known handshake type (plaintext
+	// handshake records only). A header split over two records, or a
+	// bogus header at the end of a record, is not listed (its Handshake
+	// event still reports it). A handshake record whose first message has
+	// an unknown type or an absurd length (over 1 MiB) is not what it
+	// claims: it is marked Encrypted and lists no type. For an SSLv2 record
+	// it holds the SSLv2 message type (1 CLIENT-HELLO, 2 CLIENT-MASTER-KEY,
+	// 4 SERVER-HELLO, 0 ERROR...), not a TLS handshake type.
 	HandshakeTypes []uint8
-	SSLv2          bool // an SSLv2-compatible ClientHello record
+	// SSLv2 is set on a record with an SSLv2 header: the SSLv2-compatible
+	// ClientHello (HandshakeTypes [1], ContentType 22, Version the client's
+	// highest), and, in a pure SSLv2 session (the server answered with an
+	// SSLv2 SERVER-HELLO), every later record of both directions: Version
+	// 0x0002, ContentType 22 for the plaintext handshake messages, 23 and
+	// Encrypted for the records after the key exchange. Only the ClientHello
+	// gives a Handshake event.
+	SSLv2 bool
 }
 
 // Handshake types (RFC 8446 §4, RFC 5246 §7.4).
@@ -82,8 +109,9 @@ type Handshake struct {
 	// before the whole message arrived; Body is then nil.
 	Truncated bool
 	// Encrypted is set for the TLS 1.2 Finished inferred from the first
-	// handshake record after a ChangeCipherSpec: its content is not
-	// readable, Length is then the record's length.
+	// encrypted handshake record after a ChangeCipherSpec: its content is
+	// not readable, Length is then the record's length. (Under a
+	// NULL-encryption suite the Finished is read: Encrypted is false.)
 	Encrypted bool
 }
 
@@ -216,7 +244,13 @@ type Alert struct {
 	Guessed bool
 }
 
-// ChangeCipherSpec marks the point after which a TLS 1.2 direction is encrypted.
+// ChangeCipherSpec marks the point after which a TLS 1.2 direction is
+// encrypted, when the handshake state makes that plausible: a ServerHello
+// chose TLS 1.2 or lower. A ChangeCipherSpec in a TLS 1.3 negotiation is
+// middlebox compatibility and changes nothing; one before any ServerHello
+// (or whose ServerHello is not in the capture) leaves the next handshake
+// record to be judged by its content: handshake messages that parse are
+// read, anything else is the encrypted Finished.
 type ChangeCipherSpec struct {
 	Where
 }

@@ -135,7 +135,7 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 		Tool:    "tlspcap",
 		Profile: a.profile.Name,
 		Capture: CaptureInfo{
-			File: file, Frames: st.Frames, Bytes: st.Bytes, Start: st.Start, End: st.End,
+			File: file, Frames: st.Frames, Bytes: st.Bytes, Start: jsonTime(st.Start), End: jsonTime(st.End),
 			Connections: len(a.conns),
 		},
 		Connections: a.conns,

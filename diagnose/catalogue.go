@@ -15,6 +15,7 @@ import (
 // means adding one entry here and one small function below.
 var catalogue = []rule{
 	{"capture-started-mid-connection", 0, ruleStartedMidConnection},
+	{"capture-one-direction", 0, ruleOneDirection},
 	{"not-tls", 0, ruleNotTLS},
 	{"connection-refused", 0, ruleConnectionRefused},
 	{"no-syn-ack", 0, ruleNoSynAck},
@@ -111,6 +112,27 @@ func ruleMissingBytes(x *ruleRun) []Finding {
 		})
 	}
 	return out
+}
+
+// ruleOneDirection: one side's packets are all missing while the other side
+// goes on as if answered: the capture saw only one direction (asymmetric
+// routing, a mirror port of one direction).
+func ruleOneDirection(x *ruleRun) []Finding {
+	for _, d := range []capture.Dir{x.fromClient(), x.fromServer()} {
+		other := d.Reverse()
+		if x.tcp.lastFrame[other].Number != 0 || x.tls.recordCount[d] < 2 {
+			continue
+		}
+		return []Finding{{
+			ID: "capture-one-direction", Severity: SeverityWarning, Frames: frames(x.info.First.Number),
+			Title: fmt.Sprintf("The capture holds only the %s's packets", x.who(d)),
+			Explanation: fmt.Sprintf("The %s sent %s, which need answers, but not a single packet from the %s is in the capture, not even a TCP ACK: "+
+				"the capture point saw one direction only (asymmetric routing, or a mirror port copying one direction). What the %s did cannot be seen.",
+				x.who(d), plural(x.tls.recordCount[d], "TLS record", "TLS records"), x.who(other), x.who(other)),
+			Fix: "Capture where both directions pass: on the device's access point (its bridge interface), or mirror both directions of the port.",
+		}}
+	}
+	return nil
 }
 
 // ---- not TLS, TCP setup ----
@@ -213,8 +235,12 @@ func ruleNoClientHello(x *ruleRun) []Finding {
 	if fp := x.tcp.firstPayload[x.fromServer()]; fp.Number > 0 && fp.Number < cl.Frame.Number {
 		return nil
 	}
+	sev := SeverityError
+	if cl.Frame.Time.Sub(x.tcp.synAck.Frame.Time) > idleSpare {
+		sev = SeverityWarning // a preconnected spare connection closed unused
+	}
 	return []Finding{{
-		ID: "no-client-hello", Severity: SeverityError, Frames: frames(cl.Frame.Number),
+		ID: "no-client-hello", Severity: sev, Frames: frames(cl.Frame.Number),
 		Title: fmt.Sprintf("The client connected, then closed (%s) without sending a ClientHello", cl.Kind),
 		Explanation: fmt.Sprintf("The TCP connection was set up (SYN-ACK in frame %d) but the client sent no TLS bytes and closed it in frame %d, %s later. "+
 			"On an ESP this means TLS setup failed on the device before the handshake: no server verification option set, "+
@@ -631,7 +657,11 @@ func ruleClientAlert(x *ruleRun) []Finding {
 
 func ruleServerReset(x *ruleRun) []Finding {
 	rst := x.tcp.rst[x.fromServer()]
-	if rst == nil || x.handshakeDone() && x.tls.appData[x.fromServer()] > 0 {
+	if rst == nil || x.handshakeDone() {
+		return nil
+	}
+	// A RST answering the client's own close is TCP tidying up.
+	if cl := x.closeOf(x.fromClient()); cl != nil && cl.Frame.Number < rst.Frame.Number {
 		return nil
 	}
 	if x.tcp.synAck == nil && x.tcp.payloadBytes[x.fromServer()] == 0 && x.tls.clientHello == nil {
@@ -674,14 +704,14 @@ func ruleServerClosed(x *ruleRun) []Finding {
 
 func ruleServerSilent(x *ruleRun) []Finding {
 	chh := x.tls.clientHello
-	if chh == nil || chh.Dir != x.fromClient() {
+	if chh == nil || chh.Dir != x.fromClient() || x.has("capture-one-direction") {
 		return nil
 	}
 	srv := x.fromServer()
-	if x.tcp.lastPayload[srv].Number > first(chh.Where) {
+	end := x.closeOf(x.fromClient())
+	if fp := x.tcp.firstPayload[srv]; fp.Number > first(chh.Where) && (end == nil || fp.Number < end.Frame.Number) {
 		return nil
 	}
-	end := x.closeOf(x.fromClient())
 	// A server that closes only after the client gave up is silent; one that
 	// closes first is server-closed / server-reset.
 	if sc := x.closeOf(srv); sc != nil && (end == nil || sc.Frame.Number < end.Frame.Number) {
@@ -701,6 +731,9 @@ func ruleServerSilent(x *ruleRun) []Finding {
 		}
 	}
 	wait := until.Time.Sub(chh.Time)
+	if wait < abandonedWithin {
+		return nil // client-aborted: the client gave up before a server could answer
+	}
 	expl := fmt.Sprintf("The client sent its ClientHello in frame %d and the server sent nothing back", first(chh.Where))
 	if gaveUp {
 		expl += fmt.Sprintf(" for %s, until the client gave up (%s in frame %d).", roundDur(wait), end.Kind, end.Frame.Number)
@@ -726,6 +759,15 @@ func ruleClientAborted(x *ruleRun) []Finding {
 		return nil
 	}
 	received := x.lastReceivedBefore(x.fromClient(), cl.Frame.Number)
+	if received == "nothing" && cl.Frame.Time.Sub(x.tls.clientHello.Time) < abandonedWithin {
+		return []Finding{{
+			ID: "client-aborted", Severity: SeverityWarning, Frames: frames(cl.Frame.Number),
+			Title: fmt.Sprintf("Client abandoned the connection %s after its ClientHello", roundDur(cl.Frame.Time.Sub(x.tls.clientHello.Time))),
+			Explanation: fmt.Sprintf("Frame %d: the client closed the connection (%s) before the server could answer its ClientHello. "+
+				"Browsers and apps open several connections at once and drop the spare ones; a device does not, so on a device look at what it logged.", cl.Frame.Number, cl.Kind),
+			Fix: "Nothing to fix if the client used another connection to the same server.",
+		}}
+	}
 	return []Finding{{
 		ID: "client-aborted", Severity: SeverityError, Frames: frames(cl.Frame.Number),
 		Title: fmt.Sprintf("Client ended the handshake with %s and no alert", cl.Kind),
@@ -837,6 +879,16 @@ func ruleZeroWindow(x *ruleRun) []Finding {
 		Fix: "Check free heap during the handshake; reduce CONFIG_LWIP_TCP_WND_DEFAULT/CONFIG_LWIP_TCP_RECVMBOX_SIZE only if memory is the issue, and keep reading the connection.",
 	}}
 }
+
+// idleSpare: a connection left unused this long before the client closed it
+// without a ClientHello was a spare (browsers preconnect); a device whose TLS
+// setup fails closes within moments.
+const idleSpare = 5 * time.Second
+
+// abandonedWithin: a client that closes this soon after its ClientHello,
+// having received nothing, gave up on purpose (a spare parallel connection),
+// not after waiting for a silent server.
+const abandonedWithin = time.Second
 
 // slowStep is the threshold above which one handshake step is reported.
 const slowStep = 2 * time.Second

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"time"
 
 	"tlspcap/capture"
 	"tlspcap/decode"
@@ -16,7 +17,7 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		Stream:     c.info.Stream,
 		Client:     c.info.Client.String(),
 		Server:     c.info.Server.String(),
-		Start:      c.info.First.Time,
+		Start:      jsonTime(c.info.First.Time),
 		FirstFrame: c.info.First.Number,
 		Profile:    a.profile.Name,
 		Device:     "client",
@@ -220,7 +221,9 @@ func (c *conn) ending(o Options) Ending {
 		return Ending{How: "capture-ended"}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].frame < cs[j].frame })
-	return cs[0].e
+	e := cs[0].e
+	e.Time = jsonTime(e.Time)
+	return e
 }
 
 // outcome turns findings and stage into the verdict.
@@ -248,12 +251,11 @@ func outcome(c *conn, r *Connection) Outcome {
 	return OutcomeIncomplete
 }
 
-
 // timeline lists what happened, in frame order, for reports.
 func (c *conn) timeline() []Step {
 	var st []Step
 	add := func(f capture.Frame, d capture.Dir, kind, what string, n int) {
-		st = append(st, Step{Frame: f.Number, Time: f.Time, From: c.who(d), What: what, Kind: kind, Bytes: n})
+		st = append(st, Step{Frame: f.Number, Time: jsonTime(f.Time), From: c.who(d), What: what, Kind: kind, Bytes: n})
 	}
 	if ev := c.tcp.syn; ev != nil {
 		add(ev.Frame, ev.Dir, "tcp", "SYN", 0)
@@ -357,7 +359,7 @@ func (c *conn) recordRows() []RecordRow {
 	rows := make([]RecordRow, 0, len(c.tls.records))
 	for _, rec := range c.tls.records {
 		row := RecordRow{
-			Frames: rec.Frames, Time: rec.Time, From: c.who(rec.Dir),
+			Frames: rec.Frames, Time: jsonTime(rec.Time), From: c.who(rec.Dir),
 			ContentType: rec.ContentType, Type: decode.ContentTypeName(rec.ContentType),
 			Version: decode.VersionName(rec.Version), Length: rec.Length,
 			HandshakeTypes: rec.HandshakeTypes, Truncated: rec.Truncated, Encrypted: rec.Encrypted,
@@ -379,4 +381,13 @@ func (c *conn) recordRows() []RecordRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// jsonTime drops timestamps JSON cannot carry (a corrupt capture can claim
+// any year); the frame number still locates the event.
+func jsonTime(t time.Time) time.Time {
+	if y := t.Year(); y < 1 || y > 9999 {
+		return time.Time{}
+	}
+	return t
 }

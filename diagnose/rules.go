@@ -105,7 +105,7 @@ func (x *ruleRun) tlsRelevant() bool {
 // captureBlind: the capture lost bytes of an unfinished handshake, so how the
 // connection ended says nothing reliable about why.
 func (x *ruleRun) captureBlind() bool {
-	return !x.handshakeDone() && (x.has("capture-missing-bytes") || x.has("capture-truncated-packets"))
+	return !x.handshakeDone() && (x.has("capture-missing-bytes") || x.has("capture-truncated-packets") || x.has("capture-one-direction"))
 }
 
 func (x *ruleRun) has(id string) bool {
