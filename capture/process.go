@@ -482,6 +482,14 @@ func (p *processor) onTCP(f Frame, rec record) {
 		have = plen
 		t.Payload = t.Payload[:plen]
 	}
+	if paddingPayload(t, have, plen) {
+		// Ethernet padding the IP length wrongly counts as TCP payload
+		// (nDPI's "TCP ACK payload" heuristic): the peers ignore it, and
+		// taken as bytes it would stand in the way of the segment that
+		// really carries them.
+		plen, have = 0, 0
+		t.Payload = nil
+	}
 	src := netip.AddrPortFrom(d.src, uint16(t.SrcPort))
 	dst := netip.AddrPortFrom(d.dst, uint16(t.DstPort))
 	key, side := makeKey(src, dst)
@@ -626,6 +634,21 @@ func (p *processor) closeState(c *conv, side int, t *layers.TCP, emit func(TCPEv
 		c.queued = true
 		p.closing = append(p.closing, c)
 	}
+}
+
+// paddingPayload reports whether a segment's payload is zero padding: a
+// few zero bytes (2 to 6: one is a keep-alive probe) on a bare ACK (no
+// PSH, SYN, FIN or RST).
+func paddingPayload(t *layers.TCP, have, plen int) bool {
+	if plen < 2 || plen > 6 || have != plen || !t.ACK || t.PSH || t.SYN || t.FIN || t.RST {
+		return false
+	}
+	for _, b := range t.Payload[:have] {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *processor) newConv(key convKey, side int, f Frame, syn, ack, macs bool) *conv {

@@ -504,6 +504,12 @@ func (c *Conn) finishRecord(d *dirState) {
 			rec.Encrypted, rec.MAC = false, c.nullMAC
 			d.small = d.small[:2]
 		}
+		// A "plaintext" alert record that is not a run of alerts (odd
+		// or long length, unknown level) is protected after all: a CCS
+		// the capture lacks or did not read.
+		if !rec.Encrypted && !rec.Truncated && rec.Length > 0 && !alertRun(d.small, rec.Length) {
+			rec.Encrypted = true
+		}
 		if rec.Encrypted {
 			if rec.Received > 0 {
 				after = append(after, &Alert{Where: rec.Where, Encrypted: true})
@@ -1055,6 +1061,20 @@ func (c *Conn) judgeDeferred(d *dirState, rec *Record) {
 	f := feeder{spans: d.dbuf.spans}
 	c.hsData(d, body[:n], &f, 0, d.dbuf.base)
 	d.hsFeed = false
+}
+
+// alertRun reports whether b, the whole body of an alert record of length
+// n, is one or more alerts with valid levels.
+func alertRun(b []byte, n int) bool {
+	if len(b) != n || n%2 != 0 {
+		return false
+	}
+	for j := 0; j < n; j += 2 {
+		if b[j] != AlertWarning && b[j] != AlertFatal {
+			return false
+		}
+	}
+	return true
 }
 
 // hsTiles reports whether b holds handshake messages of known types, the

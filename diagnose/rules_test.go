@@ -3,6 +3,8 @@ package diagnose_test
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/pem"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -204,6 +206,64 @@ func TestRules(t *testing.T) {
 			k.FIN(pcapbuild.C2S)
 			return n
 		}, diagnose.Options{}, want{id: "capture-missing-bytes", outcome: diagnose.OutcomeIncomplete}},
+		{"device aborts after the server's flight", func(c *pcapbuild.Capture) int {
+			k := c.Conn(client, server)
+			k.Handshake()
+			k.Send(pcapbuild.C2S, ws12[0].Data)
+			k.SendSegments(pcapbuild.S2C, ws12[1].Data, 1460)
+			c.Wait(2 * time.Second)
+			return k.RST(pcapbuild.C2S)
+		}, diagnose.Options{}, want{id: "client-aborted", outcome: diagnose.OutcomeFailed}},
+		{"device sends decode_error", func(c *pcapbuild.Capture) int {
+			k := c.Conn(client, server)
+			k.Handshake()
+			k.Send(pcapbuild.C2S, ws12[0].Data)
+			k.SendSegments(pcapbuild.S2C, ws12[1].Data, 1460)
+			n := k.Send(pcapbuild.C2S, pcapbuild.Alert(2, 50))
+			k.FIN(pcapbuild.C2S)
+			return n
+		}, diagnose.Options{}, want{id: "client-alert", outcome: diagnose.OutcomeFailed}},
+		{"server sends internal_error", func(c *pcapbuild.Capture) int {
+			k := c.Conn(client, server)
+			k.Handshake()
+			k.Send(pcapbuild.C2S, clientHello)
+			n := k.Send(pcapbuild.S2C, pcapbuild.Alert(2, 80))
+			k.FIN(pcapbuild.S2C)
+			return n
+		}, diagnose.Options{}, want{id: "server-alert", code: "-0x7780", outcome: diagnose.OutcomeFailed}},
+		{"record just over the buffer", func(c *pcapbuild.Capture) int {
+			k := c.Conn(client, server)
+			k.Handshake()
+			k.Send(pcapbuild.C2S, clientHello)
+			// 4200 bytes: over IN_CONTENT_LEN 4096 but within the buffer's
+			// overhead, so mbedTLS reads it and rejects the content length.
+			n := k.SendSegments(pcapbuild.S2C, pcapbuild.Record(22, 0x0303, pcapbuild.Handshake(11, make([]byte, 4196))), 1460)
+			k.FIN(pcapbuild.C2S)
+			return n
+		}, diagnose.Options{InContentLen: 4096}, want{id: "record-exceeds-device-buffer", code: "-0x7200", outcome: diagnose.OutcomeFailed}},
+		{"only the client's direction captured", func(c *pcapbuild.Capture) int {
+			k := c.Conn(client, server)
+			n := k.SYN()
+			k.Skip(pcapbuild.S2C, 1)
+			for _, w := range ws12 {
+				if w.Dir == pcapbuild.C2S {
+					k.Send(pcapbuild.C2S, w.Data)
+				}
+			}
+			k.FIN(pcapbuild.C2S)
+			return n
+		}, diagnose.Options{}, want{id: "capture-one-direction", outcome: diagnose.OutcomeIncomplete}},
+		{"TLS 1.2 handshake message over two records", func(c *pcapbuild.Capture) int {
+			k := c.Conn(client, server)
+			k.Handshake()
+			k.Send(pcapbuild.C2S, clientHello)
+			msg := pcapbuild.Handshake(11, make([]byte, 3000))
+			n := k.Send(pcapbuild.S2C, pcapbuild.Record(22, 0x0303, msg[:2000]))
+			k.Send(pcapbuild.S2C, pcapbuild.Record(22, 0x0303, msg[2000:]))
+			k.FIN(pcapbuild.C2S)
+			k.RST(pcapbuild.C2S)
+			return n
+		}, diagnose.Options{Profile: "esp32-idf4"}, want{id: "handshake-fragmented", code: "-0x7080", outcome: diagnose.OutcomeFailed}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -289,4 +349,69 @@ func firstError(fs []diagnose.Finding) *diagnose.Finding {
 		}
 	}
 	return nil
+}
+
+// TestObservations covers findings that accompany a healthy connection.
+func TestObservations(t *testing.T) {
+	chain := pcapbuild.NewChain("device.test", 0)
+	other := pcapbuild.NewChain("device.test", 0)
+	ws := exchange(t, chain, tls.VersionTLS12, true)
+	c := pcapbuild.New()
+	k := c.Conn(client, server)
+	k.Handshake()
+	for _, w := range ws {
+		k.SendSegments(w.Dir, w.Data, 1460)
+	}
+	k.FIN(pcapbuild.C2S)
+	k.FIN(pcapbuild.S2C)
+	c.DNS("192.168.4.23:40000", "192.168.4.1:53", 7, "device.test", false, 0)
+	c.DNS("192.168.4.23:40000", "192.168.4.1:53", 7, "device.test", true, 0, netip.MustParseAddr("203.0.113.10"))
+	c.DNS("192.168.4.23:40001", "8.8.8.8:53", 8, "device.test", false, 0)
+	c.DNS("192.168.4.23:40001", "8.8.8.8:53", 8, "device.test", true, 0, netip.MustParseAddr("203.0.113.10"))
+	browser := pemOf(other.Leaf.Raw, other.Intermediate.Raw)
+	rep := analyse(t, c.Bytes(), diagnose.Options{BrowserChain: browser})
+	conn := rep.Connections[0]
+	if conn.Outcome != diagnose.OutcomeOK {
+		t.Fatalf("outcome %s: %v", conn.Outcome, idsOf(conn.Findings))
+	}
+	got := map[string]diagnose.Severity{}
+	for _, f := range append(conn.Findings, rep.Findings...) {
+		got[f.ID] = f.Severity
+	}
+	for id, sev := range map[string]diagnose.Severity{
+		"memory-estimate":            diagnose.SeverityInfo,
+		"chain-differs-from-browser": diagnose.SeverityWarning,
+		"chain-untrusted":            diagnose.SeverityWarning, // private test CA: not in the bundle
+		"dns-multiple-servers":       diagnose.SeverityInfo,
+	} {
+		if got[id] != sev {
+			t.Errorf("%s: severity %q, want %q (all %v)", id, got[id], sev, got)
+		}
+	}
+}
+
+// TestTruncatedFile: a capture cut in the middle of a packet is analysed up
+// to the cut and says so.
+func TestTruncatedFile(t *testing.T) {
+	c := pcapbuild.New()
+	k := c.Conn(client, server)
+	k.Handshake()
+	k.Send(pcapbuild.C2S, make([]byte, 300))
+	b := c.Bytes()
+	rep := analyse(t, b[:len(b)-100], diagnose.Options{})
+	var ids []string
+	for _, f := range rep.Findings {
+		ids = append(ids, f.ID)
+	}
+	if len(ids) != 1 || ids[0] != "capture-file-truncated" || len(rep.Connections) != 1 {
+		t.Fatalf("findings %v, %d connections; want capture-file-truncated and the connection kept", ids, len(rep.Connections))
+	}
+}
+
+func pemOf(ders ...[]byte) []byte {
+	var b bytes.Buffer
+	for _, d := range ders {
+		pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: d})
+	}
+	return b.Bytes()
 }

@@ -23,7 +23,7 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 		fmt.Fprintf(w, "\n### tcp.stream %d: %s → %s", c.Stream, mdSafe(c.Client), mdSafe(c.Server))
 		if c.SNI != "" {
-			fmt.Fprintf(w, " (SNI `%s`)", codeSafe(c.SNI))
+			fmt.Fprintf(w, " (SNI %s)", mdSafe(c.SNI))
 		}
 		fmt.Fprintf(w, " — **%s**\n\n", c.Outcome)
 		fmt.Fprintf(w, "Reached `%s`; ended: %s.\n\n", c.Stage, mdSafe(endingText(c.Ending)))
