@@ -24,9 +24,9 @@ func hostileReport() *diagnose.Report {
 			Ending: diagnose.Ending{By: "client", How: "RST", Frame: 9, Time: t0},
 			Findings: []diagnose.Finding{{
 				ID: "record-exceeds-device-buffer", Severity: diagnose.SeverityError, Frames: []int{6},
-				Title:       "Server record of 6338 bytes exceeds the device's 4096-byte input buffer",
-				Explanation: "Frame 6 starts a record of 6338 bytes; subject \x07CN=a|b\x1b]0;pwned\x07.",
-				DeviceErrors: []diagnose.DeviceError{{Code: "-0x7100", Name: "MBEDTLS_ERR_SSL_BAD_INPUT_DATA", Versions: "mbedTLS 2.28, 3.x"}},
+				Title:           "Server record of 6338 bytes exceeds the device's 4096-byte input buffer",
+				Explanation:     "Frame 6 starts a record of 6338 bytes; subject \x07CN=a|b\x1b]0;pwned\x07.",
+				DeviceErrors:    []diagnose.DeviceError{{Code: "-0x7100", Name: "MBEDTLS_ERR_SSL_BAD_INPUT_DATA", Versions: "mbedTLS 2.28, 3.x"}},
 				Fix:             "menuconfig: Component config → mbedTLS → TLS maximum incoming fragment length (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN) = 16384",
 				WiresharkFilter: "tcp.stream eq 0 && frame.number >= 6",
 			}},
