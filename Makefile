@@ -5,7 +5,7 @@ BIN      := bin/tlspcap
 FUZZTIME ?= 30s
 PKGS     := ./...
 
-.PHONY: build test bench fuzz fuzz-ci pcaps expect lint clean
+.PHONY: build test bench fuzz pcaps expect lint clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tlspcap
@@ -21,10 +21,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 # Each fuzz target for FUZZTIME (go test -fuzz runs one target at a time).
+# A failing run is repeated once: a real crasher is saved under testdata/fuzz
+# and fails again at once, while a worker lost on a loaded machine does not.
 fuzz:
 	@for pkg in $$($(GO) list $(PKGS)); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || \
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done

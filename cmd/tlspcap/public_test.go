@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"tlspcap/diagnose"
+)
+
+// sharedPcaps finds the public capture corpus beside the repository.
+func sharedPcaps(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("TLSPCAP_SHARED")
+	if dir == "" {
+		dir = "../../../shared"
+	}
+	dir = filepath.Join(dir, "pcaps")
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
+		t.Skip("../shared/pcaps not found: public capture tests skipped")
+	}
+	return dir
+}
+
+// TestPublicCaptures runs analyze over every public capture: it must never
+// fail to read one, and on the captures tshark shows as healthy (MANIFEST:
+// TLS records, no alert, no RST in TLS streams) the error findings must be
+// exactly those reviewed in testdata/public-errors.tsv.
+func TestPublicCaptures(t *testing.T) {
+	dir := sharedPcaps(t)
+	manifest, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer manifest.Close()
+	reviewed := map[string]string{}
+	if b, err := os.ReadFile("../../testdata/public-errors.tsv"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Split(l, "\t"); len(f) >= 3 && !strings.HasPrefix(l, "#") {
+				reviewed[f[0]] = f[1]
+			}
+		}
+	}
+	sc := bufio.NewScanner(manifest)
+	var header []string
+	healthy, clean := 0, 0
+	var update []string
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if header == nil {
+			header = f
+			continue
+		}
+		row := map[string]string{}
+		for i, h := range header {
+			if i < len(f) {
+				row[h] = f[i]
+			}
+		}
+		path := row["path"]
+		var out, errb bytes.Buffer
+		code := run([]string{"analyze", "--format", "json", "--no-progress", filepath.Join(dir, path)}, nil, &out, &errb)
+		if code == exitUsage {
+			t.Errorf("%s: exit %d: %s", path, code, errb.String())
+			continue
+		}
+		var rep diagnose.Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Errorf("%s: bad JSON: %v", path, err)
+			continue
+		}
+		if row["alerts"] != "-" || row["rst_pkts_in_tls_streams"] != "0" || row["tls_records"] == "0" {
+			continue
+		}
+		healthy++
+		ids := map[string]bool{}
+		for _, c := range rep.Connections {
+			for _, fd := range c.Findings {
+				if fd.Severity == diagnose.SeverityError {
+					ids[fd.ID] = true
+				}
+			}
+		}
+		for _, fd := range rep.Findings {
+			if fd.Severity == diagnose.SeverityError {
+				ids[fd.ID] = true
+			}
+		}
+		var got []string
+		for id := range ids {
+			got = append(got, id)
+		}
+		sort.Strings(got)
+		g := strings.Join(got, ",")
+		if g == "" {
+			clean++
+		}
+		if g != reviewed[path] {
+			t.Errorf("%s: error findings %q, reviewed %q (testdata/public-errors.tsv)", path, g, reviewed[path])
+		}
+		if g != "" {
+			update = append(update, path+"\t"+g)
+		}
+	}
+	t.Logf("public captures: %d healthy per tshark, %d without any error finding", healthy, clean)
+	if os.Getenv("TLSPCAP_PRINT_PUBLIC_ERRORS") != "" {
+		t.Log("\n" + strings.Join(update, "\n"))
+	}
+}
