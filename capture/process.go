@@ -225,11 +225,11 @@ type halfState struct {
 
 	// SYNs this side sent: the first ISN, and the last one that differed
 	// (a SYN-ACK retried with a new ISN). When the side's first segment
-	// after its SYN follows alt instead of isn, its sequence numbers are
-	// shifted into isn's space (shifted, shift) so reassembly, which
-	// started from isn, takes its bytes.
-	synSeen, altSeen, shifted bool
-	isn, alt, shift           uint32
+	// without SYN (settled) follows alt instead of isn, its sequence
+	// numbers are shifted into isn's space (shifted, shift) so
+	// reassembly, which started from isn, takes its bytes.
+	synSeen, altSeen, settled, shifted bool
+	isn, alt, shift                    uint32
 }
 
 // seqSpace maps the sequence number of a segment this side sent into the
@@ -240,7 +240,7 @@ func (h *halfState) seqSpace(syn bool, seq uint32) uint32 {
 		switch {
 		case !h.synSeen:
 			h.synSeen, h.isn = true, seq
-		case seq != h.isn && !h.shifted:
+		case seq != h.isn && !h.settled:
 			h.altSeen, h.alt = true, seq
 		}
 		if h.shifted && (seq == h.isn || seq == h.alt) {
@@ -248,8 +248,11 @@ func (h *halfState) seqSpace(syn bool, seq uint32) uint32 {
 		}
 		return seq
 	}
-	if h.altSeen && !h.shifted && !h.hasData && seq == h.alt+1 {
-		h.shifted, h.shift = true, h.isn-h.alt
+	if !h.settled {
+		h.settled = true
+		if h.altSeen && seq == h.alt+1 {
+			h.shifted, h.shift = true, h.isn-h.alt
+		}
 	}
 	if h.shifted {
 		return seq + h.shift

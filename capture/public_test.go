@@ -348,13 +348,15 @@ var knownPayloadDiffs = map[string]string{
 	"nDPI/4in6tunnel.pcap":                                       "the TSV keys the sender by tshark's outer IPv6 address, we by the inner IPv4 one",
 	"mercury/capture2.pcap":                                      sameStreamTwice,
 	"mercury/dns_packet.capture2.pcap":                           sameStreamTwice,
-	"suricata-verify/tcp-fastopen-10-syn-data-ignore/input.pcap": "TCP Fast Open data on the SYN: not delivered",
-	"suricata-verify/tcp-fastopen-11-reject-syn-data/tlpw-tcp-tfo-data-on-syn-nack.pcap": "TCP Fast Open data on the SYN: not delivered",
-	"nDPI/heuristic_tcp_ack_payload.pcap":                                                "one byte per direction fewer than tshark: not yet explained",
+	"suricata-verify/tcp-fastopen-10-syn-data-ignore/input.pcap": tfoSYNData,
+	"suricata-verify/tcp-fastopen-11-reject-syn-data/tlpw-tcp-tfo-data-on-syn-nack.pcap": tfoSYNData,
+	"nDPI/heuristic_tcp_ack_payload.pcap":                                                "bare ACKs whose IP length counts 2 to 6 bytes of zero Ethernet padding: tshark counts them as payload, we drop them (the data sent next overlaps them); the TSV's one byte more per direction is not yet explained",
 	"nDPI/ultrasurf.pcap":                                                                "fewer bytes than tshark on one stream: not yet explained",
 	"pcapplusplus/pcapng-example.pcapng":                                                 "fewer bytes than tshark on several streams: not yet explained",
 	"zeek/modbus/modbus-and-non-modbus-p502.pcap":                                        "one stream delivers nothing: not yet explained",
 	"suricata-verify/tls/tls-subjectaltname/input.pcap":                                  "stream 35's server side delivers nothing: not yet explained",
 }
+
+const tfoSYNData = "TCP Fast Open data on the SYN, resent after the handshake: the TSV counts the SYN's bytes from the SYN's own sequence number, one below the data's, so one byte more than there is"
 
 const sameStreamTwice = "each connection appears twice in one tcp.stream with different sequence numbers (captured on both sides of a middlebox): the TSV sums both copies"

@@ -124,3 +124,63 @@ func TestFirstCopyCitedAfterGap(t *testing.T) {
 		"0 end 2",
 	})
 }
+
+// Bare ACKs whose IP length counts the zero Ethernet padding as 2 to 6
+// bytes of payload (nDPI heuristic_tcp_ack_payload.pcap): the padding is
+// not data, so the ClientHello sent next at the same sequence number is
+// delivered whole. A PSH segment of zeros stays data.
+func TestZeroPaddingOnACKIsNotData(t *testing.T) {
+	c := newConv4()
+	pkts := [][]byte{
+		c.pkt(true, 0, tSYN, 64240, ""),                        // 1
+		c.pkt(false, 0, tSYN|tACK, 65160, ""),                  // 2
+		c.pkt(true, 0, tACK, 502, "\x00\x00"),                  // 3 padding
+		c.pkt(true, 0, tACK|tPSH, 502, "\x16\x03\x01"),         // 4
+		c.pkt(false, 0, tACK, 509, "\x00\x00\x00\x00\x00\x00"), // 5 padding
+		c.pkt(false, 0, tACK|tPSH, 509, "\x00\x00"),            // 6 data
+	}
+	h, _ := readBytes(t, pcapOf(t, layers.LinkTypeEthernet, pkts...), Options{})
+	checkLines(t, h.lines, []string{
+		"conn 0 192.168.1.50:51000>93.184.216.34:443 syn=true guessed=false first=1",
+		"0 SYN client f1",
+		"0 SYN-ACK server f2",
+		`0 data client "\x16\x03\x01" f4:0+3`,
+		`0 data server "\x00\x00" f6:0+2`,
+		"0 end 2",
+	})
+}
+
+// A server captured twice, before and after a sequence-rewriting middlebox
+// (mercury capture2.pcap): two SYN-ACKs with different ISNs, then every
+// segment in both numberings. The first segment without SYN settles the
+// numbering followed: it is the first ISN's, so its bytes are delivered
+// and the other copy's are not.
+func TestSYNACKTwoISNsFirstSegmentSettles(t *testing.T) {
+	c := newConv4()
+	const isnB = 2000 // below the first ISN: the copy's bytes look old
+	srvB := func(seq uint32, fl uint8, data string) []byte {
+		return ether(srvMAC, cliMAC, etherIPv4, ipv4(srvIP, cliIP, protoTCP, 1, 0, false, tcpSeg(srvPort, cliPort, seq, c.cliSeq+1, fl, 509, data)))
+	}
+	pkts := [][]byte{
+		c.pkt(true, 0, tSYN, 64240, ""),        // 1
+		c.pkt(false, 0, tSYN|tACK, 65160, ""),  // 2
+		srvB(isnB, tSYN|tACK, ""),              // 3
+		c.pkt(false, 0, tACK, 509, ""),         // 4 the first ISN's numbering
+		srvB(isnB+1, tACK, ""),                 // 5
+		c.pkt(false, 0, tACK|tPSH, 509, "one"), // 6
+		srvB(isnB+1, tACK|tPSH, "uno"),         // 7
+		c.pkt(false, 3, tACK|tPSH, 509, "two"), // 8
+	}
+	h, _ := readBytes(t, pcapOf(t, layers.LinkTypeEthernet, pkts...), Options{})
+	checkLines(t, h.lines, []string{
+		"conn 0 192.168.1.50:51000>93.184.216.34:443 syn=true guessed=false first=1",
+		"0 SYN client f1",
+		"0 SYN-ACK server f2",
+		"0 SYN-ACK server f3",
+		"0 retransmission server f3",
+		`0 data server "one" f6:0+3`,
+		"0 retransmission server f7",
+		`0 data server "two" f8:0+3`,
+		"0 end 2",
+	})
+}

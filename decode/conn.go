@@ -92,6 +92,7 @@ type dirState struct {
 	// the direction reads SSLv2 records, v2enc once they are encrypted,
 	// v2hello while rec is the SSLv2-compatible ClientHello.
 	v2maybe, v2, v2enc, v2hello bool
+
 	lastFrame capture.Frame
 	held      []Event // events completed inside rec, emitted after it
 
@@ -507,7 +508,7 @@ func (c *Conn) finishRecord(d *dirState) {
 		// A "plaintext" alert record that is not a run of alerts (odd
 		// or long length, unknown level) is protected after all: a CCS
 		// the capture lacks or did not read.
-		if !rec.Encrypted && !rec.Truncated && rec.Length > 0 && !alertRun(d.small, rec.Length) {
+		if !rec.Encrypted && !rec.Truncated && rec.Length > 0 && !alertRun(d.small, rec.Length-rec.MAC) {
 			rec.Encrypted = true
 		}
 		if rec.Encrypted {

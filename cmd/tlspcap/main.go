@@ -3,11 +3,13 @@
 package main
 
 import (
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -49,7 +51,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(analyzeCmd(&code), recordsCmd(), explainCmd())
+	root.AddCommand(analyzeCmd(&code), recordsCmd(), certsCmd(), explainCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
@@ -285,12 +287,84 @@ func recordsCmd() *cobra.Command {
 	return c
 }
 
+func certsCmd() *cobra.Command {
+	var f readFlags
+	var outDir string
+	c := &cobra.Command{
+		Use:   "certs FILE|-",
+		Short: "List the server certificate chains in a capture; --out DIR writes them as PEM files",
+		Args:  exactFile,
+		RunE: func(c *cobra.Command, args []string) error {
+			fmtOut, err := f.outFormat()
+			if err != nil {
+				return err
+			}
+			o, err := f.options(false)
+			if err != nil {
+				return err
+			}
+			rep, err := analyse(c, args[0], o, f.noProgress)
+			if err != nil {
+				return err
+			}
+			if outDir != "" {
+				if err := writeChains(outDir, rep); err != nil {
+					return err
+				}
+			}
+			w, closeOut, _, err := output(c, f.output)
+			if err != nil {
+				return err
+			}
+			if err := reports.WriteCerts(w, rep, fmtOut); err != nil {
+				return err
+			}
+			return closeOut()
+		},
+	}
+	f.register(c, false)
+	c.Flags().StringVar(&outDir, "out", "", "write each chain to DIR/stream-N-SERVER.pem")
+	return c
+}
+
+// writeChains writes one PEM file per connection that showed a chain.
+func writeChains(dir string, rep *diagnose.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %v", err)
+	}
+	for _, c := range rep.Connections {
+		if len(c.Certificates) == 0 {
+			continue
+		}
+		var b strings.Builder
+		for _, ct := range c.Certificates {
+			b.WriteString(pemBlock(ct.DER))
+		}
+		name := fmt.Sprintf("stream-%d-%s.pem", c.Stream, strings.NewReplacer(":", "_", "[", "", "]", "", "/", "_").Replace(c.Server))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("--out: %v", err)
+		}
+	}
+	return nil
+}
+
+func pemBlock(der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
 func explainCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "explain CODE",
 		Short: "Explain an mbedTLS or ESP-TLS error code (e.g. -0x7200)",
-		Args:  cobra.ExactArgs(1),
+		// Codes start with '-': they are not flags.
+		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+				return c.Help()
+			}
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("explain needs exactly one error code, e.g. tlspcap explain -0x7200")}
+			}
 			code, err := device.ParseCode(args[0])
 			if err != nil {
 				return usageError{err}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func tlspcap(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const bigChain = "../../testdata/pcaps/big-chain-4096-mbedtls36.pcapng"
+
+func TestAnalyzeExitCodes(t *testing.T) {
+	if code, out, _ := tlspcap(t, "analyze", "--in-content-len", "4096", bigChain); code != exitFailed || !strings.Contains(out, "record-exceeds-device-buffer") || !strings.Contains(out, "-0x7100") {
+		t.Errorf("failing capture: exit %d\n%s", code, out)
+	}
+	if code, out, _ := tlspcap(t, "analyze", "../../testdata/pcaps/healthy-tls12-mbedtls36.pcapng"); code != exitOK {
+		t.Errorf("healthy capture: exit %d\n%s", code, out)
+	}
+	notPcap := filepath.Join(t.TempDir(), "page.html")
+	os.WriteFile(notPcap, []byte("<!DOCTYPE html>"), 0o644)
+	code, _, errs := tlspcap(t, "analyze", notPcap)
+	if code != exitUsage || !strings.Contains(errs, "tlspcap: "+notPcap+": not a pcap or pcapng file (starts with 3c 21 44 4f)") {
+		t.Errorf("not a capture: exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := tlspcap(t, "analyze", "--profile", "esp64", bigChain); code != exitUsage || !strings.Contains(errs, "unknown profile") {
+		t.Errorf("bad profile: exit %d, %q", code, errs)
+	}
+	if code, _, _ := tlspcap(t, "analyze"); code != exitUsage {
+		t.Errorf("no file: exit %d", code)
+	}
+}
+
+func TestAnalyzeStdin(t *testing.T) {
+	b, err := os.ReadFile(bigChain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"analyze", "--format", "json", "--in-content-len", "4096", "-"}, bytes.NewReader(b), &out, &errb)
+	if code != exitFailed || !strings.Contains(out.String(), `"record-exceeds-device-buffer"`) {
+		t.Fatalf("stdin: exit %d %s\n%s", code, errb.String(), out.String())
+	}
+}
+
+func TestRecordsJSON(t *testing.T) {
+	code, out, errs := tlspcap(t, "records", "--format", "json", bigChain)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Schema      int `json:"schema"`
+		Connections []struct {
+			Stream  int `json:"tcp_stream"`
+			Records []struct {
+				Frames         []int   `json:"frames"`
+				ContentType    int     `json:"content_type"`
+				Length         int     `json:"length"`
+				HandshakeTypes []uint8 `json:"handshake_types"`
+				Truncated      bool    `json:"truncated"`
+			} `json:"records"`
+		} `json:"connections"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != 1 || len(doc.Connections) != 1 {
+		t.Fatalf("%+v", doc)
+	}
+	// ClientHello, then the server's ServerHello and the 6 KB Certificate
+	// record whose first segment is frame 6 (the rest never arrived).
+	rs := doc.Connections[0].Records
+	if len(rs) < 3 || rs[0].HandshakeTypes[0] != 1 || rs[1].HandshakeTypes[0] != 2 {
+		t.Fatalf("records %+v", rs)
+	}
+	var cert *int
+	for i, r := range rs {
+		if r.Length > 4096 {
+			cert = &rs[i].Frames[0]
+			if !r.Truncated && len(r.HandshakeTypes) > 0 && r.HandshakeTypes[0] != 11 {
+				t.Errorf("big record %+v is not a Certificate", r)
+			}
+		}
+	}
+	if cert == nil || *cert != 6 {
+		t.Errorf("no record over 4096 bytes starting in frame 6: %+v", rs)
+	}
+}
+
+func TestCertsOut(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := tlspcap(t, "certs", "--out", dir, "../../testdata/pcaps/chain-incomplete.pcapng")
+	if code != exitOK || !strings.Contains(out, "CN=device.test") || !strings.Contains(out, "http://ca.test/inter.crt") {
+		t.Fatalf("exit %d %s\n%s", code, errs, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "stream-0-*.pem"))
+	if len(files) != 1 {
+		t.Fatalf("PEM files %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatal("no PEM block")
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil || c.Subject.CommonName != "device.test" {
+		t.Fatalf("certificate %v %v", c, err)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	code, out, _ := tlspcap(t, "explain", "-0x7200")
+	if code != exitOK || !strings.Contains(out, "INVALID_RECORD") || !strings.Contains(out, "IN_CONTENT_LEN") {
+		t.Errorf("explain -0x7200: exit %d\n%s", code, out)
+	}
+	if code, _, _ := tlspcap(t, "explain", "-0x1234"); code != exitUsage {
+		t.Errorf("unknown code: exit %d", code)
+	}
+}

@@ -1,0 +1,84 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"tlspcap/diagnose"
+)
+
+// certsDoc is the JSON shape of `tlspcap certs --format json`.
+type certsDoc struct {
+	Schema      int         `json:"schema"`
+	Connections []certsConn `json:"connections"`
+}
+
+type certsConn struct {
+	Stream       int                    `json:"tcp_stream"`
+	Server       string                 `json:"server"`
+	SNI          string                 `json:"sni"`
+	Certificates []diagnose.Certificate `json:"certificates"`
+}
+
+// WriteCerts lists the server certificate chain of every connection that
+// showed one.
+func WriteCerts(w io.Writer, r *diagnose.Report, f Format) error {
+	doc := certsDoc{Schema: diagnose.Schema, Connections: []certsConn{}}
+	for _, c := range r.Connections {
+		if len(c.Certificates) > 0 {
+			doc.Connections = append(doc.Connections, certsConn{c.Stream, c.Server, c.SNI, c.Certificates})
+		}
+	}
+	if f == JSON {
+		return writeJSON(w, doc)
+	}
+	md := f == Markdown
+	for _, c := range doc.Connections {
+		total := 0
+		for _, ct := range c.Certificates {
+			total += ct.Size
+		}
+		head := fmt.Sprintf("tcp.stream %d  %s  SNI %s  (%d certificates, %d bytes)", c.Stream, termSafe(c.Server), termSafe(c.SNI), len(c.Certificates), total)
+		if md {
+			head = "### " + mdSafe(head)
+		}
+		fmt.Fprintln(w, head)
+		for i, ct := range c.Certificates {
+			line := func(k, v string) {
+				if md {
+					fmt.Fprintf(w, "  - %s: %s\n", k, mdSafe(v))
+				} else {
+					fmt.Fprintf(w, "    %-20s %s\n", k+":", termSafe(v))
+				}
+			}
+			fmt.Fprintf(w, "  #%d\n", i)
+			if ct.ParseError != "" {
+				line("parse error", ct.ParseError)
+				line("size", fmt.Sprintf("%d bytes", ct.Size))
+				continue
+			}
+			line("subject", ct.Subject)
+			line("issuer", ct.Issuer)
+			if len(ct.SANs) > 0 {
+				line("SANs", strings.Join(ct.SANs, ", "))
+			}
+			line("valid", ct.NotBefore.Format("2006-01-02 15:04:05Z")+" to "+ct.NotAfter.Format("2006-01-02 15:04:05Z"))
+			line("key", fmt.Sprintf("%s %d bits", ct.KeyType, ct.KeyBits))
+			line("signature", ct.SignatureAlgorithm)
+			line("SHA-256", ct.SHA256)
+			line("size", fmt.Sprintf("%d bytes", ct.Size))
+			if len(ct.AIA) > 0 {
+				line("AIA (CA issuers)", strings.Join(ct.AIA, ", "))
+			}
+			if len(ct.CRL) > 0 {
+				line("CRL", strings.Join(ct.CRL, ", "))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if len(doc.Connections) == 0 {
+		fmt.Fprintln(w, "No certificates in clear text in this capture (TLS 1.3 certificates are encrypted).")
+	}
+	return nil
+}
