@@ -640,10 +640,10 @@ func (p *processor) closeState(c *conv, side int, t *layers.TCP, emit func(TCPEv
 }
 
 // paddingPayload reports whether a segment's payload is zero padding: a
-// few zero bytes (2 to 6: one is a keep-alive probe) on a bare ACK (no
-// PSH, SYN, FIN or RST).
+// few zero bytes (2 to 6; a single byte is a keep-alive probe) on a bare ACK or
+// SYN-ACK (no PSH, FIN or RST).
 func paddingPayload(t *layers.TCP, have, plen int) bool {
-	if plen < 2 || plen > 6 || have != plen || !t.ACK || t.PSH || t.SYN || t.FIN || t.RST {
+	if plen < 2 || plen > 6 || have != plen || !t.ACK || t.PSH || t.FIN || t.RST {
 		return false
 	}
 	for _, b := range t.Payload[:have] {

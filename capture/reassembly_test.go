@@ -125,15 +125,15 @@ func TestFirstCopyCitedAfterGap(t *testing.T) {
 	})
 }
 
-// Bare ACKs whose IP length counts the zero Ethernet padding as 2 to 6
-// bytes of payload (nDPI heuristic_tcp_ack_payload.pcap): the padding is
+// Bare ACKs and SYN-ACKs whose IP length counts the zero Ethernet padding
+// as 2 to 6 bytes of payload (nDPI heuristic_tcp_ack_payload.pcap): it is
 // not data, so the ClientHello sent next at the same sequence number is
 // delivered whole. A PSH segment of zeros stays data.
 func TestZeroPaddingOnACKIsNotData(t *testing.T) {
 	c := newConv4()
 	pkts := [][]byte{
 		c.pkt(true, 0, tSYN, 64240, ""),                        // 1
-		c.pkt(false, 0, tSYN|tACK, 65160, ""),                  // 2
+		c.pkt(false, 0, tSYN|tACK, 65160, "\x00\x00"),          // 2 padding
 		c.pkt(true, 0, tACK, 502, "\x00\x00"),                  // 3 padding
 		c.pkt(true, 0, tACK|tPSH, 502, "\x16\x03\x01"),         // 4
 		c.pkt(false, 0, tACK, 509, "\x00\x00\x00\x00\x00\x00"), // 5 padding
