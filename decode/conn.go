@@ -502,13 +502,13 @@ func (c *Conn) finishRecord(d *dirState) {
 		// Under a NULL-encryption suite: the alert, then the MAC.
 		if rec.Encrypted && c.nullSuite && d.ccs == ccsOn && !c.tls13 && rec.Length == 2+c.nullMAC &&
 			len(d.small) == rec.Length && (d.small[0] == AlertWarning || d.small[0] == AlertFatal) {
-			rec.Encrypted, rec.MAC = false, c.nullMAC
+			rec.Encrypted, rec.MAC = false, uint8(c.nullMAC)
 			d.small = d.small[:2]
 		}
 		// A "plaintext" alert record that is not a run of alerts (odd
 		// or long length, unknown level) is protected after all: a CCS
 		// the capture lacks or did not read.
-		if !rec.Encrypted && !rec.Truncated && rec.Length > 0 && !alertRun(d.small, rec.Length-rec.MAC) {
+		if !rec.Encrypted && !rec.Truncated && rec.Length > 0 && !alertRun(d.small, rec.Length-int(rec.MAC)) {
 			rec.Encrypted = true
 		}
 		if rec.Encrypted {
@@ -686,7 +686,7 @@ func (c *Conn) parseMessage(d *dirState, m *Handshake, body []byte) {
 				if sh.SelectedVersion != 0 {
 					c.version = sh.SelectedVersion
 				}
-				c.tls13 = c.version == VersionTLS13
+				c.tls13 = IsTLS13(c.version)
 			}
 		}
 	case TypeCertificate:
@@ -1057,7 +1057,7 @@ func (c *Conn) judgeDeferred(d *dirState, rec *Record) {
 		}
 		return
 	}
-	rec.Encrypted, rec.MAC = false, mac
+	rec.Encrypted, rec.MAC = false, uint8(mac)
 	d.hsFeed = true
 	f := feeder{spans: d.dbuf.spans}
 	c.hsData(d, body[:n], &f, 0, d.dbuf.base)

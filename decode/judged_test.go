@@ -226,8 +226,11 @@ func TestSSLv2Session(t *testing.T) {
 		"C record ApplicationData len=24 rcv=24 trunc=false enc=true v2=true hs=[] off=55 frames=[5]",
 		"S record ApplicationData len=328 rcv=328 trunc=false enc=true v2=true hs=[] off=78 frames=[6]")
 	// (describe names the SSLv2 message types 4 and 2 with TLS names.)
-	if r := evs[2].(*Record); r.Version != 0x0002 || r.HandshakeTypes[0] != v2ServerHello {
+	if r := evs[2].(*Record); r.Version != 0x0002 || SSLv2MessageName(r.HandshakeTypes[0]) != "SERVER-HELLO" {
 		t.Errorf("server hello record: %s version %x", describe(r), r.Version)
+	}
+	if r := evs[3].(*Record); SSLv2MessageName(r.HandshakeTypes[0]) != "CLIENT-MASTER-KEY" || SSLv2MessageName(9) != "sslv2_9" {
+		t.Errorf("client master key record: %s", describe(r))
 	}
 	for _, cut := range []func(int) []int{cutBytes, cutWhole} {
 		got, _ := feedTrace(trace, cut, true)

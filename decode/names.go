@@ -309,3 +309,16 @@ func SignatureSchemeName(s uint16) string {
 	}
 	return fmt.Sprintf("0x%04X", s)
 }
+
+var sslv2MessageNames = [...]string{"ERROR", "CLIENT-HELLO", "CLIENT-MASTER-KEY", "CLIENT-FINISHED",
+	"SERVER-HELLO", "SERVER-VERIFY", "SERVER-FINISHED", "REQUEST-CERTIFICATE", "CLIENT-CERTIFICATE"}
+
+// SSLv2MessageName names an SSLv2 message type, as found in the
+// HandshakeTypes of a Record with SSLv2 set ("SERVER-HELLO"), or
+// "sslv2_%d".
+func SSLv2MessageName(t uint8) string {
+	if int(t) < len(sslv2MessageNames) {
+		return sslv2MessageNames[t]
+	}
+	return fmt.Sprintf("sslv2_%d", t)
+}

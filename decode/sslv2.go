@@ -23,7 +23,9 @@ func (c *Conn) classify(d *dirState) startClass {
 			return startWait
 		case startTLS:
 			d.v2, d.first = true, false
-			if o := &c.d[1-d.dir]; o.v2maybe {
+			// The hello's sender reads SSLv2 from its next record on
+			// (one whose header is under way stays as it started).
+			if o := &c.d[1-d.dir]; o.v2maybe && o.hdrN == 0 {
 				o.v2 = true
 			}
 			return startTLS

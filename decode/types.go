@@ -51,7 +51,7 @@ type Record struct {
 	// MAC is the length of the MAC that ends the body of a handshake or
 	// alert record read in the clear under a NULL-encryption cipher suite;
 	// the content is the first Length-MAC bytes. 0 otherwise.
-	MAC int
+	MAC uint8
 	// HandshakeTypes lists the types of the handshake messages that start
 	// in this record: each whose 4-byte header starts and is complete in
 	// this record and whose type is a known handshake type (plaintext
@@ -147,6 +147,10 @@ const (
 	VersionTLS12 uint16 = 0x0303
 	VersionTLS13 uint16 = 0x0304
 )
+
+// IsTLS13 reports whether a negotiated version is TLS 1.3 or one of its
+// drafts (0x7fNN, as deployed 2016-2018), which encrypt the same way.
+func IsTLS13(v uint16) bool { return v == VersionTLS13 || v&0xff00 == 0x7f00 }
 
 // ClientHello holds what diagnosis and fingerprints need, in wire order.
 type ClientHello struct {

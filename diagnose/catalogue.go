@@ -212,6 +212,10 @@ func ruleNoSynAck(x *ruleRun) []Finding {
 		return nil
 	}
 	span := x.tcp.lastFrame[x.fromClient()].Time.Sub(x.tcp.syn.Frame.Time)
+	// One SYN just before the capture ended is a connection still opening.
+	if x.tcp.synRetries == 0 && (x.ctx.captureEnd.IsZero() || x.ctx.captureEnd.Sub(x.tcp.syn.Frame.Time) < synAnswerWait) {
+		return nil
+	}
 	return []Finding{{
 		ID: "no-syn-ack", Severity: SeverityError, Frames: frames(x.tcp.syn.Frame.Number),
 		Title: fmt.Sprintf("No answer to the SYN (%s over %s)", plural(x.tcp.synRetries+1, "SYN", "SYNs"), roundDur(span)),
@@ -338,7 +342,7 @@ func ruleHandshakeFragmented(x *ruleRun) []Finding {
 			continue
 		}
 		sev := SeverityWarning
-		if !x.handshakeDone() && x.devClosedSilently() {
+		if cl := x.closeOf(x.dev); !x.handshakeDone() && x.devClosedSilently() && cl != nil && cl.Frame.Number > first(h.Where) {
 			sev = SeverityError
 		}
 		errs := x.errs(device.SymptomHandshakeFragmented)
@@ -879,6 +883,10 @@ func ruleZeroWindow(x *ruleRun) []Finding {
 		Fix: "Check free heap during the handshake; reduce CONFIG_LWIP_TCP_WND_DEFAULT/CONFIG_LWIP_TCP_RECVMBOX_SIZE only if memory is the issue, and keep reading the connection.",
 	}}
 }
+
+// synAnswerWait: a SYN unanswered for this long without a retry is lost (the
+// first retransmission comes after 1 s on Linux and lwIP, 3 s on older stacks).
+const synAnswerWait = 3 * time.Second
 
 // idleSpare: a connection left unused this long before the client closed it
 // without a ClientHello was a spare (browsers preconnect); a device whose TLS

@@ -146,7 +146,7 @@ func (c *conn) event(ev decode.Event) {
 		if t.largest[d] == nil || e.Length > t.largest[d].Length {
 			t.largest[d] = e
 		}
-		if e.Encrypted && t.firstEncrypted[d] == nil {
+		if (e.Encrypted || e.MAC > 0) && t.firstEncrypted[d] == nil {
 			t.firstEncrypted[d] = e
 		}
 		if e.ContentType == decode.ContentApplicationData {

@@ -92,7 +92,7 @@ func serverHello(c *conn) (*decode.ServerHello, bool) {
 // tls13 reports whether the server selected TLS 1.3.
 func (c *conn) tls13() bool {
 	sh, ok := serverHello(c)
-	return ok && sh.SelectedVersion == decode.VersionTLS13
+	return ok && (decode.IsTLS13(sh.SelectedVersion) || decode.IsTLS13(sh.Version))
 }
 
 // stage is how far the handshake got.
@@ -368,7 +368,11 @@ func (c *conn) recordRows() []RecordRow {
 			row.HandshakeTypes = []uint8{}
 		}
 		for _, ht := range rec.HandshakeTypes {
-			row.Handshakes = append(row.Handshakes, decode.HandshakeTypeName(ht))
+			if rec.SSLv2 {
+				row.Handshakes = append(row.Handshakes, decode.SSLv2MessageName(ht))
+			} else {
+				row.Handshakes = append(row.Handshakes, decode.HandshakeTypeName(ht))
+			}
 		}
 		if rec.ContentType == decode.ContentAlert {
 			if al := c.alertAt(rec); al != nil && !al.Encrypted {
@@ -376,7 +380,10 @@ func (c *conn) recordRows() []RecordRow {
 			}
 		}
 		if rec.SSLv2 {
-			row.Note = "SSLv2-compatible ClientHello"
+			row.Note = "SSLv2 record"
+			if len(rec.HandshakeTypes) == 1 && rec.HandshakeTypes[0] == decode.TypeClientHello {
+				row.Note = "SSLv2-compatible ClientHello"
+			}
 		}
 		rows = append(rows, row)
 	}

@@ -56,6 +56,11 @@ type knownDifference struct {
 // knownDifferences: every entry says why tlspcap is right to differ (or why
 // tshark's view is not a reference there). The test fails when an entry is
 // no longer needed, so the list stays short and true.
+// whyNotCaptured: after a segment the capture lost, tshark shows the rest of
+// the stream as "Ignored Unknown Record"; tlspcap resynchronises on the next
+// record header and decodes the records.
+const whyNotCaptured = "after \"previous segment not captured\" tshark shows \"Ignored Unknown Record\"; tlspcap resynchronises on the next record header and decodes what follows"
+
 var knownDifferences = []knownDifference{
 	// Application protocol first, TLS later in the same stream.
 	{"shared/arkime/smtp-starttls.pcap", -1, whyStartTLS},
@@ -137,7 +142,13 @@ var knownDifferences = []knownDifference{
 	{"shared/pcapplusplus/tls2.pcap", -1, "capture gaps (\"previous segment not captured\") in most streams: after missing bytes tshark and tlspcap each guess where the next record header starts, and guess differently"},
 	{"shared/mercury/capture2.pcap", -1, whyTwoCopies},
 	{"shared/mercury/dns_packet.capture2.pcap", -1, whyTwoCopies},
-	{"shared/zeek/tls/ssl-v2.pcap", 0, "an SSLv2 (not SSLv2-compatible) session: tlspcap decodes only the SSLv2-compatible ClientHello, as TLS peers do; tshark dissects SSLv2 ServerHello and the encrypted SSLv2 records"},
+	{"shared/zeek/tls/tls1.2-late-protocol-error.pcap", 0, "the client's CCS header in frame 10 is 14 ff ff ff 01 (version 0xffff, length 65281): tshark waits for those bytes and shows nothing more; tlspcap skips the bad header, resynchronises on the next record and reports the records at frames 10, 13, 15 and 20"},
+	{"shared/nDPI/1kxun.pcap", 23, "not SSL: the server speaks first and each frame starts 80 02 00 02, which tshark's SSLv2 heuristic takes for 2-byte SSLv2 records; tlspcap reports these bytes as not TLS"},
+	{"shared/nDPI/heuristic_tcp_ack_payload.pcap", -1, "bare ACKs and SYN-ACKs carry 2-6 bytes of zero link padding counted in the IP length; tshark takes them as stream bytes and loses the ClientHello/ServerHello behind them, tlspcap treats them as padding and finds the records"},
+	{"shared/nDPI/KakaoTalk_chat.pcap", 2, "a second SYN-ACK with a new sequence start: tshark marks the server's data as retransmissions and does not dissect it; tlspcap follows the sequence start the client acknowledged and decodes the records"},
+	{"shared/nDPI/netflix.pcap", 9, whyNotCaptured},
+	{"shared/nDPI/netflix.pcap", 41, whyNotCaptured},
+	{"shared/nDPI/anyconnect-vpn.pcap", 13, "frame 447 retransmits bytes already delivered in frames 418-437 re-packed differently; tshark dissects them a second time, tlspcap delivers each byte once"},
 	{"shared/zeek/tls/tls-fragmented-handshake.pcap.gz", 0, "a Certificate message spread over 16384-byte records: tshark 4.0 shows its first record as \"Encrypted Handshake Message\" (no handshake type), tlspcap reads type 11 where the message starts"},
 }
 
