@@ -214,6 +214,35 @@ func output(c *cobra.Command, path string) (io.Writer, func() error, reports.Opt
 	return w, func() error { return nil }, o, nil
 }
 
+// renderer writes one command's view of the report.
+type renderer func(w io.Writer, rep *diagnose.Report, f reports.Format, o reports.Options) error
+
+// readAndRender is what every capture-reading command does: check the flags,
+// run the pipeline over the file, render to stdout or -o.
+func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool, render renderer) (*diagnose.Report, error) {
+	fmtOut, err := f.outFormat()
+	if err != nil {
+		return nil, err
+	}
+	o, err := f.options(keepRecords)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := analyse(c, path, o, f.noProgress)
+	if err != nil {
+		return nil, err
+	}
+	w, closeOut, ro, err := output(c, f.output)
+	if err != nil {
+		return nil, err
+	}
+	ro.All = f.all
+	if err := render(w, rep, fmtOut, ro); err != nil {
+		return nil, err
+	}
+	return rep, closeOut()
+}
+
 func analyzeCmd(code *int) *cobra.Command {
 	var f readFlags
 	c := &cobra.Command{
@@ -221,27 +250,8 @@ func analyzeCmd(code *int) *cobra.Command {
 		Short: "Diagnose every TCP/TLS connection in a capture (pcap, pcapng, gzip; - for stdin)",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
-			fmtOut, err := f.outFormat()
+			rep, err := readAndRender(c, args[0], &f, false, reports.Write)
 			if err != nil {
-				return err
-			}
-			o, err := f.options(false)
-			if err != nil {
-				return err
-			}
-			rep, err := analyse(c, args[0], o, f.noProgress)
-			if err != nil {
-				return err
-			}
-			w, closeOut, ro, err := output(c, f.output)
-			if err != nil {
-				return err
-			}
-			ro.All = f.all
-			if err := reports.Write(w, rep, fmtOut, ro); err != nil {
-				return err
-			}
-			if err := closeOut(); err != nil {
 				return err
 			}
 			if rep.Failed() {
@@ -261,26 +271,8 @@ func recordsCmd() *cobra.Command {
 		Short: "List every TLS record of every connection, with frames (like ssldump)",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
-			fmtOut, err := f.outFormat()
-			if err != nil {
-				return err
-			}
-			o, err := f.options(true)
-			if err != nil {
-				return err
-			}
-			rep, err := analyse(c, args[0], o, f.noProgress)
-			if err != nil {
-				return err
-			}
-			w, closeOut, ro, err := output(c, f.output)
-			if err != nil {
-				return err
-			}
-			if err := reports.WriteRecords(w, rep, fmtOut, ro); err != nil {
-				return err
-			}
-			return closeOut()
+			_, err := readAndRender(c, args[0], &f, true, reports.WriteRecords)
+			return err
 		},
 	}
 	f.register(c, false)
@@ -295,31 +287,15 @@ func certsCmd() *cobra.Command {
 		Short: "List the server certificate chains in a capture; --out DIR writes them as PEM files",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
-			fmtOut, err := f.outFormat()
-			if err != nil {
-				return err
-			}
-			o, err := f.options(false)
-			if err != nil {
-				return err
-			}
-			rep, err := analyse(c, args[0], o, f.noProgress)
-			if err != nil {
-				return err
-			}
-			if outDir != "" {
-				if err := writeChains(outDir, rep); err != nil {
-					return err
+			_, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
+				if outDir != "" {
+					if err := writeChains(outDir, rep); err != nil {
+						return err
+					}
 				}
-			}
-			w, closeOut, _, err := output(c, f.output)
-			if err != nil {
-				return err
-			}
-			if err := reports.WriteCerts(w, rep, fmtOut); err != nil {
-				return err
-			}
-			return closeOut()
+				return reports.WriteCerts(w, rep, fm)
+			})
+			return err
 		},
 	}
 	f.register(c, false)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"tlspcap/diagnose/device"
 )
 
 // MBEDTLS_X509_BADCERT_* verification flags (x509.h, identical in 2.28 and 3.6).
@@ -76,21 +78,9 @@ func FlagNames(flags uint32) []string {
 // verification flags (ssl_tls.c, same order in 2.16, 2.28 and 3.6; first
 // match wins).
 func PredictAlert(flags uint32) uint8 {
-	switch {
-	case flags&FlagOther != 0:
-		return alertAccessDenied
-	case flags&FlagCNMismatch != 0:
-		return alertBadCertificate
-	case flags&(FlagKeyUsage|FlagExtKeyUsage|FlagNSCertType|FlagBadPK|FlagBadKey) != 0:
-		return alertUnsupportedCert
-	case flags&FlagExpired != 0:
-		return alertCertExpired
-	case flags&FlagRevoked != 0:
-		return alertCertRevoked
-	case flags&FlagNotTrusted != 0:
-		return alertUnknownCA
-	}
-	return alertCertUnknown
+	// The mapping is device knowledge (knowledge §2.5); mbedTLS 2.x's rules
+	// are a superset (NS_CERT_TYPE), which flags from this package may carry.
+	return device.AlertForVerifyFlagsMbedTLS(flags, 2)
 }
 
 // ErrorName names the codes DeviceVerify returns.
