@@ -89,6 +89,8 @@ var knownDifferences = []knownDifference{
 	{"shared/nDPI/mysql.pcapng", -1, whyStartTLS},
 	{"shared/pcapplusplus/pcapng-example.pcapng", -1, whyStartTLS},
 	{"shared/nDPI/gnutella.pcap", -1, whyStartTLS + " (Gnutella's TLS upgrade); " + whyPort + " (stream 124: BitTorrent)"},
+	{"shared/arkime/adb_synthetic.pcap", 4, whyStartTLS + " (ADB: CNXN, SYNC and STLS messages in frames 75-79 on port 5555, then the ClientHello in frame 80 and ServerHello in frame 81)"},
+	{"shared/nDPI/nomachine.pcapng", 0, whyStartTLS + " (NoMachine on port 4000: the client sends \"NXSH-8.10.1\\n\" in frame 4, the server \"NXD-8.10.1\\n\" in frame 6, TLS from frame 8)"},
 
 	{"shared/ja4/socks-https-example.pcap", -1, whyProxy},
 	{"shared/ja4/https-connect.pcap", -1, whyProxy},
@@ -102,12 +104,31 @@ var knownDifferences = []knownDifference{
 	{"shared/nDPI/tls_heur__vmess-tcp-tls.pcapng", -1, whyProxy + "; " + whySocksIndex},
 	{"shared/nDPI/tls_heur__trojan-tcp-tls.pcapng", -1, whyProxy + "; " + whySocksIndex},
 	{"shared/nDPI/tls_heur__shadowsocks-tcp.pcapng", -1, whyProxy + "; " + whySocksIndex},
+	{"shared/nDPI/haproxy.pcap", 0, "frame 1 (the only frame) carries a PROXY protocol v1 line (\"PROXY TCP4 11.111.11.111 222.222.222.22 52176 443\\r\\n\", 51 bytes) before the ClientHello: tshark's PROXY dissector hands the rest to TLS, tlspcap stops decoding a direction at its first non-TLS bytes"},
+	// mercury/emix.pcap: four SOCKS connections to port 1080 (frames 2224,
+	// 2238, 2253, 2270) shift tshark's numbering by 4 from there on;
+	// `tshark --disable-protocol socks` numbers as tlspcap does. Streams
+	// tlspcap's streams 152-156 carry the ClientHellos of frames 3214-3218,
+	// which tshark numbers 156-160.
+	{"shared/mercury/emix.pcap", 152, whySocksIndex},
+	{"shared/mercury/emix.pcap", 153, whySocksIndex},
+	{"shared/mercury/emix.pcap", 154, whySocksIndex},
+	{"shared/mercury/emix.pcap", 155, whySocksIndex},
+	{"shared/mercury/emix.pcap", 156, whySocksIndex},
+	{"shared/mercury/emix.pcap", 157, whySocksIndex},
+	{"shared/mercury/emix.pcap", 158, whySocksIndex},
+	{"shared/mercury/emix.pcap", 159, whySocksIndex},
+	{"shared/mercury/emix.pcap", 160, whySocksIndex},
+	{"shared/mercury/emix.pcap", 489, whySocksIndex + " (tshark's stream 489 is tlspcap's 485, 1.20.121.102:38764 to port 1194); " + whyOpenVPN + " (the 235-byte application-data record tshark shows in frame 6613)"},
 
 	{"shared/mercury/openvpn_tcp_single.pcap", -1, whyOpenVPN},
 	{"shared/mercury/openvpn_tcp_multi.pcap", -1, whyOpenVPN},
 	{"shared/nDPI/openvpn_nohmac_tcp.pcapng", -1, whyOpenVPN},
 	{"shared/nDPI/openvpn.pcap", -1, whyOpenVPN},
 	{"shared/nDPI/443-opvn.pcap", -1, whyOpenVPN},
+
+	// TLS tunnelled in a protocol tlspcap does not decapsulate.
+	{"shared/nDPI/capwap_data.pcapng", 0, "tlspcap limitation: the TCP connection is tunnelled in CAPWAP data (UDP port 5247, then IEEE 802.11, LLC, IPv4, TCP); tlspcap decapsulates IP in IP, GRE, VXLAN, Geneve and GTP-U but not CAPWAP, so it sees no TCP stream and misses the ClientHello of frame 9 (frames 10 and 12 are retransmissions of it)"},
 
 	// TLS on a port tshark gives to another dissector.
 	{"shared/nDPI/KakaoTalk_talk.pcap", 5, whyPort + " (8080: HTTP)"},
@@ -127,6 +148,7 @@ var knownDifferences = []knownDifference{
 	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 4, whyOOO},
 	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 10, whyOOO},
 	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 14, whyOOO},
+	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 40, whyOOO},
 	{"shared/suricata-verify/tls/tls-subjectaltname/input.pcap", 57, whyOOO},
 	{"shared/pcapplusplus/many-protocols.pcap", 49, whyOOO},
 	{"shared/nDPI/whatsappfiles.pcap", 0, whyOOO},
@@ -137,6 +159,8 @@ var knownDifferences = []knownDifference{
 	{"shared/nDPI/no_sni.pcap", 1, whyOOO},
 	{"shared/nDPI/google_ssl.pcap", 0, whyOOO},
 	{"shared/nDPI/android.pcap", 7, whyOOO},
+	{"shared/nDPI/malware.pcap", 3, whyOOO},
+	{"shared/nDPI/ultrasurf.pcap", 1, whyOOO},
 
 	// Captures tshark's view is no reference for.
 	{"shared/pcapplusplus/tls2.pcap", -1, "capture gaps (\"previous segment not captured\") in most streams: after missing bytes tshark and tlspcap each guess where the next record header starts, and guess differently"},
@@ -148,6 +172,11 @@ var knownDifferences = []knownDifference{
 	{"shared/nDPI/KakaoTalk_chat.pcap", 2, "a second SYN-ACK with a new sequence start: tshark marks the server's data as retransmissions and does not dissect it; tlspcap follows the sequence start the client acknowledged and decodes the records"},
 	{"shared/nDPI/netflix.pcap", 9, whyNotCaptured},
 	{"shared/nDPI/netflix.pcap", 41, whyNotCaptured},
+	{"shared/nDPI/anyconnect-vpn.pcap", 17, "the capture starts at the client's FIN (frame 366) of a connection to port 5223, so no handshake is seen: frame 378 carries one 53-byte segment, a 48-byte alert record (15 03 03 00 30) whose body (d8 41 22 23 ...) is no plaintext alert; tshark gives port 5223 no TLS and shows \"Data\" (with -d tcp.port==5223,tls it shows the same Encrypted Alert), tlspcap recognises the record by content and marks it encrypted"},
+	{"shared/nDPI/ultrasurf.pcap", 0, "tlspcap limitation: the capture starts inside the connection (no SYN; frame 1 from 65.49.68.25 carries ciphertext from the middle of a record) and tlspcap has no mid-stream start: it reports that direction's first bytes as not TLS and stops decoding it, so it misses the 1434-byte application-data records whose headers start frames 16 and 21, which tshark's per-segment heuristic finds"},
+	{"shared/nDPI/ossfuzz_seed_fake_traces_1.pcapng", 4, whyLeadingZero},
+	{"shared/nDPI/ossfuzz_seed_fake_traces_1.pcapng", 5, whyLeadingZero},
+	{"shared/suricata-verify/firewall/app-layer-protocol-negated-unknown-shortcircuit/input.pcap", 0, "frame 4 carries 32 bytes de ad be ef ... before the client's ClientHello in frame 6 (and frame 8 16 bytes ca fe ba be ...): on port 443 tshark shows frame 4 as \"Continuation Data\" and dissects the ClientHello; tlspcap stops decoding the client's direction at its first non-TLS bytes"},
 	{"shared/nDPI/anyconnect-vpn.pcap", 13, "frame 447 retransmits bytes already delivered in frames 418-437 re-packed differently; tshark dissects them a second time, tlspcap delivers each byte once"},
 	{"shared/zeek/tls/tls-fragmented-handshake.pcap.gz", 0, "a Certificate message spread over 16384-byte records: tshark 4.0 shows its first record as \"Encrypted Handshake Message\" (no handshake type), tlspcap reads type 11 where the message starts"},
 }
@@ -158,6 +187,8 @@ const (
 	whyOpenVPN  = "TLS carried inside OpenVPN's TCP packet framing (P_CONTROL messages): tshark's OpenVPN dissector hands TLS on, tlspcap sees OpenVPN bytes"
 	whyPort     = "TLS on a port tshark hands to another dissector first, so its TLS heuristic never runs; tlspcap recognises TLS by content on any port"
 	whyOOO      = "segments out of order, or retransmitted with new bytes: tshark 4.0 with its default tcp.reassemble_out_of_order:FALSE loses those records; with TRUE it shows as many records as tlspcap"
+	// Fuzzing seeds: a 1-byte segment before the ClientHello.
+	whyLeadingZero = "a fuzzing seed: a segment with no TCP flags carries one 0x00 byte at the client's first sequence number, the next segment the ClientHello, so the client's stream reads 00 16 03 01 ...; tshark (no TLS on ports 10/11) runs its heuristic per segment and finds the ClientHello, tlspcap stops decoding the direction at its first non-TLS byte"
 	// SOCKS: tshark's dissector opens a conversation for the proxied
 	// connection, which takes a tcp.stream number.
 	whySocksIndex = "tshark's SOCKS dissector takes a tcp.stream number for the proxied connection, so tshark numbers the next TCP connection one higher than tlspcap"
