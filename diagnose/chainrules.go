@@ -32,7 +32,7 @@ func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
 	if !ok || len(cm.Entries) == 0 {
 		return chain.Result{}, h, false
 	}
-	in := chain.Input{Time: h.Time, CA: x.ctx.ca, Browser: x.ctx.browser, ServerIP: x.serverAddr()}
+	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr()}
 	for _, e := range cm.Entries {
 		if e.Cert == nil {
 			continue
@@ -46,6 +46,9 @@ func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
 	if ch, ok := clientHello(x.conn); ok {
 		in.ServerName = ch.ServerName
 	}
+	// The browser asked for the name the device wanted; without SNI on the
+	// device's side, match by the server's address.
+	in.Browser = x.ctx.browserChainFor(in.ServerName, x.serverAddr())
 	return chain.Analyze(in), h, true
 }
 

@@ -1,21 +1,28 @@
 package diagnose
 
 import (
+	"bytes"
 	"crypto/x509"
+	"net/netip"
+
 	"encoding/pem"
 	"fmt"
 	"time"
+	"tlspcap/capture"
 
 	"tlspcap/diagnose/device"
 )
 
 // ruleContext is what every rule may consult besides the connection.
 type ruleContext struct {
-	opts       Options
-	profile    device.Profile
-	ca         []*x509.Certificate // --ca: the device's cacert_pem; nil = bundle
-	browser    []*x509.Certificate // --browser-chain
-	captureEnd time.Time           // time of the last packet, when known
+	opts    Options
+	profile device.Profile
+	ca      []*x509.Certificate // --ca: the device's cacert_pem; nil = bundle
+	browser []*x509.Certificate // --browser-chain as PEM: one chain for every connection
+	// browserBy holds, from a browser's capture given as --browser-chain,
+	// the chain it got per server name (SNI) and per server address.
+	browserBy  map[string][]*x509.Certificate
+	captureEnd time.Time // time of the last packet, when known
 }
 
 func newRuleContext(o Options, p device.Profile) (ruleContext, error) {
@@ -27,7 +34,11 @@ func newRuleContext(o Options, p device.Profile) (ruleContext, error) {
 		}
 	}
 	if len(o.BrowserChain) > 0 {
-		if ctx.browser, err = parsePEMCerts(o.BrowserChain); err != nil {
+		if isCapture(o.BrowserChain) {
+			if ctx.browserBy, err = browserChains(o.BrowserChain, p); err != nil {
+				return ctx, fmt.Errorf("--browser-chain: %v", err)
+			}
+		} else if ctx.browser, err = parsePEMCerts(o.BrowserChain); err != nil {
 			return ctx, fmt.Errorf("--browser-chain: %v", err)
 		}
 	}
@@ -61,4 +72,65 @@ func parsePEMCerts(b []byte) ([]*x509.Certificate, error) {
 		out = cs
 	}
 	return out, nil
+}
+
+// isCapture: pcap (either byte order, µs or ns), pcapng or gzip magic.
+func isCapture(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	switch string(b[:4]) {
+	case "\xd4\xc3\xb2\xa1", "\xa1\xb2\xc3\xd4", "\x4d\x3c\xb2\xa1", "\xa1\xb2\x3c\x4d", "\x0a\x0d\x0d\x0a":
+		return true
+	}
+	return b[0] == 0x1f && b[1] == 0x8b
+}
+
+// browserChains runs the pipeline over a browser's capture and keeps the
+// server chain of every connection, by SNI and by server address.
+func browserChains(pcap []byte, p device.Profile) (map[string][]*x509.Certificate, error) {
+	a, err := NewAnalyzer(Options{Profile: p.Name})
+	if err != nil {
+		return nil, err
+	}
+	st, err := capture.Read(bytes.NewReader(pcap), "browser capture", a, capture.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]*x509.Certificate{}
+	for _, c := range a.Report("browser capture", st).Connections {
+		var certs []*x509.Certificate
+		for _, ct := range c.Certificates {
+			if cert, err := x509.ParseCertificate(ct.DER); err == nil {
+				certs = append(certs, cert)
+			}
+		}
+		if len(certs) == 0 {
+			continue
+		}
+		if c.SNI != "" && out["sni:"+c.SNI] == nil {
+			out["sni:"+c.SNI] = certs
+		}
+		if ap, err := netip.ParseAddrPort(c.Server); err == nil && out["ip:"+ap.Addr().String()] == nil {
+			out["ip:"+ap.Addr().String()] = certs
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("the capture holds no server certificate in clear text")
+	}
+	return out, nil
+}
+
+// browserChainFor picks the browser's chain for a connection: same server
+// name, else same server address.
+func (ctx *ruleContext) browserChainFor(sni string, server netip.Addr) []*x509.Certificate {
+	if ctx.browserBy == nil {
+		return ctx.browser
+	}
+	if sni != "" {
+		if c := ctx.browserBy["sni:"+sni]; c != nil {
+			return c
+		}
+	}
+	return ctx.browserBy["ip:"+server.String()]
 }

@@ -52,6 +52,11 @@ func (a *Analyzer) decide(c *conn) *Connection {
 	r.Stage = c.stage()
 	r.Ending = c.ending(a.opts)
 	r.Certificates = certificates(t.certificate[c.fromServer()])
+	if len(r.Certificates) > 0 {
+		for _, bc := range a.ctx.browserChainFor(r.SNI, c.serverAddr()) {
+			r.BrowserCertificates = append(r.BrowserCertificates, certRow(bc))
+		}
+	}
 	if a.opts.KeepTimeline || a.opts.KeepRecords {
 		r.Timeline = c.timeline()
 	}

@@ -99,7 +99,10 @@ type Connection struct {
 	Findings     []Finding     `json:"findings"`
 	Timeline     []Step        `json:"timeline,omitempty"`
 	Certificates []Certificate `json:"certificates,omitempty"`
-	Records      []RecordRow   `json:"records,omitempty"`
+	// BrowserCertificates is the chain a browser got from the same server
+	// (--browser-chain), to set beside Certificates.
+	BrowserCertificates []Certificate `json:"browser_certificates,omitempty"`
+	Records             []RecordRow   `json:"records,omitempty"`
 }
 
 // Failed reports whether the connection has an error finding.

@@ -45,6 +45,11 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 			}
 			writeFindingMarkdown(w, f)
 		}
+		if len(c.BrowserCertificates) > 0 {
+			fmt.Fprintf(w, "Certificates: the device's view and the browser's\n\n")
+			mdTable(w, []string{"#", "device got", "browser got", "same"}, chainRows(c, mdSafe))
+			fmt.Fprintln(w)
+		}
 		if len(c.Certificates) > 0 {
 			fmt.Fprintf(w, "<details><summary>Server certificates (%d)</summary>\n\n", len(c.Certificates))
 			for i, ct := range c.Certificates {

@@ -113,6 +113,19 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 			}
 			writeFindingText(w, f, o)
 		}
+		if len(c.BrowserCertificates) > 0 {
+			fmt.Fprintln(w, "\n  Certificates: the device's view and the browser's")
+			t := tablewriter.NewTable(w, tablewriter.WithHeader([]string{"#", "device got", "browser got", "same"}),
+				tablewriter.WithMaxWidth(width(o)), tablewriter.WithRowAutoWrap(tw.WrapNormal))
+			for _, row := range chainRows(c, termSafe) {
+				if err := t.Append(row); err != nil {
+					return err
+				}
+			}
+			if err := t.Render(); err != nil {
+				return err
+			}
+		}
 	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\n%s capture\n", paint(o, ansiBold, "■"))
@@ -190,4 +203,30 @@ func indent(s, pre string) string {
 		b.WriteString(pre + l)
 	}
 	return b.String()
+}
+
+// chainRows sets the device's chain beside the browser's, position by position.
+func chainRows(c *diagnose.Connection, safe func(string) string) [][]string {
+	n := max(len(c.Certificates), len(c.BrowserCertificates))
+	cell := func(cs []diagnose.Certificate, i int) (string, string) {
+		if i >= len(cs) {
+			return "(none)", ""
+		}
+		fp := cs[i].SHA256
+		if len(fp) > 16 {
+			fp = fp[:16]
+		}
+		return safe(cs[i].Subject) + " ← " + safe(cs[i].Issuer) + " [" + fp + "]", cs[i].SHA256
+	}
+	var rows [][]string
+	for i := 0; i < n; i++ {
+		d, dfp := cell(c.Certificates, i)
+		b, bfp := cell(c.BrowserCertificates, i)
+		same := "no"
+		if dfp != "" && dfp == bfp {
+			same = "yes"
+		}
+		rows = append(rows, []string{fmt.Sprint(i), d, b, same})
+	}
+	return rows
 }

@@ -416,24 +416,23 @@ func scenarios() []Scenario {
 			Client: mbed("3.6-16384", "force_version=tls12", "set_hostname=NULL"),
 			Expect: exp{outcome: "failed", findings: []string{"missing-sni"}, dev: "client", filter: fServerAlert}.fn},
 		Scenario{Name: "missing-sni-default-cert", Desc: "Without SNI the Go server falls back to its default certificate (from another root); the mbedTLS client, sending no server_name, rejects it with unknown_ca.",
-			Server: goServer("go crypto/tls server: device.test chain for SNI device.test, default otherleaf without SNI (testdata/gen/scenarios)", func(r *Run) (*tls.Config, error) {
-				c, err := loadPair(r, leaf[0], leaf[1])
-				if err != nil {
-					return nil, err
-				}
-				d, err := loadPair(r, "otherleaf.crt", "otherleaf.key")
-				if err != nil {
-					return nil, err
-				}
-				return &tls.Config{MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{d}, GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
-					if h.ServerName == "device.test" {
-						return &c, nil
-					}
-					return nil, nil
-				}}, nil
-			}),
+			Server: sniDefaultServer,
 			Client: mbed("3.6-16384", "force_version=tls12", "set_hostname=NULL"),
 			Expect: exp{outcome: "failed", findings: []string{"missing-sni", "chain-untrusted"}, dev: "client", filter: fClientAlert}.fn},
+		// The same server seen by a browser-like client that sends SNI: the
+		// capture given to --browser-chain by the next scenario.
+		Scenario{Name: "browser-sni", Desc: "openssl s_client, sending SNI device.test as a browser does, gets the device.test chain from the SNI-dependent Go server (the browser's view for missing-sni-default-cert).",
+			Server: sniDefaultServer,
+			Client: func(r *Run) error {
+				_, err := r.sClient("-tls1_2", "-servername", "device.test", "-CAfile", r.cert("root.crt"), "-verify_return_error")
+				return err
+			},
+			Expect: exp{outcome: "ok", findings: []string{}}.fn},
+		Scenario{Name: "chain-differs-from-browser", Desc: "The mbedTLS client without SNI gets the server's default certificate; compared with the browser's capture (browser-sni.pcapng), the leaf differs.",
+			Args:   []string{"--browser-chain", "testdata/pcaps/browser-sni.pcapng"},
+			Server: sniDefaultServer,
+			Client: mbed("3.6-16384", "force_version=tls12", "set_hostname=NULL"),
+			Expect: exp{outcome: "failed", findings: []string{"missing-sni", "chain-untrusted", "chain-differs-from-browser"}, dev: "client", filter: fClientAlert}.fn},
 	)
 
 	// ---- connection ----
@@ -594,3 +593,22 @@ func portOf(file string) string {
 	out, _ := exec.Command("tshark", "-r", file, "-c", "1", "-T", "fields", "-e", "tcp.dstport").Output()
 	return strings.TrimSpace(string(out))
 }
+
+// sniDefaultServer answers with the device.test chain when asked for
+// device.test by SNI, and with a certificate from another root otherwise.
+var sniDefaultServer = goServer("go crypto/tls server: device.test chain for SNI device.test, default otherleaf without SNI (testdata/gen/scenarios)", func(r *Run) (*tls.Config, error) {
+	c, err := loadPair(r, "leaf-chain.crt", "leaf.key")
+	if err != nil {
+		return nil, err
+	}
+	d, err := loadPair(r, "otherleaf.crt", "otherleaf.key")
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{d}, GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if h.ServerName == "device.test" {
+			return &c, nil
+		}
+		return nil, nil
+	}}, nil
+})
