@@ -19,10 +19,11 @@ const (
 	Text     Format = "text"
 	Markdown Format = "markdown"
 	JSON     Format = "json"
+	HTML     Format = "html"
 )
 
 // Formats lists the formats `--format` accepts.
-var Formats = []Format{Text, Markdown, JSON}
+var Formats = []Format{Text, Markdown, JSON, HTML}
 
 // ParseFormat checks a --format value.
 func ParseFormat(s string) (Format, error) {
@@ -31,7 +32,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown format %q (use text, markdown or json)", s)
+	return "", fmt.Errorf("unknown format %q (use text, markdown, json or html)", s)
 }
 
 // Options for rendering.
@@ -48,6 +49,8 @@ func Write(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 		return writeJSON(w, r)
 	case Markdown:
 		return writeMarkdown(w, r, o)
+	case HTML:
+		return writeHTML(w, r, o)
 	default:
 		return writeText(w, r, o)
 	}

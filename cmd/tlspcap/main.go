@@ -79,7 +79,7 @@ type readFlags struct {
 }
 
 func (f *readFlags) register(c *cobra.Command, analysis bool) {
-	c.Flags().StringVar(&f.format, "format", "", "output format: text, markdown or json (default text)")
+	c.Flags().StringVar(&f.format, "format", "", "output format: text, markdown, json or html (default text)")
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	if !analysis {
@@ -271,6 +271,9 @@ func recordsCmd() *cobra.Command {
 		Short: "List every TLS record of every connection, with frames (like ssldump)",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
+			if f.format == string(reports.HTML) {
+				return usageError{fmt.Errorf("records: --format html is for analyze; use text, markdown or json")}
+			}
 			_, err := readAndRender(c, args[0], &f, true, reports.WriteRecords)
 			return err
 		},
@@ -287,6 +290,9 @@ func certsCmd() *cobra.Command {
 		Short: "List the server certificate chains in a capture; --out DIR writes them as PEM files",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
+			if f.format == string(reports.HTML) {
+				return usageError{fmt.Errorf("certs: --format html is for analyze; use text, markdown or json")}
+			}
 			_, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
 				if outDir != "" {
 					if err := writeChains(outDir, rep); err != nil {
