@@ -17,8 +17,14 @@ test:
 	TLSPCAP_SUMMARY=$(CURDIR)/bin/diagnosis-summary.txt $(GO) test -count=1 $(PKGS)
 	@cat bin/diagnosis-summary.txt 2>/dev/null || true
 
+# Go benchmarks, then one whole-process comparison on a generated capture
+# (tlspcap, the floor, tshark, cat): see BENCHMARKS.md.
+BIGCAP  ?= /tmp/tlspcap-big.pcap
+BIGSIZE ?= 1GiB
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	test -s $(BIGCAP) || $(GO) run ./testdata/gen/bigcap -size $(BIGSIZE) -out $(BIGCAP)
+	./bench/compare.sh $(BIGCAP)
 
 # Each fuzz target for FUZZTIME (go test -fuzz runs one target at a time).
 # A failing run is repeated once: a real crasher is saved under testdata/fuzz

@@ -147,6 +147,7 @@ func ParseClientHello(data []byte) (*ClientHello, error) {
 			m.ExtendedMasterSecret = true
 		case ExtSessionTicket:
 			m.SessionTicket = true
+			ext = nil // a resumption ticket: its bytes are not kept
 		default:
 			ext = nil // kept as a type only
 		}

@@ -24,8 +24,10 @@ type Options struct {
 	DeviceRole string
 	// KeepRecords keeps every record per connection (for `tlspcap records`).
 	KeepRecords bool
-	// KeepTimeline keeps the timeline per connection (reports).
+	// KeepTimeline keeps the timeline of connections that did not end well
+	// (reports); AllTimelines keeps it for every connection (--all).
 	KeepTimeline bool
+	AllTimelines bool
 	// CA is the device's CA certificates (--ca); nil means the certificate bundle.
 	CA []byte
 	// BrowserChain is the chain a browser got (--browser-chain), PEM.

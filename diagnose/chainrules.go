@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 
@@ -49,7 +50,52 @@ func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
 	// The browser asked for the name the device wanted; without SNI on the
 	// device's side, match by the server's address.
 	in.Browser = x.ctx.browserChainFor(in.ServerName, x.serverAddr())
-	return chain.Analyze(in), h, true
+	return x.ctx.analyzeChain(in), h, true
+}
+
+// maxChainCache bounds the chain analyses kept for reuse.
+const maxChainCache = 4096
+
+// analyzeChain runs chain.Analyze once per distinct input: a capture holds
+// many connections to the same few servers, and path building with its
+// signature checks costs a millisecond.
+func (ctx *ruleContext) analyzeChain(in chain.Input) chain.Result {
+	k := chainKey(in)
+	if r, ok := ctx.chainCache[k]; ok {
+		return r
+	}
+	r := chain.Analyze(in)
+	if ctx.chainCache == nil || len(ctx.chainCache) >= maxChainCache {
+		ctx.chainCache = map[string]chain.Result{}
+	}
+	ctx.chainCache[k] = r
+	return r
+}
+
+// chainKey identifies inputs that give the same analysis: the same
+// certificates, server name and address, browser chain and capture day,
+// with each certificate on the same side of its validity period.
+func chainKey(in chain.Input) string {
+	h := sha256.New()
+	for _, r := range in.Raw {
+		h.Write(r)
+		h.Write([]byte{0})
+	}
+	fmt.Fprintf(h, "|%s|%s|%s|", in.ServerName, in.ServerIP, in.Time.UTC().Format("2006-01-02"))
+	for _, c := range in.Certs {
+		switch {
+		case in.Time.Before(c.NotBefore):
+			h.Write([]byte{'b'})
+		case in.Time.After(c.NotAfter):
+			h.Write([]byte{'a'})
+		default:
+			h.Write([]byte{'v'})
+		}
+	}
+	for _, b := range in.Browser {
+		h.Write(b.Raw)
+	}
+	return string(h.Sum(nil))
 }
 
 // ruleChainByAlert: the device rejected the server's certificate; the alert

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 	"tlspcap/capture"
+	"tlspcap/diagnose/chain"
 
 	"tlspcap/diagnose/device"
 )
@@ -22,7 +23,8 @@ type ruleContext struct {
 	// browserBy holds, from a browser's capture given as --browser-chain,
 	// the chain it got per server name (SNI) and per server address.
 	browserBy  map[string][]*x509.Certificate
-	captureEnd time.Time // time of the last packet, when known
+	captureEnd time.Time               // time of the last packet, when known
+	chainCache map[string]chain.Result // analyses by chainKey
 }
 
 func newRuleContext(o Options, p device.Profile) (ruleContext, error) {

@@ -39,6 +39,8 @@ func (a *Analyzer) decide(c *conn) *Connection {
 	t := &c.tls
 	if ch, ok := clientHello(c); ok {
 		r.SNI = ch.ServerName
+		_, r.JA3 = decode.JA3(ch)
+		r.JA4 = decode.JA4(ch, 't')
 	}
 	if sh, ok := serverHello(c); ok {
 		v := sh.Version
@@ -48,6 +50,8 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		r.Version = decode.VersionName(v)
 		r.CipherSuite = decode.CipherSuiteName(sh.CipherSuite)
 		r.ALPN = sh.ALPN
+		_, r.JA3S = decode.JA3S(sh)
+		r.JA4S = decode.JA4S(sh, 't')
 	}
 	r.Stage = c.stage()
 	r.Ending = c.ending(a.opts)
@@ -68,6 +72,10 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		r.Findings = []Finding{}
 	}
 	r.Outcome = outcome(c, r)
+	// Healthy connections are the bulk of a long capture: keep only their verdict.
+	if r.Outcome == OutcomeOK && !a.opts.AllTimelines && !a.opts.KeepRecords {
+		r.Timeline = nil
+	}
 	return r
 }
 

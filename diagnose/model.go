@@ -86,6 +86,12 @@ type Connection struct {
 	Version     string    `json:"version,omitempty"`
 	CipherSuite string    `json:"cipher_suite,omitempty"`
 	ALPN        string    `json:"alpn,omitempty"`
+	// Fingerprints of the hellos (GREASE removed): JA3 and JA4 of the
+	// ClientHello, JA3S and JA4S of the ServerHello.
+	JA3  string `json:"ja3,omitempty"`
+	JA4  string `json:"ja4,omitempty"`
+	JA3S string `json:"ja3s,omitempty"`
+	JA4S string `json:"ja4s,omitempty"`
 	Outcome     Outcome   `json:"outcome"`
 	Stage       Stage     `json:"stage"`
 	Ending      Ending    `json:"ending"`

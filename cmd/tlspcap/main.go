@@ -98,7 +98,7 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 }
 
 func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
-	o := diagnose.Options{Profile: f.profile, InContentLen: f.inContentLen, KeepRecords: keepRecords, KeepTimeline: true}
+	o := diagnose.Options{Profile: f.profile, InContentLen: f.inContentLen, KeepRecords: keepRecords, KeepTimeline: true, AllTimelines: f.all}
 	if f.inContentLen < 0 || f.inContentLen > 16384 {
 		return o, usageError{fmt.Errorf("--in-content-len %d: must be between 512 and 16384 (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN range)", f.inContentLen)}
 	}
