@@ -42,6 +42,12 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		_, r.JA3 = decode.JA3(ch)
 		r.JA4 = decode.JA4(ch, 't')
 	}
+	ch, _ := clientHello(c)
+	mac := c.info.ClientMAC
+	if c.swap {
+		mac = c.info.ServerMAC
+	}
+	r.ClientLabel, r.ClientEvidence = identifyClient(ch, mac)
 	if sh, ok := serverHello(c); ok {
 		v := sh.Version
 		if sh.SelectedVersion != 0 {

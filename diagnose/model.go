@@ -79,26 +79,30 @@ type Certificate struct {
 
 // Connection is one TCP connection's verdict and evidence.
 type Connection struct {
-	Stream      int       `json:"tcp_stream"`
-	Client      string    `json:"client"`
-	Server      string    `json:"server"`
-	SNI         string    `json:"sni"`
-	Version     string    `json:"version,omitempty"`
-	CipherSuite string    `json:"cipher_suite,omitempty"`
-	ALPN        string    `json:"alpn,omitempty"`
+	Stream      int    `json:"tcp_stream"`
+	Client      string `json:"client"`
+	Server      string `json:"server"`
+	SNI         string `json:"sni"`
+	Version     string `json:"version,omitempty"`
+	CipherSuite string `json:"cipher_suite,omitempty"`
+	ALPN        string `json:"alpn,omitempty"`
 	// Fingerprints of the hellos (GREASE removed): JA3 and JA4 of the
 	// ClientHello, JA3S and JA4S of the ServerHello.
 	JA3  string `json:"ja3,omitempty"`
 	JA4  string `json:"ja4,omitempty"`
 	JA3S string `json:"ja3s,omitempty"`
 	JA4S string `json:"ja4s,omitempty"`
-	Outcome     Outcome   `json:"outcome"`
-	Stage       Stage     `json:"stage"`
-	Ending      Ending    `json:"ending"`
-	Start       time.Time `json:"start"`
-	Duration    float64   `json:"duration_s"`
-	FirstFrame  int       `json:"first_frame"`
-	LastFrame   int       `json:"last_frame"`
+	// ClientLabel guesses what the client is (an Espressif device, an
+	// mbedTLS version) and ClientEvidence says from what.
+	ClientLabel    string    `json:"client_label,omitempty"`
+	ClientEvidence string    `json:"client_evidence,omitempty"`
+	Outcome        Outcome   `json:"outcome"`
+	Stage          Stage     `json:"stage"`
+	Ending         Ending    `json:"ending"`
+	Start          time.Time `json:"start"`
+	Duration       float64   `json:"duration_s"`
+	FirstFrame     int       `json:"first_frame"`
+	LastFrame      int       `json:"last_frame"`
 	// Device is which side tlspcap takes to be the ESP device: "client" or "server".
 	Device       string        `json:"device"`
 	Profile      string        `json:"profile"`

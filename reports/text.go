@@ -107,6 +107,9 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 		fmt.Fprintf(w, "  %s\n", paint(o, outcomeColor(c.Outcome), string(c.Outcome)))
 		fmt.Fprintf(w, "  reached %s; ended: %s\n", c.Stage, endingText(c.Ending))
+		if c.ClientLabel != "" && c.ClientLabel != "unknown" {
+			fmt.Fprintf(w, "  client: %s\n", c.ClientLabel)
+		}
 		if c.JA4 != "" {
 			fmt.Fprintf(w, "  client JA4 %s  JA3 %s", c.JA4, c.JA3)
 			if c.JA4S != "" {

@@ -127,3 +127,29 @@ func TestExplain(t *testing.T) {
 		t.Errorf("unknown code: exit %d", code)
 	}
 }
+
+// TestClientLabels: the ClientHello shapes of the real clients in the ground
+// truth are recognised, and other stacks are not taken for mbedTLS.
+func TestClientLabels(t *testing.T) {
+	for name, want := range map[string]string{
+		"healthy-tls12-mbedtls228":     "mbedTLS 2.x (as in ESP-IDF v4.4, ESP8266_RTOS_SDK) (a guess)",
+		"healthy-tls12-mbedtls36":      "mbedTLS 3.x offering TLS 1.2 only (the ESP-IDF v5 default) (a guess)",
+		"healthy-tls13-mbedtls36":      "mbedTLS 3.x offering TLS 1.3 only (a guess)",
+		"healthy-tls12-go-client":      "unknown",
+		"healthy-tls13-go-client":      "unknown",
+		"healthy-tls13-openssl-client": "unknown",
+	} {
+		_, out, errs := tlspcap(t, "analyze", "--format", "json", "../../testdata/pcaps/"+name+".pcapng")
+		var rep struct {
+			Connections []struct {
+				ClientLabel string `json:"client_label"`
+			} `json:"connections"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Connections) == 0 {
+			t.Fatalf("%s: %v %s", name, err, errs)
+		}
+		if got := rep.Connections[0].ClientLabel; got != want {
+			t.Errorf("%s: client_label %q, want %q", name, got, want)
+		}
+	}
+}
