@@ -51,6 +51,8 @@ type Conn struct {
 	v2hello   bool   // a direction opened with an SSLv2-compatible ClientHello
 	sawHello  bool
 	swapped   bool
+
+	kd *keyState // decryption with a key log; nil without one
 }
 
 // ccsState says what a ChangeCipherSpec did to a TLS 1.2 direction.
@@ -95,6 +97,14 @@ type dirState struct {
 
 	lastFrame capture.Frame
 	held      []Event // events completed inside rec, emitted after it
+
+	// Decryption (decrypt.go): cipher protects this direction's records
+	// now, next takes over at its ChangeCipherSpec (TLS 1.2) or after its
+	// Finished (TLS 1.3); decrypt says rec's body is kept in cbuf for it.
+	cipher, next *recordCipher
+	decrypt      bool
+	plain        bool // the handshake reassembler is fed decrypted bytes
+	cbuf         pending
 
 	hs hsState
 }
@@ -365,7 +375,7 @@ func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 	d.hdrN = 0
 	h := &d.hdr
 	d.small = d.small[:0]
-	d.keepSmall, d.hsFeed, d.deferHS = false, false, false
+	d.keepSmall, d.hsFeed, d.deferHS, d.decrypt = false, false, false, false
 	if d.v2 {
 		c.v2Header(d, want)
 		return i
@@ -419,6 +429,10 @@ func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 	case ContentHeartbeat:
 		rec.Encrypted = enc
 	}
+	if d.cipher != nil && (typ == ContentApplicationData || !c.tls13 && typ != ContentChangeCipherSpec) {
+		d.decrypt, d.hsFeed, d.deferHS, d.keepSmall = true, false, false, false
+		d.cbuf.reset(d.off)
+	}
 	d.rec, d.need = rec, length
 	if length == 0 {
 		c.finishRecord(d)
@@ -437,6 +451,8 @@ func (c *Conn) readBody(d *dirState, data []byte, f *feeder, i int) int {
 		c.hsData(d, chunk, f, i, d.off)
 	} else if d.deferHS {
 		d.dbuf.add(data, f, i, i+n)
+	} else if d.decrypt {
+		d.cbuf.add(data, f, i, i+n)
 	}
 	d.rec.Received += n
 	d.need -= n
@@ -457,9 +473,16 @@ func (c *Conn) finishRecord(d *dirState) {
 			c.judgeDeferred(d, rec)
 		}
 	}
-	d.rec, d.need = nil, 0
 	var after []Event
+	if d.decrypt {
+		d.decrypt = false
+		if !rec.Truncated {
+			after = c.decryptRecord(d, rec)
+		}
+	}
+	d.rec, d.need = nil, 0
 	switch {
+	case rec.Decrypted:
 	case rec.SSLv2 && !d.v2hello:
 		c.v2Finish(d, rec)
 	case rec.SSLv2:
@@ -486,9 +509,10 @@ func (c *Conn) finishRecord(d *dirState) {
 			// the capture), or the ServerHello is missing: the next
 			// handshake record decides.
 			switch {
-			case c.tls13 || c.hrr || d.ccs == ccsOn:
+			case c.tls13 || c.hrr || d.ccs == ccsOn && d.next == nil:
 			case c.version != 0:
 				d.ccs = ccsOn
+				d.cipher, d.next = d.next.orNil(), nil
 			default:
 				d.ccs = ccsDoubt
 			}
@@ -662,6 +686,10 @@ func (c *Conn) hsComplete(d *dirState) {
 	if cap(h.buf) > 1<<16 {
 		h.buf = nil // do not hold a large message's buffer for the connection's life
 	}
+	if d.plain {
+		m.Decrypted = true
+		c.decryptedMessage(d, m)
+	}
 	c.put(d, m)
 }
 
@@ -673,6 +701,9 @@ func (c *Conn) parseMessage(d *dirState, m *Handshake, body []byte) {
 		if ch, err = ParseClientHello(body); err == nil {
 			m.Body = ch
 			c.sawClientHello(d)
+			if c.kd != nil {
+				c.kd.clientRandom, c.kd.clientDir = ch.Random, d.dir
+			}
 		}
 	case TypeServerHello:
 		var sh *ServerHello
@@ -687,16 +718,19 @@ func (c *Conn) parseMessage(d *dirState, m *Handshake, body []byte) {
 					c.version = sh.SelectedVersion
 				}
 				c.tls13 = IsTLS13(c.version)
+				if c.kd != nil {
+					c.setupKeys(d, m, sh)
+				}
 			}
 		}
 	case TypeCertificate:
 		var cert *Certificate
-		if cert, err = ParseCertificate(body, false); err == nil {
+		if cert, err = ParseCertificate(body, d.plain && c.tls13); err == nil {
 			m.Body = cert
 		}
 	case TypeCertificateRequest:
 		v := c.version
-		if v == 0 || v > VersionTLS12 {
+		if (v == 0 || v > VersionTLS12) && !(d.plain && c.tls13) {
 			v = VersionTLS12 // plaintext CertificateRequest is never TLS 1.3
 		}
 		var cr *CertificateRequest
@@ -710,7 +744,7 @@ func (c *Conn) parseMessage(d *dirState, m *Handshake, body []byte) {
 		}
 	case TypeNewSessionTicket:
 		var nst *NewSessionTicket
-		if nst, err = ParseNewSessionTicket(body, false); err == nil {
+		if nst, err = ParseNewSessionTicket(body, d.plain && c.tls13); err == nil {
 			m.Body = nst
 		}
 	}

@@ -52,6 +52,18 @@ type Record struct {
 	// alert record read in the clear under a NULL-encryption cipher suite;
 	// the content is the first Length-MAC bytes. 0 otherwise.
 	MAC uint8
+	// Decrypted is set on a protected record (Encrypted stays set: Length
+	// and the size rules are about the ciphertext) whose content was
+	// decrypted with a key log. InnerType is the content type of the
+	// plaintext (TLS 1.3: from TLSInnerPlaintext; TLS 1.2: ContentType),
+	// PlaintextLen its length without padding, MAC or explicit nonce (a
+	// uint16 keeps Record in its allocation size class). The handshake
+	// messages and alerts inside follow as events with Decrypted set, and
+	// HandshakeTypes lists the messages that start in it, as for a
+	// plaintext record.
+	Decrypted    bool
+	InnerType    uint8
+	PlaintextLen uint16
 	// HandshakeTypes lists the types of the handshake messages that start
 	// in this record: each whose 4-byte header starts and is complete in
 	// this record and whose type is a known handshake type (plaintext
@@ -113,6 +125,9 @@ type Handshake struct {
 	// not readable, Length is then the record's length. (Under a
 	// NULL-encryption suite the Finished is read: Encrypted is false.)
 	Encrypted bool
+	// Decrypted is set for a message read from records decrypted with a
+	// key log (a TLS 1.3 Certificate, CertificateRequest, Finished...).
+	Decrypted bool
 }
 
 // Extension type numbers the parsers use.
@@ -246,6 +261,9 @@ type Alert struct {
 	// Guessed is set when the alert was inferred from an encrypted record's
 	// size and position rather than read.
 	Guessed bool
+	// Decrypted is set when the alert was read from a record decrypted
+	// with a key log.
+	Decrypted bool
 }
 
 // ChangeCipherSpec marks the point after which a TLS 1.2 direction is

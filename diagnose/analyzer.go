@@ -34,6 +34,11 @@ type Options struct {
 	BrowserChain []byte
 	// OnConnection, when set, is called as each connection is decided (live).
 	OnConnection func(*Connection)
+	// KeyLog is NSS key log text (SSLKEYLOGFILE format; several files may
+	// be concatenated): TLS 1.3 and 1.2 sessions whose secrets it holds are
+	// decrypted. Keys in the capture's pcapng Decryption Secrets Blocks are
+	// added to it as they are read.
+	KeyLog []byte
 	// SilenceAfter is how long a peer may stay silent before it counts as
 	// "silent" rather than "still working" when the capture ends.
 	SilenceAfter time.Duration
@@ -53,6 +58,7 @@ type Analyzer struct {
 	snaplenFrames map[int]bool
 	probeCount    map[capture.ProblemKind]int
 	ctx           ruleContext
+	keys          *decode.KeyLog
 }
 
 // NewAnalyzer returns a handler for capture.Read.
@@ -72,6 +78,8 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 	}
 	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, snaplenFrames: map[int]bool{}}
 	a.dns.init()
+	a.keys = decode.NewKeyLog()
+	a.keys.Add(o.KeyLog)
 	var err error
 	if a.ctx, err = newRuleContext(o, p); err != nil {
 		return nil, err
@@ -94,8 +102,18 @@ func profileNames() string {
 func (a *Analyzer) Conn(info *capture.Conn) capture.ConnHandler {
 	c := &conn{info: *info, an: a}
 	c.dec = decode.NewConn(c.event)
+	c.dec.SetKeyLog(a.keys)
 	a.open[info.Stream] = c
 	return c
+}
+
+// Secrets implements capture.SecretsHandler: a TLS key log embedded in the
+// capture (pcapng Decryption Secrets Block) is used like Options.KeyLog for
+// the connections that follow it.
+func (a *Analyzer) Secrets(secretsType uint32, data []byte) {
+	if secretsType == capture.SecretsTLSKeyLog {
+		a.keys.Add(data)
+	}
 }
 
 // DNS implements capture.Handler.

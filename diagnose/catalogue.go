@@ -796,6 +796,9 @@ func ruleTLS13Encrypted(x *ruleRun) []Finding {
 	}
 	var lastEnc *decode.Record
 	for _, r := range x.tls.records {
+		if r.Decrypted {
+			return nil // a key log matched: the decrypted messages name the cause
+		}
 		if r.Encrypted {
 			lastEnc = r
 		}

@@ -341,6 +341,17 @@ func recordWhat(c *conn, rec *decode.Record) string {
 		} else {
 			parts = append(parts, "Alert (encrypted)")
 		}
+	case rec.Decrypted && len(rec.HandshakeTypes) > 0:
+		for _, ht := range rec.HandshakeTypes {
+			parts = append(parts, decode.HandshakeTypeName(ht))
+		}
+		parts[0] = "(decrypted) " + parts[0]
+	case rec.Decrypted && rec.InnerType == decode.ContentAlert:
+		if al := c.alertAt(rec); al != nil {
+			parts = append(parts, fmt.Sprintf("(decrypted) Alert %s %s", levelName(al.Level), decode.AlertName(al.Description)))
+		} else {
+			parts = append(parts, "(decrypted) Alert")
+		}
 	case rec.ContentType == decode.ContentApplicationData:
 		parts = append(parts, "Application Data")
 	case rec.ContentType == decode.ContentHandshake && rec.Encrypted:
@@ -397,6 +408,11 @@ func (c *conn) recordRows() []RecordRow {
 			if al := c.alertAt(rec); al != nil && !al.Encrypted {
 				row.Note = levelName(al.Level) + " " + decode.AlertName(al.Description)
 			}
+		}
+		if rec.Decrypted {
+			row.Decrypted = true
+			row.InnerType = decode.ContentTypeName(rec.InnerType)
+			row.Note = "decrypted " + row.InnerType
 		}
 		if rec.SSLv2 {
 			row.Note = "SSLv2 record"

@@ -138,7 +138,10 @@ type RecordRow struct {
 	Handshakes     []string  `json:"handshakes,omitempty"`
 	Truncated      bool      `json:"truncated"`
 	Encrypted      bool      `json:"encrypted"`
-	Note           string    `json:"note,omitempty"`
+	// Decrypted: read with a key log; InnerType is the content type inside.
+	Decrypted bool   `json:"decrypted,omitempty"`
+	InnerType string `json:"inner_type,omitempty"`
+	Note      string `json:"note,omitempty"`
 }
 
 // CaptureInfo describes the capture read.

@@ -153,3 +153,48 @@ func TestClientLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestCAFlag: with the device's CA given (--ca), a chain issued by it is
+// trusted; without it, the private CA is not in the bundle.
+func TestCAFlag(t *testing.T) {
+	const healthy = "../../testdata/pcaps/healthy-tls12-mbedtls36.pcapng"
+	dir := t.TempDir()
+	if code, _, errs := tlspcap(t, "certs", "--out", dir, healthy); code != exitOK {
+		t.Fatalf("certs: %s", errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pem"))
+	if len(files) != 1 {
+		t.Fatalf("PEM files %v", files)
+	}
+	// The intermediate the server sent stands in for the device's cacert_pem
+	// (mbedTLS accepts an intermediate as trust anchor).
+	b, _ := os.ReadFile(files[0])
+	_, rest := pem.Decode(b)
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, rest, 0o644)
+	ids := func(args ...string) string {
+		_, out, errs := tlspcap(t, append([]string{"analyze", "--format", "json", "--all"}, args...)...)
+		var rep struct {
+			Connections []struct {
+				Findings []struct{ ID string } `json:"findings"`
+			} `json:"connections"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v %s", err, errs)
+		}
+		var s []string
+		for _, f := range rep.Connections[0].Findings {
+			s = append(s, f.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	if got := ids(healthy); !strings.Contains(got, "chain-untrusted") {
+		t.Errorf("without --ca: findings %s, want chain-untrusted (private CA not in the bundle)", got)
+	}
+	if got := ids("--ca", ca, healthy); strings.Contains(got, "chain-untrusted") {
+		t.Errorf("with --ca: findings %s, want no chain-untrusted", got)
+	}
+	if code, _, errs := tlspcap(t, "analyze", "--ca", filepath.Join(dir, "missing.pem"), healthy); code != exitUsage || !strings.Contains(errs, "--ca") {
+		t.Errorf("missing --ca file: exit %d %q", code, errs)
+	}
+}

@@ -51,7 +51,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(analyzeCmd(&code), recordsCmd(), certsCmd(), explainCmd())
+	root.AddCommand(analyzeCmd(&code), recordsCmd(), certsCmd(), explainCmd(), liveCmd(&code))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
@@ -74,6 +74,7 @@ type readFlags struct {
 	inContentLen int
 	ca           string
 	browserChain string
+	keylogs      []string
 	all          bool
 	noProgress   bool
 }
@@ -82,6 +83,7 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 	c.Flags().StringVar(&f.format, "format", "", "output format: text, markdown, json or html (default text)")
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
+	c.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3/1.2 sessions; repeat for several files (keys embedded in a pcapng are used too)")
 	if !analysis {
 		return
 	}
@@ -123,6 +125,13 @@ func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
 		if o.BrowserChain, err = os.ReadFile(f.browserChain); err != nil {
 			return o, usageError{fmt.Errorf("--browser-chain: %v", err)}
 		}
+	}
+	for _, k := range f.keylogs {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			return o, usageError{fmt.Errorf("--keylog: %v", err)}
+		}
+		o.KeyLog = append(append(o.KeyLog, b...), '\n')
 	}
 	return o, nil
 }

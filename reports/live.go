@@ -1,0 +1,140 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"tlspcap/diagnose"
+)
+
+// LiveStats is what a live capture adds to the summary.
+type LiveStats struct {
+	// KernelDrops is how many packets the kernel dropped (ring full);
+	// -1 when the source does not say (a stream on stdin).
+	KernelDrops int64
+	// Written is the pcapng file the packets went to, if any.
+	Written string
+}
+
+// WriteConnection renders one connection as it is decided during a live
+// capture: one line for a healthy connection, the full block of findings
+// for a failing one (text); one JSON object per line (json).
+func WriteConnection(w io.Writer, c *diagnose.Connection, f Format, o Options) error {
+	if f == JSON {
+		return writeJSONLine(w, struct {
+			Connection *diagnose.Connection `json:"connection"`
+		}{c})
+	}
+	failing := c.Failed() || c.Outcome == diagnose.OutcomeNotTLS
+	if !failing {
+		line := fmt.Sprintf("%s tcp.stream %d  %s → %s", paint(o, outcomeColor(c.Outcome), string(c.Outcome)), c.Stream, termSafe(c.Client), termSafe(c.Server))
+		if c.SNI != "" {
+			line += "  SNI " + termSafe(c.SNI)
+		}
+		if c.Version != "" {
+			line += "  " + c.Version
+		}
+		line += fmt.Sprintf("  reached %s; ended: %s", c.Stage, endingText(c.Ending))
+		_, err := fmt.Fprintln(w, line)
+		if err == nil && o.All {
+			for _, fd := range c.Findings {
+				writeFindingText(w, fd, o)
+			}
+		}
+		return err
+	}
+	fmt.Fprintf(w, "\n%s tcp.stream %d  %s → %s", paint(o, ansiBold, "■"), c.Stream, termSafe(c.Client), termSafe(c.Server))
+	if c.SNI != "" {
+		fmt.Fprintf(w, "  SNI %s", termSafe(c.SNI))
+	}
+	fmt.Fprintf(w, "  %s\n", paint(o, outcomeColor(c.Outcome), string(c.Outcome)))
+	fmt.Fprintf(w, "  reached %s; ended: %s\n", c.Stage, endingText(c.Ending))
+	if c.JA4 != "" {
+		fmt.Fprintf(w, "  client JA4 %s  JA3 %s\n", c.JA4, c.JA3)
+	}
+	for _, fd := range c.Findings {
+		if fd.Severity == diagnose.SeverityInfo && !o.All {
+			continue
+		}
+		writeFindingText(w, fd, o)
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// WriteLiveSummary renders the end of a live capture: the connection
+// table, the findings on the capture, the failure count (text); one JSON
+// object with the whole report (json).
+func WriteLiveSummary(w io.Writer, r *diagnose.Report, ls LiveStats, f Format, o Options) error {
+	if f == JSON {
+		return writeJSONLine(w, struct {
+			Summary     *diagnose.Report `json:"summary"`
+			KernelDrops *int64           `json:"kernel_drops,omitempty"`
+			Written     string           `json:"written,omitempty"`
+		}{r, dropsPtr(ls.KernelDrops), ls.Written})
+	}
+	fmt.Fprintf(w, "\n%s summary: %s: %d frames, %d TCP connections, profile %s\n", paint(o, ansiBold, "■"), termSafe(r.Capture.File), r.Capture.Frames, len(r.Connections), r.Profile)
+	if ls.KernelDrops >= 0 {
+		fmt.Fprintf(w, "  kernel: %d packets dropped\n", ls.KernelDrops)
+	}
+	if ls.Written != "" {
+		fmt.Fprintf(w, "  written to %s\n", termSafe(ls.Written))
+	}
+	for _, p := range r.Capture.Problems {
+		fmt.Fprintf(w, "  capture: %s\n", termSafe(p))
+	}
+	if len(r.Connections) > 0 {
+		fmt.Fprintln(w)
+		t := tablewriter.NewTable(w,
+			tablewriter.WithHeader(summaryHeader),
+			tablewriter.WithMaxWidth(width(o)),
+			tablewriter.WithRowAutoWrap(tw.WrapNormal),
+			tablewriter.WithHeaderAutoFormat(tw.Off),
+		)
+		for _, row := range summaryRows(r, termSafe) {
+			if err := t.Append(row); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(w, "\n%s capture\n", paint(o, ansiBold, "■"))
+		for _, fd := range r.Findings {
+			writeFindingText(w, fd, o)
+		}
+	}
+	failed := 0
+	for _, c := range r.Connections {
+		if c.Outcome == diagnose.OutcomeFailed || c.Outcome == diagnose.OutcomeNotTLS {
+			failed++
+		}
+	}
+	_, err := fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, len(r.Connections))
+	return err
+}
+
+func dropsPtr(n int64) *int64 {
+	if n < 0 {
+		return nil
+	}
+	return &n
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
