@@ -43,6 +43,9 @@ type processor struct {
 
 	slab  []pktCtx
 	spans []Span
+	// spare is a context reassembly no longer holds: the next packet
+	// takes it.
+	spare *pktCtx
 }
 
 func newProcessor(h Handler, o Options) *processor {
@@ -612,6 +615,13 @@ func (p *processor) onTCP(f Frame, rec record) {
 	a[4], b[4] = c.gen, c.gen
 	a[5], b[5] = byte(side), byte(1-side)
 	p.asm.AssembleWithContext(gopacket.NewFlow(layers.EndpointMAC, a[:], b[:]), t, ctx)
+	// Reassembly keeps a packet's context only in the pages holding its
+	// bytes not yet delivered (a packet without payload gets no page, and
+	// the stream never asks to keep delivered bytes): once all of them
+	// were delivered, the context is free.
+	if ctx.got == have {
+		p.spare = ctx
+	}
 
 	if c.ended { // evicted while assembling
 		return
@@ -811,11 +821,17 @@ type pktCtx struct {
 	side  uint8
 	seq   uint32 // sequence number of the first payload byte
 	n     int    // payload bytes present
+	got   int    // payload bytes delivered so far
 }
 
 func (c *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
 func (p *processor) newCtx() *pktCtx {
+	if c := p.spare; c != nil {
+		p.spare = nil
+		*c = pktCtx{}
+		return c
+	}
 	if len(p.slab) == 0 {
 		p.slab = make([]pktCtx, 256)
 	}
@@ -905,6 +921,7 @@ func (s *rstream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assemb
 		sp := Span{Off: off, Len: end - off}
 		if x != nil {
 			sp.Frame = x.frame
+			x.got += end - off
 			last = x
 		}
 		spans = append(spans, sp)

@@ -2,7 +2,6 @@ package decode
 
 import (
 	"bytes"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/big"
@@ -246,12 +245,7 @@ func ParseCertificate(data []byte, tls13 bool) (*Certificate, error) {
 				return nil, errMessage(msg, "certificate entry extensions")
 			}
 		}
-		e := CertificateEntry{Raw: bytes.Clone(der)}
-		e.Cert, e.ParseErr = x509.ParseCertificate(e.Raw)
-		if e.ParseErr != nil {
-			e.Cert = nil
-		}
-		m.Entries = append(m.Entries, e)
+		m.Entries = append(m.Entries, parseCertEntry(der))
 	}
 	return m, nil
 }

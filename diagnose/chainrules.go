@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
+	"net/netip"
 
 	"tlspcap/capture"
 	"tlspcap/decode"
@@ -73,15 +74,20 @@ func (ctx *ruleContext) analyzeChain(in chain.Input) chain.Result {
 }
 
 // chainKey identifies inputs that give the same analysis: the same
-// certificates, server name and address, browser chain and capture day,
-// with each certificate on the same side of its validity period.
+// certificates, server name (the address when there is none: the analysis
+// reads it only then), browser chain and capture day, with each
+// certificate on the same side of its validity period.
 func chainKey(in chain.Input) string {
 	h := sha256.New()
 	for _, r := range in.Raw {
 		h.Write(r)
 		h.Write([]byte{0})
 	}
-	fmt.Fprintf(h, "|%s|%s|%s|", in.ServerName, in.ServerIP, in.Time.UTC().Format("2006-01-02"))
+	ip := in.ServerIP
+	if in.ServerName != "" {
+		ip = netip.Addr{}
+	}
+	fmt.Fprintf(h, "|%s|%s|%s|", in.ServerName, ip, in.Time.UTC().Format("2006-01-02"))
 	for _, c := range in.Certs {
 		switch {
 		case in.Time.Before(c.NotBefore):
@@ -213,7 +219,7 @@ func candidatesForFlags(flags uint32) []DeviceError {
 }
 
 // certificates turns a Certificate message into report rows.
-func certificates(h *decode.Handshake) []Certificate {
+func (ctx *ruleContext) certificates(h *decode.Handshake) []Certificate {
 	if h == nil {
 		return nil
 	}
@@ -231,9 +237,27 @@ func certificates(h *decode.Handshake) []Certificate {
 			out = append(out, Certificate{Size: len(e.Raw), ParseError: msg, DER: e.Raw})
 			continue
 		}
-		out = append(out, certRow(e.Cert))
+		out = append(out, ctx.certRow(e.Cert))
 	}
 	return out
+}
+
+// maxRowCache bounds the certificate rows kept for reuse.
+const maxRowCache = 4096
+
+// certRow describes a certificate once per distinct DER (describing checks
+// the signature of a self-issued certificate). Rows share their slices,
+// which nothing modifies.
+func (ctx *ruleContext) certRow(c *x509.Certificate) Certificate {
+	if r, ok := ctx.rowCache[string(c.Raw)]; ok {
+		return r
+	}
+	r := certRow(c)
+	if ctx.rowCache == nil || len(ctx.rowCache) >= maxRowCache {
+		ctx.rowCache = map[string]Certificate{}
+	}
+	ctx.rowCache[string(c.Raw)] = r
+	return r
 }
 
 func certRow(c *x509.Certificate) Certificate {

@@ -25,6 +25,7 @@ type ruleContext struct {
 	browserBy  map[string][]*x509.Certificate
 	captureEnd time.Time               // time of the last packet, when known
 	chainCache map[string]chain.Result // analyses by chainKey
+	rowCache   map[string]Certificate  // certificate rows by DER
 }
 
 func newRuleContext(o Options, p device.Profile) (ruleContext, error) {

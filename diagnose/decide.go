@@ -61,10 +61,10 @@ func (a *Analyzer) decide(c *conn) *Connection {
 	}
 	r.Stage = c.stage()
 	r.Ending = c.ending(a.opts)
-	r.Certificates = certificates(t.certificate[c.fromServer()])
+	r.Certificates = a.ctx.certificates(t.certificate[c.fromServer()])
 	if len(r.Certificates) > 0 {
 		for _, bc := range a.ctx.browserChainFor(r.SNI, c.serverAddr()) {
-			r.BrowserCertificates = append(r.BrowserCertificates, certRow(bc))
+			r.BrowserCertificates = append(r.BrowserCertificates, a.ctx.certRow(bc))
 		}
 	}
 	if a.opts.KeepTimeline || a.opts.KeepRecords {

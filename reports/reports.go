@@ -3,6 +3,8 @@
 package reports
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,7 +48,7 @@ type Options struct {
 func Write(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 	switch f {
 	case JSON:
-		return writeJSON(w, r)
+		return writeReportJSON(w, r)
 	case Markdown:
 		return writeMarkdown(w, r, o)
 	case HTML:
@@ -61,6 +63,66 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// writeReportJSON writes the report one connection at a time: a long
+// capture's report is large, and encoding it whole holds it twice in memory.
+// The output is the same as encoding the Report value in one go.
+func writeReportJSON(w io.Writer, r *diagnose.Report) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	put := func(prefix string, v any) error {
+		buf.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return err
+	}
+	field := func(name string, v any, last bool) error {
+		fmt.Fprintf(bw, "  %q: ", name)
+		if err := put("  ", v); err != nil {
+			return err
+		}
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		return nil
+	}
+	bw.WriteString("{\n")
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"schema", r.Schema}, {"tool", r.Tool}, {"capture", r.Capture}, {"profile", r.Profile}} {
+		if err := field(f.name, f.v, false); err != nil {
+			return err
+		}
+	}
+	if len(r.Connections) == 0 {
+		bw.WriteString("  \"connections\": [],\n")
+	} else {
+		bw.WriteString("  \"connections\": [\n")
+		for i, c := range r.Connections {
+			bw.WriteString("    ")
+			if err := put("    ", c); err != nil {
+				return err
+			}
+			if i < len(r.Connections)-1 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n")
+		}
+		bw.WriteString("  ],\n")
+	}
+	if err := field("findings", r.Findings, true); err != nil {
+		return err
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // termSafe removes what could act on a terminal: control characters and
