@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"tlspcap/capture"
@@ -156,6 +157,7 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 		Profile: a.profile.Name,
 		Capture: CaptureInfo{
 			File: file, Frames: st.Frames, Bytes: st.Bytes, Start: jsonTime(st.Start), End: jsonTime(st.End),
+			Undecodable: st.Undecodable,
 			Connections: len(a.conns),
 		},
 		Connections: a.conns,
@@ -176,6 +178,10 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 
 func describeProblem(p capture.Problem) string {
 	s := p.Detail
+	// The capture layer often names the place itself.
+	if strings.HasPrefix(s, "frame ") || strings.Contains(s, " at byte ") {
+		return s
+	}
 	if p.Frame > 0 {
 		s = fmt.Sprintf("frame %d: %s", p.Frame, s)
 	} else if p.Offset >= 0 {

@@ -152,7 +152,10 @@ type CaptureInfo struct {
 	Start       time.Time `json:"start"`
 	End         time.Time `json:"end"`
 	Connections int       `json:"tcp_connections"`
-	Problems    []string  `json:"problems,omitempty"`
+	// Undecodable counts packets that were kept in the frame count but could
+	// not be decoded (unknown link type, corrupt headers).
+	Undecodable int      `json:"undecodable_packets"`
+	Problems    []string `json:"problems,omitempty"`
 }
 
 // Report is everything tlspcap concluded about a capture; reports render it.

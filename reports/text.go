@@ -75,7 +75,14 @@ func summaryRows(r *diagnose.Report, safe func(string) string) [][]string {
 var summaryHeader = []string{"stream", "client", "server", "SNI", "version", "stage", "outcome", "root cause"}
 
 func writeText(w io.Writer, r *diagnose.Report, o Options) error {
-	fmt.Fprintf(w, "%s: %d frames, %d TCP connections, profile %s\n", termSafe(r.Capture.File), r.Capture.Frames, len(r.Connections), r.Profile)
+	conns := fmt.Sprintf("%d TCP connections", len(r.Connections))
+	if len(r.Connections) == 1 {
+		conns = "1 TCP connection"
+	}
+	fmt.Fprintf(w, "%s: %d frames, %s, profile %s\n", termSafe(r.Capture.File), r.Capture.Frames, conns, r.Profile)
+	if r.Capture.Undecodable > 0 {
+		fmt.Fprintf(w, "  %d packets could not be decoded (see the capture problems below)\n", r.Capture.Undecodable)
+	}
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "  capture: %s\n", termSafe(p))
 	}
