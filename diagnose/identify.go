@@ -28,6 +28,7 @@ var helloShapes = []helloShape{
 	{[]uint16{13, 10, 11, 22, 23}, "mbedTLS 2.x (as in ESP-IDF v4.4, ESP8266_RTOS_SDK)", "ssl_client2 2.28.3 (healthy-tls12-mbedtls228.pcapng)"},
 	{[]uint16{10, 13, 11, 22, 23}, "mbedTLS 3.x offering TLS 1.2 only (the ESP-IDF v5 default)", "ssl_client2 3.6.6 (healthy-tls12-mbedtls36.pcapng)"},
 	{[]uint16{43, 51, 45, 10, 13}, "mbedTLS 3.x offering TLS 1.3 only", "ssl_client2 3.6.6 force_version=tls13 (healthy-tls13-mbedtls36.pcapng)"},
+	{[]uint16{43, 51, 45, 10, 13, 11, 22, 23}, "mbedTLS 3.x offering TLS 1.2 and 1.3 (ESP-IDF v5 with CONFIG_MBEDTLS_SSL_PROTO_TLS1_3)", "ssl_client2 3.6.6 default versions (tls10-only-server-mbedtls36-tls13.pcapng)"},
 }
 
 // identifyClient labels the client from its ClientHello and MAC address,
