@@ -6,9 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"tlspcap/diagnose"
 )
 
@@ -88,37 +85,10 @@ func WriteLiveSummary(w io.Writer, r *diagnose.Report, ls LiveStats, f Format, o
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "  capture: %s\n", termSafe(p))
 	}
-	if len(r.Connections) > 0 {
-		fmt.Fprintln(w)
-		t := tablewriter.NewTable(w,
-			tablewriter.WithHeader(summaryHeader),
-			tablewriter.WithMaxWidth(width(o)),
-			tablewriter.WithRowAutoWrap(tw.WrapNormal),
-			tablewriter.WithHeaderAutoFormat(tw.Off),
-		)
-		for _, row := range summaryRows(r, termSafe) {
-			if err := t.Append(row); err != nil {
-				return err
-			}
-		}
-		if err := t.Render(); err != nil {
-			return err
-		}
+	if err := writeSummaryTable(w, r, o); err != nil {
+		return err
 	}
-	if len(r.Findings) > 0 {
-		fmt.Fprintf(w, "\n%s capture\n", paint(o, ansiBold, "■"))
-		for _, fd := range r.Findings {
-			writeFindingText(w, fd, o)
-		}
-	}
-	failed := 0
-	for _, c := range r.Connections {
-		if c.Outcome == diagnose.OutcomeFailed || c.Outcome == diagnose.OutcomeNotTLS {
-			failed++
-		}
-	}
-	_, err := fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, len(r.Connections))
-	return err
+	return writeCaptureAndTotal(w, r, o)
 }
 
 func dropsPtr(n int64) *int64 {

@@ -86,22 +86,8 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "  capture: %s\n", termSafe(p))
 	}
-	if len(r.Connections) > 0 {
-		fmt.Fprintln(w)
-		t := tablewriter.NewTable(w,
-			tablewriter.WithHeader(summaryHeader),
-			tablewriter.WithMaxWidth(width(o)),
-			tablewriter.WithRowAutoWrap(tw.WrapNormal),
-			tablewriter.WithHeaderAutoFormat(tw.Off),
-		)
-		for _, row := range summaryRows(r, termSafe) {
-			if err := t.Append(row); err != nil {
-				return err
-			}
-		}
-		if err := t.Render(); err != nil {
-			return err
-		}
+	if err := writeSummaryTable(w, r, o); err != nil {
+		return err
 	}
 	for _, c := range r.Connections {
 		show := c.Failed() || c.Outcome == diagnose.OutcomeNotTLS || o.All
@@ -144,6 +130,32 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 			}
 		}
 	}
+	return writeCaptureAndTotal(w, r, o)
+}
+
+// writeSummaryTable is the connection table (analyze, and live's summary).
+func writeSummaryTable(w io.Writer, r *diagnose.Report, o Options) error {
+	if len(r.Connections) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeader(summaryHeader),
+		tablewriter.WithMaxWidth(width(o)),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+	)
+	for _, row := range summaryRows(r, termSafe) {
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// writeCaptureAndTotal ends a text report: capture-level findings and the
+// count of failed connections.
+func writeCaptureAndTotal(w io.Writer, r *diagnose.Report, o Options) error {
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\n%s capture\n", paint(o, ansiBold, "■"))
 		for _, f := range r.Findings {
@@ -152,12 +164,12 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 	}
 	failed := 0
 	for _, c := range r.Connections {
-		if c.Outcome == diagnose.OutcomeFailed || c.Outcome == diagnose.OutcomeNotTLS {
+		if c.Failed() {
 			failed++
 		}
 	}
-	fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, len(r.Connections))
-	return nil
+	_, err := fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, len(r.Connections))
+	return err
 }
 
 func endingText(e diagnose.Ending) string {
