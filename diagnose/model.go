@@ -1,6 +1,8 @@
 package diagnose
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -182,4 +184,31 @@ func (r *Report) Failed() bool {
 		}
 	}
 	return false
+}
+
+// SelectClients keeps the connections whose client fingerprint matches
+// spec, "ja3=HASH", "ja4=FINGERPRINT", "ja3s=..." or "ja4s=...": the way to
+// pick one device's connections out of a busy capture.
+func (r *Report) SelectClients(spec string) error {
+	key, value, ok := strings.Cut(spec, "=")
+	if !ok || value == "" {
+		return fmt.Errorf("--client %q: use ja3=HASH, ja4=FINGERPRINT, ja3s=HASH or ja4s=FINGERPRINT", spec)
+	}
+	field := map[string]func(*Connection) string{
+		"ja3":  func(c *Connection) string { return c.JA3 },
+		"ja4":  func(c *Connection) string { return c.JA4 },
+		"ja3s": func(c *Connection) string { return c.JA3S },
+		"ja4s": func(c *Connection) string { return c.JA4S },
+	}[strings.ToLower(key)]
+	if field == nil {
+		return fmt.Errorf("--client %q: unknown fingerprint %q (ja3, ja4, ja3s, ja4s)", spec, key)
+	}
+	kept := r.Connections[:0]
+	for _, c := range r.Connections {
+		if field(c) == value {
+			kept = append(kept, c)
+		}
+	}
+	r.Connections = kept
+	return nil
 }

@@ -244,3 +244,25 @@ func TestCAFlag(t *testing.T) {
 		t.Errorf("missing --ca file: exit %d %q", code, errs)
 	}
 }
+
+// TestClientFilter: --client keeps the connections of one fingerprint.
+func TestClientFilter(t *testing.T) {
+	const f = "../../testdata/pcaps/healthy-tls12-mbedtls36.pcapng"
+	count := func(args ...string) (int, int) {
+		code, out, _ := tlspcap(t, append([]string{"analyze", "--format", "json"}, append(args, f)...)...)
+		var rep struct {
+			Connections []struct{} `json:"connections"`
+		}
+		json.Unmarshal([]byte(out), &rep)
+		return code, len(rep.Connections)
+	}
+	if code, n := count("--client", "ja4=t12d990700_faffc54d2b3b_4387b539a301"); code != exitOK || n != 1 {
+		t.Errorf("matching JA4: exit %d, %d connections", code, n)
+	}
+	if code, n := count("--client", "ja4=t13d1516h2_8daaf6152771_e5627efa2ab1"); code != exitOK || n != 0 {
+		t.Errorf("other JA4: exit %d, %d connections", code, n)
+	}
+	if code, _ := count("--client", "md5=x"); code != exitUsage {
+		t.Errorf("bad --client: exit %d", code)
+	}
+}

@@ -76,6 +76,7 @@ type readFlags struct {
 	browserChain string
 	keylogs      []string
 	all          bool
+	client       string
 	noProgress   bool
 }
 
@@ -97,6 +98,7 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 	c.Flags().StringVar(&f.ca, "ca", "", "PEM file with the CA certificates the device trusts (cacert_pem); default: the ESP certificate bundle (Mozilla roots)")
 	c.Flags().StringVar(&f.browserChain, "browser-chain", "", "PEM file with the chain a browser got from the same server, to compare")
 	c.Flags().BoolVar(&f.all, "all", false, "show healthy connections' findings and info findings too")
+	c.Flags().StringVar(&f.client, "client", "", "only connections whose client (or server) fingerprint matches: ja4=t13d1516h2_8daaf6152771_e5627efa2ab1, ja3=HASH, ja3s=, ja4s=")
 }
 
 func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
@@ -240,6 +242,11 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 	rep, err := analyse(c, path, o, f.noProgress)
 	if err != nil {
 		return nil, err
+	}
+	if f.client != "" {
+		if err := rep.SelectClients(f.client); err != nil {
+			return nil, usageError{err}
+		}
 	}
 	w, closeOut, ro, err := output(c, f.output)
 	if err != nil {
