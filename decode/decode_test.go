@@ -29,6 +29,15 @@ func collect() (*Conn, *[]Event) {
 // overwritten after each call, to catch a decoder that keeps them.
 func feedTrace(trace []segment, cut func(n int) []int, end bool) ([]Event, *Conn) {
 	c, evs := collect()
+	feedInto(c, trace, cut)
+	if end {
+		c.End()
+	}
+	return *evs, c
+}
+
+// feedInto is feedTrace's work on a Conn the caller set up.
+func feedInto(c *Conn, trace []segment, cut func(n int) []int) {
 	for i := 0; i < len(trace); {
 		j := i
 		var data []byte
@@ -56,10 +65,6 @@ func feedTrace(trace []segment, cut func(n int) []int, end bool) ([]Event, *Conn
 		}
 		i = j
 	}
-	if end {
-		c.End()
-	}
-	return *evs, c
 }
 
 func cutWhole(n int) []int { return []int{n} }

@@ -276,33 +276,7 @@ func feedTraceKeys(trace []segment, keys *KeyLog, cut func(n int) []int) []Event
 	var evs []Event
 	c := NewConn(func(e Event) { evs = append(evs, e) })
 	c.SetKeyLog(keys)
-	for i := 0; i < len(trace); {
-		j := i
-		var data []byte
-		var spans []capture.Span
-		for j < len(trace) && trace[j].dir == trace[i].dir {
-			spans = append(spans, capture.Span{Frame: frame(j + 1), Off: len(data), Len: len(trace[j].data)})
-			data = append(data, trace[j].data...)
-			j++
-		}
-		off := 0
-		for _, n := range cut(len(data)) {
-			piece := append([]byte(nil), data[off:off+n]...)
-			var ps []capture.Span
-			for _, s := range spans {
-				lo, hi := max(s.Off, off), min(s.Off+s.Len, off+n)
-				if hi > lo {
-					ps = append(ps, capture.Span{Frame: s.Frame, Off: lo - off, Len: hi - lo})
-				}
-			}
-			c.Payload(trace[i].dir, piece, ps)
-			for k := range piece {
-				piece[k] = 0xEE
-			}
-			off += n
-		}
-		i = j
-	}
+	feedInto(c, trace, cut)
 	c.End()
 	return evs
 }
