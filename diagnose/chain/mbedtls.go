@@ -11,22 +11,22 @@ import (
 	"tlspcap/diagnose/device"
 )
 
-// MBEDTLS_X509_BADCERT_* verification flags (x509.h, identical in 2.28 and 3.6).
+// MBEDTLS_X509_BADCERT_* verification flags: the device knowledge's table.
 const (
-	FlagExpired     uint32 = 0x01
-	FlagRevoked     uint32 = 0x02
-	FlagCNMismatch  uint32 = 0x04
-	FlagNotTrusted  uint32 = 0x08
-	FlagMissing     uint32 = 0x40
-	FlagSkipVerify  uint32 = 0x80
-	FlagOther       uint32 = 0x0100
-	FlagFuture      uint32 = 0x0200
-	FlagKeyUsage    uint32 = 0x0800
-	FlagExtKeyUsage uint32 = 0x1000
-	FlagNSCertType  uint32 = 0x2000
-	FlagBadMD       uint32 = 0x4000
-	FlagBadPK       uint32 = 0x8000
-	FlagBadKey      uint32 = 0x010000
+	FlagExpired            = device.FlagExpired
+	FlagRevoked            = device.FlagRevoked
+	FlagCNMismatch         = device.FlagCNMismatch
+	FlagNotTrusted         = device.FlagNotTrusted
+	FlagMissing            = device.FlagMissing
+	FlagSkipVerify         = device.FlagSkipVerify
+	FlagOther              = device.FlagOther
+	FlagFuture             = device.FlagFuture
+	FlagKeyUsage           = device.FlagKeyUsage
+	FlagExtKeyUsage        = device.FlagExtKeyUsage
+	FlagNSCertType         = device.FlagNSCertType
+	FlagBadMD              = device.FlagBadMD
+	FlagBadPK              = device.FlagBadPK
+	FlagBadKey             = device.FlagBadKey
 	FlagsFatal      uint32 = 0xFFFFFFFF // set by mbedTLS on a fatal verify error (-0x3000)
 )
 

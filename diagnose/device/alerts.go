@@ -62,12 +62,15 @@ var VerifyFlags = []VerifyFlag{
 	{0x080000, "MBEDTLS_X509_BADCRL_BAD_KEY", "the CRL is signed with an unacceptable key", "", srcFlags},
 }
 
-// Verify flag bits used by the alert mapping.
+// MBEDTLS_X509_BADCERT_* verification flags (x509.h, identical in 2.28 and
+// 3.6), the ones the alert mapping and the chain analysis use.
 const (
 	FlagExpired     uint32 = 0x01
 	FlagRevoked     uint32 = 0x02
 	FlagCNMismatch  uint32 = 0x04
 	FlagNotTrusted  uint32 = 0x08
+	FlagMissing     uint32 = 0x40
+	FlagSkipVerify  uint32 = 0x80
 	FlagOther       uint32 = 0x0100
 	FlagFuture      uint32 = 0x0200
 	FlagKeyUsage    uint32 = 0x0800
