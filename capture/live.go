@@ -127,13 +127,8 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 		}
 		return LiveStats{}, fmt.Errorf("%s: %w", name, err)
 	}
-	var src recordSource
-	switch {
-	case isPcapMagic(magic):
-		src, err = newPcapSource(br)
-	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
-		src, err = newNgSource(br)
-	default:
+	src, known, err := sourceFor(br, magic)
+	if !known {
 		return LiveStats{}, fmt.Errorf("%s: not a pcap or pcapng stream (starts with % x)", name, magic)
 	}
 	if err != nil {

@@ -133,13 +133,8 @@ func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 		}
 		return Stats{}, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
 	}
-	var src recordSource
-	switch {
-	case isPcapMagic(magic):
-		src, err = newPcapSource(br)
-	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
-		src, err = newNgSource(br)
-	default:
+	src, known, err := sourceFor(br, magic)
+	if !known {
 		return Stats{}, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
 	}
 	if err != nil {
@@ -216,4 +211,18 @@ func grow(b []byte, n int) []byte {
 		return make([]byte, n, n+n/4)
 	}
 	return b[:n]
+}
+
+// sourceFor opens the record reader the first four bytes call for; known is
+// false when they are neither pcap nor pcapng.
+func sourceFor(br *bufio.Reader, magic []byte) (src recordSource, known bool, err error) {
+	switch {
+	case isPcapMagic(magic):
+		src, err = newPcapSource(br)
+	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
+		src, err = newNgSource(br)
+	default:
+		return nil, false, nil
+	}
+	return src, true, err
 }
