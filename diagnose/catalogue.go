@@ -631,12 +631,7 @@ func ruleServerAlert(x *ruleRun) []Finding {
 
 // lastSentBy names the last record side d sent before frame n.
 func (x *ruleRun) lastSentBy(d capture.Dir, n int) string {
-	var last *decode.Record
-	for _, r := range x.tls.records {
-		if r.Dir == d && len(r.Frames) > 0 && r.Frames[0] <= n {
-			last = r
-		}
-	}
+	last := x.lastRecordFrom(d, n)
 	if last == nil {
 		return "nothing"
 	}

@@ -159,19 +159,25 @@ func (x *ruleRun) firstRecordFrom(d capture.Dir, pred func(*decode.Record) bool)
 
 // lastReceivedBefore names the last record the side d received before frame n.
 func (x *ruleRun) lastReceivedBefore(d capture.Dir, n int) string {
-	var last *decode.Record
-	for _, r := range x.tls.records {
-		if r.Dir != d && len(r.Frames) > 0 && r.Frames[0] <= n {
-			last = r
-		}
-	}
+	last := x.lastRecordFrom(d.Reverse(), n)
 	if last == nil {
 		return "nothing"
 	}
 	return fmt.Sprintf("%s in frame %d", recordWhat(x.conn, last), last.Frames[0])
 }
 
-// endedBy returns the first FIN or RST of dir, or nil.
+// lastRecordFrom is the last record side d started by frame n.
+func (x *ruleRun) lastRecordFrom(d capture.Dir, n int) *decode.Record {
+	var last *decode.Record
+	for _, r := range x.tls.records {
+		if r.Dir == d && len(r.Frames) > 0 && r.Frames[0] <= n {
+			last = r
+		}
+	}
+	return last
+}
+
+// closeOf returns the first FIN or RST of dir, or nil.
 func (x *ruleRun) closeOf(d capture.Dir) *capture.TCPEvent {
 	f, r := x.tcp.fin[d], x.tcp.rst[d]
 	switch {
