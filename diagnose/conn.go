@@ -116,7 +116,11 @@ func (c *conn) Payload(p capture.Payload) {
 		c.tcp.lastPayload[p.Dir] = last
 		c.seen(p.Dir, last)
 	}
+	// Only captures with snap-length problems pay for this lookup.
 	for _, sp := range p.Spans {
+		if len(c.an.snaplenFrames) == 0 {
+			break
+		}
 		if c.an.snaplenFrames[sp.Frame.Number] && len(c.tcp.cutFrames) < 64 {
 			c.tcp.cutFrames = append(c.tcp.cutFrames, sp.Frame.Number)
 		}
