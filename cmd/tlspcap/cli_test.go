@@ -266,3 +266,16 @@ func TestClientFilter(t *testing.T) {
 		t.Errorf("bad --client: exit %d", code)
 	}
 }
+
+// TestOutputFile: -o writes the report to the file and nothing to stdout.
+func TestOutputFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.md")
+	code, stdout, errs := tlspcap(t, "analyze", "--in-content-len", "4096", "--format", "markdown", "-o", out, bigChain)
+	if code != exitFailed || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), "**ERROR** `record-exceeds-device-buffer`") || !strings.Contains(string(b), "frames 6") {
+		t.Fatalf("report file: %v\n%s", err, b)
+	}
+}
