@@ -1,11 +1,14 @@
 package capture
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/net/bpf"
 )
@@ -17,14 +20,16 @@ const FilterSnaplen = 262144
 // CompileFilter compiles a capture filter in tcpdump's syntax, for
 // Ethernet frames, to classic BPF. It knows the common subset:
 //
-//	host ADDR, net ADDR/LEN, port N (each with an optional src or dst),
+//	host ADDR or NAME, net ADDR/LEN, port N (each with an optional src
+//	or dst),
 //	ip, ip6, arp, tcp, udp, icmp, proto qualifiers (tcp port 443,
 //	ip host 10.0.0.1), and, or, not (&&, ||, !) and parentheses.
 //
 // As in tcpdump, and and or have the same precedence and group from the
 // left, not binds tightest, and a bare address after and/or takes the
 // qualifiers of the primitive before it ("host a or b"). An empty
-// expression compiles to no program (everything matches).
+// expression compiles to no program (everything matches). A host name is
+// resolved now, to all its IPv4 and IPv6 addresses, as tcpdump does.
 func CompileFilter(expr string) ([]bpf.Instruction, error) {
 	toks, err := tokenize(expr)
 	if err != nil {
@@ -334,6 +339,14 @@ func portTest(q quals, id string) (*fnode, error) {
 	return or(v6, v4), nil
 }
 
+// resolveHost looks up every address of a host name (A and AAAA, from
+// /etc/hosts or DNS), as tcpdump does when it compiles "host NAME".
+var resolveHost = func(name string) ([]netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+}
+
 func addrTest(q quals, id string) (*fnode, error) {
 	var pfx netip.Prefix
 	if q.typ == "net" {
@@ -348,12 +361,60 @@ func addrTest(q quals, id string) (*fnode, error) {
 		if pfx.Masked() != pfx {
 			return nil, fmt.Errorf("net %q: non-network bits set in the address", id)
 		}
-	} else {
-		a, err := netip.ParseAddr(id)
-		if err != nil {
-			return nil, fmt.Errorf("host %q: give an IP address (names are not resolved)", id)
+		return prefixTest(q, pfx)
+	}
+	if a, err := netip.ParseAddr(id); err == nil {
+		return prefixTest(q, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return nameTest(q, id)
+}
+
+// nameTest matches any address of a host name, resolved now: the program
+// holds addresses, so a name whose addresses change later needs a restart.
+func nameTest(q quals, name string) (*fnode, error) {
+	addrs, err := resolveHost(name)
+	if err != nil {
+		return nil, fmt.Errorf("host %q does not resolve (%v): give an IP address, or a name in /etc/hosts or DNS", name, err)
+	}
+	var ns []*fnode
+	seen := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if seen[a] || !a.IsValid() {
+			continue
 		}
-		pfx = netip.PrefixFrom(a, a.BitLen())
+		seen[a] = true
+		// As tcpdump: a protocol qualifier keeps the addresses of its family.
+		switch q.proto {
+		case "ip", "arp", "rarp":
+			if !a.Is4() {
+				continue
+			}
+		case "ip6":
+			if !a.Is6() {
+				continue
+			}
+		}
+		n, err := prefixTest(q, netip.PrefixFrom(a, a.BitLen()))
+		if err != nil {
+			return nil, err
+		}
+		ns = append(ns, n)
+	}
+	if len(ns) == 0 {
+		fam := "IPv4"
+		if q.proto == "ip6" {
+			fam = "IPv6"
+		}
+		return nil, fmt.Errorf("host %q has no %s address (it resolves to %v)", name, fam, addrs)
+	}
+	return anyOf(ns...), nil
+}
+
+func prefixTest(q quals, pfx netip.Prefix) (*fnode, error) {
+	id := pfx.Addr().String()
+	if q.typ == "net" {
+		id = pfx.String()
 	}
 	a := pfx.Addr()
 	pick := func(src, dst *fnode) *fnode {

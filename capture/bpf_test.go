@@ -2,6 +2,7 @@ package capture
 
 import (
 	"net"
+	"net/netip"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -103,11 +104,14 @@ var filterPackets = []testPacket{
 	{name: "arp 10.0.0.1 who-has 10.0.0.254", arp: true, src: "10.0.0.1", dst: "10.0.0.254"},
 }
 
-// filterCases: each expression with the packets (by index) it must match.
-var filterCases = []struct {
+// filterCase is an expression with the packets (by index into
+// filterPackets) it must match.
+type filterCase struct {
 	expr  string
 	match []int
-}{
+}
+
+var filterCases = []filterCase{
 	{"tcp", []int{0, 1, 2, 5, 7}},
 	{"udp", []int{3, 4, 8}},
 	{"ip", []int{0, 1, 2, 3, 4, 5, 6}},
@@ -162,12 +166,16 @@ func runFilter(t *testing.T, raw []bpf.RawInstruction, pkt []byte) bool {
 	return n > 0
 }
 
-func TestCompileFilterVM(t *testing.T) {
+func TestCompileFilterVM(t *testing.T) { checkFilterCases(t, filterCases) }
+
+// checkFilterCases runs each case's program over every test packet.
+func checkFilterCases(t *testing.T, cases []filterCase) {
+	t.Helper()
 	pkts := make([][]byte, len(filterPackets))
 	for i, tp := range filterPackets {
 		pkts[i] = tp.bytes(t)
 	}
-	for _, c := range filterCases {
+	for _, c := range cases {
 		raw, err := AssembleFilter(c.expr)
 		if err != nil {
 			t.Errorf("%q: %v", c.expr, err)
@@ -247,9 +255,11 @@ func TestCompileFilterTcpdump(t *testing.T) {
 }
 
 func TestCompileFilterErrors(t *testing.T) {
+	defer fakeResolver(nil)()
 	for _, expr := range []string{
 		"host", "port", "port 70000", "host example.invalid", "net 10.0.0.1/8", "(tcp", "tcp)",
 		"tcp and", "and tcp", "udp host 10.0.0.1", "ip6 host 10.0.0.1", "ip port 80", "tcp &",
+		"net example.invalid", "host 10.0.0.1 or example.invalid",
 	} {
 		if _, err := CompileFilter(expr); err == nil {
 			t.Errorf("%q: accepted, want an error", expr)
@@ -259,5 +269,102 @@ func TestCompileFilterErrors(t *testing.T) {
 	}
 	if p, err := CompileFilter("  "); err != nil || p != nil {
 		t.Errorf("empty filter: %v %v, want no program", p, err)
+	}
+}
+
+// fakeResolver makes resolveHost answer from names (a name not in it does
+// not resolve) until the returned function restores the real one.
+func fakeResolver(names map[string][]string) func() {
+	saved := resolveHost
+	resolveHost = func(name string) ([]netip.Addr, error) {
+		var out []netip.Addr
+		for _, a := range names[name] {
+			out = append(out, netip.MustParseAddr(a))
+		}
+		if len(out) == 0 {
+			return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+		}
+		return out, nil
+	}
+	return func() { resolveHost = saved }
+}
+
+// TestCompileFilterHostNames: a name stands for all its addresses, IPv4
+// and IPv6 (a protocol qualifier keeps its family); a name that does not
+// resolve is an error naming it.
+func TestCompileFilterHostNames(t *testing.T) {
+	defer fakeResolver(map[string][]string{
+		"dual.test":   {"10.0.0.1", "2001:db8::1", "::ffff:10.0.0.1"},
+		"v4only.test": {"192.168.1.5"},
+	})()
+	checkFilterCases(t, []filterCase{
+		{"host dual.test", []int{0, 1, 3, 4, 5, 6, 7, 8, 9}},
+		{"ip host dual.test", []int{0, 1, 3, 4, 5, 6}},
+		{"ip6 host dual.test", []int{7, 8}},
+		{"src host dual.test", []int{0, 3, 5, 7, 9}},
+		{"dst host dual.test", []int{1, 4, 6, 8}},
+		{"host v4only.test and tcp port 443", []int{0, 1}},
+		{"host 172.16.0.9 or v4only.test", []int{0, 1, 2, 4, 5, 6}},
+	})
+	for _, c := range []struct{ expr, want string }{
+		{"host nosuch.test", `filter "host nosuch.test": host "nosuch.test" does not resolve`},
+		{"src host dual.test or nosuch.test", `host "nosuch.test" does not resolve`},
+		{"ip6 host v4only.test", `host "v4only.test" has no IPv6 address`},
+	} {
+		if _, err := CompileFilter(c.expr); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.expr, err, c.want)
+		}
+	}
+}
+
+// TestCompileFilterHostNameTcpdump compiles names from /etc/hosts with the
+// real resolver, here and in tcpdump, and runs both programs over packets
+// to and from their addresses.
+func TestCompileFilterHostNameTcpdump(t *testing.T) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Skip("tcpdump not installed: host names checked with a fake resolver only")
+	}
+	addrs, err := resolveHost("localhost")
+	if err != nil || len(addrs) == 0 {
+		t.Skipf("localhost does not resolve here (%v): skipped", err)
+	}
+	var pkts []testPacket
+	for _, a := range addrs {
+		a = a.Unmap()
+		other := "10.0.0.1"
+		if a.Is6() {
+			other = "2001:db8::1"
+		}
+		pkts = append(pkts,
+			testPacket{name: "tcp from " + a.String(), v6: a.Is6(), proto: "tcp", src: a.String(), dst: other, sport: 40000, dport: 443},
+			testPacket{name: "udp to " + a.String(), v6: a.Is6(), proto: "udp", src: other, dst: a.String(), sport: 53, dport: 40000})
+	}
+	pkts = append(pkts, filterPackets...)
+	bs := make([][]byte, len(pkts))
+	for i, tp := range pkts {
+		bs[i] = tp.bytes(t)
+	}
+	for _, expr := range []string{"host localhost", "src host localhost", "dst host localhost and udp", "tcp and not host localhost"} {
+		theirs, err := tcpdumpProgram(t, expr)
+		if err != nil {
+			t.Skipf("tcpdump does not resolve localhost here: %v", err)
+		}
+		ours, err := AssembleFilter(expr)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		matched := 0
+		for i, p := range bs {
+			a, b := runFilter(t, ours, p), runFilter(t, theirs, p)
+			if a != b {
+				t.Errorf("%q on %s: ours %v, tcpdump %v", expr, pkts[i].name, a, b)
+			}
+			if a {
+				matched++
+			}
+		}
+		if matched == 0 {
+			t.Errorf("%q matched no test packet", expr)
+		}
 	}
 }

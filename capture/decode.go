@@ -282,8 +282,9 @@ type fragKey struct {
 }
 
 type fragPart struct {
-	off  int
-	data []byte
+	off   int
+	data  []byte
+	frame int
 }
 
 type fragDatagram struct {
@@ -295,9 +296,10 @@ type fragDatagram struct {
 }
 
 type defragmenter struct {
-	pending map[fragKey]*fragDatagram
-	order   []fragKey
-	buf     []byte
+	pending  map[fragKey]*fragDatagram
+	order    []fragKey
+	buf      []byte
+	conflict fragConflict // of the last fragment added (anomaly.go)
 }
 
 const (
@@ -308,7 +310,7 @@ const (
 // add stores one IPv4 fragment (b is the whole IPv4 packet as captured,
 // already trimmed to its total length) and returns the reassembled
 // datagram once complete.
-func (f *defragmenter) add(b []byte, ts time.Time) ([]byte, bool) {
+func (f *defragmenter) add(b []byte, ts time.Time, frame int) ([]byte, bool) {
 	if f.pending == nil {
 		f.pending = make(map[fragKey]*fragDatagram)
 	}
@@ -337,7 +339,8 @@ func (f *defragmenter) add(b []byte, ts time.Time) ([]byte, bool) {
 		return nil, false
 	}
 	dg.size += len(data)
-	dg.parts = append(dg.parts, fragPart{off: off, data: data})
+	f.keepFirst(dg.parts, k.id, off, data, frame)
+	dg.parts = append(dg.parts, fragPart{off: off, data: data, frame: frame})
 	if off == 0 {
 		dg.header = append([]byte(nil), b[:ihl]...)
 	}

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // quietHandler consumes everything and checks the invariants a consumer
@@ -110,6 +112,39 @@ func FuzzPacket(f *testing.F) {
 	})
 }
 
+// FuzzDNS parses one DNS message: a result or an error, never both, the
+// header's counts honoured and every name within DNS's 255 bytes.
+func FuzzDNS(f *testing.F) {
+	f.Add([]byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1})
+	f.Add([]byte{0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1, 0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 9, 0, 2, 0xc0, 12})
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		m, err := parseDNS(msg)
+		if (m == nil) == (err == nil) {
+			t.Fatalf("message %v and error %v", m, err)
+		}
+		if m == nil {
+			return
+		}
+		qd, an := int(msg[4])<<8|int(msg[5]), int(msg[6])<<8|int(msg[7])
+		if len(m.Questions) != qd || len(m.Answers) != an {
+			t.Fatalf("%d questions and %d answers, the header says %d and %d", len(m.Questions), len(m.Answers), qd, an)
+		}
+		for _, q := range m.Questions {
+			if len(q.Name) > 255 {
+				t.Fatalf("name of %d bytes", len(q.Name))
+			}
+		}
+		for _, a := range m.Answers {
+			if len(a.Name) > 255 || len(a.Alias) > 255 {
+				t.Fatalf("answer names of %d and %d bytes", len(a.Name), len(a.Alias))
+			}
+			if (a.Type == DNSTypeA || a.Type == DNSTypeAAAA) != a.Addr.IsValid() {
+				t.Fatalf("type %d with address %v", a.Type, a.Addr)
+			}
+		}
+	})
+}
+
 var (
 	cliIP6 = netipMust("2001:db8::50")
 	srvIP6 = netipMust("2001:db8::1")
@@ -133,6 +168,14 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	dir = filepath.Join("testdata", "fuzz", "FuzzDNS")
+	os.MkdirAll(dir, 0o755)
+	for name, msg := range dnsSeeds(t) {
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", msg)
+		if err := os.WriteFile(filepath.Join(dir, "seed-"+name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	dir = filepath.Join("testdata", "fuzz", "FuzzPacket")
 	os.MkdirAll(dir, 0o755)
 	c := newConv4()
@@ -152,3 +195,31 @@ func TestWriteFuzzSeeds(t *testing.T) {
 }
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// dnsSeeds are the DNS messages (UDP payloads) of the committed DNS
+// captures, by capture and frame.
+func dnsSeeds(t *testing.T) map[string][]byte {
+	out := map[string][]byte{}
+	for _, name := range []string{"dns-nxdomain", "dns-servfail", "dns-no-response", "browser-sni"} {
+		f, err := os.Open(filepath.Join("..", "testdata", "pcaps", name+".pcapng"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; ; i++ {
+			data, _, err := r.ReadPacketData()
+			if err != nil {
+				break
+			}
+			pkt := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
+			if udp, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP); ok && (udp.SrcPort == 53 || udp.DstPort == 53) {
+				out[fmt.Sprintf("%s-%d", name, i)] = append([]byte(nil), udp.Payload...)
+			}
+		}
+		f.Close()
+	}
+	return out
+}

@@ -13,7 +13,7 @@ import (
 
 // CaptureInterface captures on cfg.Interface (AF_PACKET, promiscuous,
 // cfg.Filter in the kernel) until cfg.Stop is closed, handing each packet
-// to h as it arrives and writing it to cfg.Write. When it returns, every
+// to h as it arrives and writing it to cfg.WriteFile. When it returns, every
 // connection has been ended and reported to h.
 func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	ifc, err := lookupInterface(cfg.Interface)
@@ -24,15 +24,32 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	if cfg.Filter != "" && lt != layers.LinkTypeEthernet {
 		return LiveStats{}, fmt.Errorf("%s carries no Ethernet headers: capture filters work on Ethernet interfaces only", cfg.Interface)
 	}
-	raw, err := AssembleFilter(cfg.Filter)
+	// Compiled once: host names are resolved once, for the kernel's
+	// program and the check below alike.
+	prog, err := CompileFilter(cfg.Filter)
 	if err != nil {
 		return LiveStats{}, err
+	}
+	var raw []bpf.RawInstruction
+	if prog != nil {
+		if raw, err = bpf.Assemble(prog); err != nil {
+			return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
+		}
+	}
+	ring := cfg.RingBytes
+	if ring <= 0 {
+		ring = DefaultRingBytes
+	}
+	// Blocks of 1 MiB; a ring under 1 MiB is one block of whole frames.
+	block, blocks := liveBlockSize, ring/liveBlockSize
+	if blocks < 1 {
+		block, blocks = max(1, (ring+liveFrameSize-1)/liveFrameSize)*liveFrameSize, 1
 	}
 	tp, err := afpacket.NewTPacket(
 		afpacket.OptInterface(cfg.Interface),
 		afpacket.OptFrameSize(liveFrameSize),
-		afpacket.OptBlockSize(liveBlockSize),
-		afpacket.OptNumBlocks(liveNumBlocks),
+		afpacket.OptBlockSize(block),
+		afpacket.OptNumBlocks(blocks),
 		afpacket.OptPollTimeout(100*time.Millisecond),
 		afpacket.OptAddVLANHeader(true),
 	)
@@ -51,7 +68,6 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 		if err := tp.SetBPF(raw); err != nil {
 			return LiveStats{}, fmt.Errorf("attaching the filter on %s: %w", cfg.Interface, err)
 		}
-		prog, _ := CompileFilter(cfg.Filter)
 		if vm, err = bpf.NewVM(prog); err != nil {
 			return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
 		}
@@ -64,19 +80,26 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	}
 	defer tp.SetPromiscuous(false)
 
-	s := newLiveSink(cfg, h, o)
-	s.start = time.Now()
-	s.name = cfg.Interface
-	if cfg.Write != nil {
-		// The file starts now, so even a capture without packets is valid.
-		if _, err := s.interfaceID(uint32(lt)); err != nil {
-			return LiveStats{}, fmt.Errorf("--write: %w", err)
+	s, err := newLiveSink(cfg, cfg.Interface, h, o)
+	if err != nil {
+		return LiveStats{}, err
+	}
+	// The counters are cumulative here (afpacket adds up the kernel's
+	// read-and-reset values).
+	s.readKernel = func() (uint64, uint64, bool) {
+		ss, ss3, err := tp.SocketStats()
+		if err != nil {
+			return 0, 0, false
 		}
-		if err := s.ng.Flush(); err != nil {
-			return LiveStats{}, fmt.Errorf("--write: %w", err)
+		return uint64(ss.Packets()) + uint64(ss3.Packets()), uint64(ss.Drops()) + uint64(ss3.Drops()), true
+	}
+	if s.out != nil {
+		// The file starts now, so even a capture without packets is valid.
+		if err := s.out.startWith(uint32(lt)); err != nil {
+			s.finish()
+			return LiveStats{}, fmt.Errorf("--write %s: %w", s.out.current(), err)
 		}
 	}
-	var st LiveStats
 	for !s.stopped() {
 		data, ci, err := tp.ZeroCopyReadPacketData()
 		switch {
@@ -86,23 +109,13 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 					break
 				}
 			}
-			if err := s.packet(uint32(lt), data, ci.Length, ci.Timestamp); err != nil {
-				s.finish()
-				return st, err
-			}
+			s.packet(uint32(lt), data, ci.Length, ci.Timestamp)
 		case errors.Is(err, afpacket.ErrTimeout) || errors.Is(err, syscall.EINTR):
 		default:
-			s.finish()
+			st := s.finish()
 			return st, fmt.Errorf("capturing on %s: %w", cfg.Interface, err)
 		}
 		s.maybeTick()
 	}
-	if ss, ss3, err := tp.SocketStats(); err == nil {
-		st.KernelPackets = uint64(ss.Packets()) + uint64(ss3.Packets())
-		st.KernelDrops = uint64(ss.Drops()) + uint64(ss3.Drops())
-	}
-	s.kernelPackets, s.kernelDrops = st.KernelPackets, st.KernelDrops
-	st.Stats = s.finish()
-	st.Written = s.written
-	return st, s.err
+	return s.finish(), s.err
 }

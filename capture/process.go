@@ -21,7 +21,13 @@ type processor struct {
 
 	dec    decoded
 	tcp    layers.TCP
+	synTCP layers.TCP // a held SYN being replayed
 	defrag defragmenter
+	anom   anomalies
+	// assembling is set while reassembly takes a packet: a gap it reports
+	// then is the MaxBufferedPerDir bound, not the flush timeout.
+	assembling bool
+	probeWork  int64 // offsets asked of reassembly for spans (spans.go)
 
 	asm  *reassembly.Assembler
 	pool *reassembly.StreamPool
@@ -38,7 +44,7 @@ type processor struct {
 	now       time.Time // latest packet time seen
 	nextFlush time.Time
 
-	problems     [8]int
+	problems     [numProblemKinds]int
 	unknownLinks map[uint32]bool
 
 	slab  []pktCtx
@@ -61,7 +67,7 @@ func newProcessor(h Handler, o Options) *processor {
 }
 
 func (p *processor) problem(pr Problem) {
-	k := int(pr.Kind) % len(p.problems)
+	k := min(int(pr.Kind), len(p.problems)-1)
 	p.problems[k]++
 	switch {
 	case p.problems[k] <= p.o.MaxProblems:
@@ -93,6 +99,7 @@ func (p *processor) packet(rec record) {
 			p.now = rec.ts
 		}
 	}
+	p.checkTime(f)
 	p.decodePacket(rec, f)
 	p.tick()
 }
@@ -120,6 +127,9 @@ func (p *processor) decodePacket(rec record, f Frame) {
 		default:
 			p.corrupt(f, rec.offset, "%v", err)
 		}
+		return
+	}
+	if p.duplicate(ipb, f) {
 		return
 	}
 	p.decodeNet(ipb, f, rec, 0)
@@ -162,7 +172,8 @@ func (p *processor) decodeNet(ipb []byte, f Frame, rec record, depth int) {
 			return
 		}
 		ihl := int(ipb[0]&0x0f) * 4
-		whole, ok := p.defrag.add(ipb[:ihl+len(d.l4)], rec.ts)
+		whole, ok := p.defrag.add(ipb[:ihl+len(d.l4)], rec.ts, f.Number)
+		p.fragOverlap(f)
 		if !ok {
 			return
 		}
@@ -407,6 +418,8 @@ type conv struct {
 	half       [2]halfState
 
 	stream    *rstream
+	fed       bool        // reassembly has seen the connection
+	held      *[2]heldSYN // SYNs not yet given to reassembly, per side
 	reasmDone bool
 	rst       bool
 	closed    bool
@@ -477,6 +490,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 		p.corrupt(f, rec.offset, "TCP: %v", err)
 		return
 	}
+	p.stats.TCPPackets++
 	hdr := int(t.DataOffset) * 4
 	plen := d.l4Len - hdr
 	if plen < 0 {
@@ -597,8 +611,29 @@ func (p *processor) onTCP(f Frame, rec record) {
 		p.closeState(c, side, t, emit)
 		return
 	}
+	if !c.fed {
+		if t.SYN && have == 0 && !t.FIN && !t.RST {
+			c.holdSYN(side, d.l4, f, len(rec.data), rec.wireLen)
+			p.closeState(c, side, t, emit)
+			return
+		}
+		p.replaySYNs(c)
+		if c.ended {
+			return
+		}
+	}
+	p.assemble(c, side, t, f, len(rec.data), rec.wireLen, have)
+	if c.ended { // evicted while assembling
+		return
+	}
+	p.closeState(c, side, t, emit)
+}
+
+// assemble hands one segment to reassembly, with the context that lets
+// every reassembled byte name its frame.
+func (p *processor) assemble(c *conv, side int, t *layers.TCP, f Frame, caplen, wirelen, have int) {
 	ctx := p.newCtx()
-	ctx.ci = gopacket.CaptureInfo{Timestamp: rec.ts, CaptureLength: len(rec.data), Length: rec.wireLen}
+	ctx.ci = gopacket.CaptureInfo{Timestamp: f.Time, CaptureLength: caplen, Length: wirelen}
 	ctx.anc[0] = ctx
 	ctx.ci.AncillaryData = ctx.anc[:]
 	ctx.frame = f
@@ -614,7 +649,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 	binary.BigEndian.PutUint32(b[:], uint32(c.conn.Stream))
 	a[4], b[4] = c.gen, c.gen
 	a[5], b[5] = byte(side), byte(1-side)
+	p.assembling = true
 	p.asm.AssembleWithContext(gopacket.NewFlow(layers.EndpointMAC, a[:], b[:]), t, ctx)
+	p.assembling = false
 	// Reassembly keeps a packet's context only in the pages holding its
 	// bytes not yet delivered (a packet without payload gets no page, and
 	// the stream never asks to keep delivered bytes): once all of them
@@ -622,11 +659,59 @@ func (p *processor) onTCP(f Frame, rec record) {
 	if ctx.got == have {
 		p.spare = ctx
 	}
+}
 
-	if c.ended { // evicted while assembling
+// heldSYN is a SYN or SYN-ACK without payload that reassembly has not
+// seen yet. Reassembly state costs about 0.7 KB per connection; holding
+// the handshake back until a later packet of the connection arrives keeps
+// connections that never get further (SYN floods, unanswered or refused
+// SYNs) out of it.
+type heldSYN struct {
+	hdr             [20]byte // the TCP header without options
+	frame           Frame
+	caplen, wirelen int
+}
+
+// holdSYN keeps side's first SYN for replaySYNs. Later SYNs of the side
+// would be dropped by reassembly (the half already has its start).
+func (c *conv) holdSYN(side int, tcp []byte, f Frame, caplen, wirelen int) {
+	if c.held == nil {
+		c.held = new([2]heldSYN)
+	}
+	h := &c.held[side]
+	if h.frame.Number != 0 {
 		return
 	}
-	p.closeState(c, side, t, emit)
+	copy(h.hdr[:], tcp)
+	h.hdr[12] = 5 << 4 // data offset: no options
+	h.frame, h.caplen, h.wirelen = f, caplen, wirelen
+}
+
+// replaySYNs gives reassembly the SYNs held back, in frame order, before
+// the first other packet of the connection: it then sees the same
+// sequence of packets as if nothing had been held.
+func (p *processor) replaySYNs(c *conv) {
+	c.fed = true
+	held := c.held
+	c.held = nil
+	if held == nil {
+		return
+	}
+	first := 0
+	if held[1].frame.Number != 0 && (held[0].frame.Number == 0 || held[1].frame.Number < held[0].frame.Number) {
+		first = 1
+	}
+	for _, side := range [2]int{first, 1 - first} {
+		h := &held[side]
+		if h.frame.Number == 0 || c.ended {
+			continue
+		}
+		t := &p.synTCP
+		if err := t.DecodeFromBytes(h.hdr[:], gopacket.NilDecodeFeedback); err != nil {
+			continue // cannot happen: the header decoded once already
+		}
+		p.assemble(c, side, t, h.frame, h.caplen, h.wirelen, 0)
+	}
 }
 
 // closeState records the FIN or RST a segment carries.
@@ -799,6 +884,7 @@ func (p *processor) tick() {
 }
 
 func (p *processor) finish() {
+	p.anomalySummary()
 	p.asm.FlushAll()
 	for c := p.lru.head; c != nil; c = p.lru.head {
 		if c.closed {
@@ -865,10 +951,12 @@ type rstream struct {
 	p         *processor
 	c         *conv
 	firstSide int
+	pend      [2]pending // per side: packets held out of order (spans.go)
 }
 
-func (s *rstream) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, _ reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+func (s *rstream) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, next reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
 	*start = true // connections already open when the capture started
+	s.queue(ac, next)
 	return true
 }
 
@@ -892,43 +980,13 @@ func (s *rstream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assemb
 			}
 		}
 		c.h.TCP(ev)
+		s.p.bufferBound(c, ev)
 	}
 	if n == 0 {
 		return
 	}
 	data := sg.Fetch(n)
-	spans := s.p.spans[:0]
-	var last *pktCtx
-	for off := 0; off < n; {
-		x := ctxAt(sg, off)
-		end := n
-		// Usually the chunk is the whole packet payload: check that guess
-		// before searching (each ctxAt walks the chunks from the start).
-		if x != nil && x.n > 0 && off+x.n < n && ctxAt(sg, off+x.n-1) == x && ctxAt(sg, off+x.n) != x {
-			end = off + x.n
-		} else if ctxAt(sg, n-1) != x {
-			lo, hi := off+1, n
-			for lo < hi {
-				mid := int(uint(lo+hi) >> 1)
-				if ctxAt(sg, mid) == x {
-					lo = mid + 1
-				} else {
-					hi = mid
-				}
-			}
-			end = lo
-		}
-		sp := Span{Off: off, Len: end - off}
-		if x != nil {
-			sp.Frame = x.frame
-			x.got += end - off
-			last = x
-		}
-		spans = append(spans, sp)
-		off = end
-	}
-	s.p.spans = spans
-	spans = append([]Span(nil), spans...)
+	spans, last := s.spansOf(sg, n, side)
 	if last != nil {
 		hs := &c.half[side]
 		if e := last.seq + uint32(last.n); seqLT(hs.delivered, e) {

@@ -99,47 +99,11 @@ func ReadFile(path string, h Handler, o Options) (Stats, error) {
 // be read.
 func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 	o = o.withDefaults()
-	br := bufio.NewReaderSize(r, 256<<10)
-	magic, err := br.Peek(4)
-	if len(magic) == 0 && err != nil {
-		if err == io.EOF {
-			return Stats{}, fmt.Errorf("%s: empty file, not a pcap or pcapng capture", name)
-		}
-		return Stats{}, fmt.Errorf("%s: %w", name, err)
-	}
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return Stats{}, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 256<<10)
-	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return Stats{}, fmt.Errorf("%s: zstd: %w", name, err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 256<<10)
-	}
-	magic, err = br.Peek(4)
-	if len(magic) < 4 {
-		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-			return Stats{}, fmt.Errorf("%s: %w", name, err)
-		}
-		if len(magic) == 0 {
-			return Stats{}, fmt.Errorf("%s: empty file, not a pcap or pcapng capture", name)
-		}
-		return Stats{}, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
-	}
-	src, known, err := sourceFor(br, magic)
-	if !known {
-		return Stats{}, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
-	}
+	src, done, err := openSource(r, name, nil)
 	if err != nil {
-		return Stats{}, fmt.Errorf("%s: %w", name, err)
+		return Stats{}, err
 	}
+	defer done()
 	if sh, ok := h.(SecretsHandler); ok {
 		if ng, ok := src.(*ngSource); ok {
 			ng.secrets = sh
@@ -171,6 +135,61 @@ func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 	}
 	p.finish()
 	return p.stats, nil
+}
+
+// openSource sniffs r's format (gzip or zstd around pcap or pcapng) and
+// returns its record reader. tap, when not nil, wraps the decompressed
+// bytes before they are read (the export copies blocks from it); done
+// releases the decompressor.
+func openSource(r io.Reader, name string, tap func(io.Reader) io.Reader) (src recordSource, done func(), err error) {
+	done = func() {}
+	br := bufio.NewReaderSize(r, 256<<10)
+	magic, err := br.Peek(4)
+	if len(magic) == 0 && err != nil {
+		if err == io.EOF {
+			return nil, done, fmt.Errorf("%s: empty file, not a pcap or pcapng capture", name)
+		}
+		return nil, done, fmt.Errorf("%s: %w", name, err)
+	}
+	var plain io.Reader = br
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, done, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		plain, done = zr, func() { zr.Close() }
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, done, fmt.Errorf("%s: zstd: %w", name, err)
+		}
+		plain, done = zr, zr.Close
+	}
+	if tap != nil {
+		plain = tap(plain)
+	}
+	if plain != io.Reader(br) {
+		br = bufio.NewReaderSize(plain, 256<<10)
+	}
+	magic, err = br.Peek(4)
+	if len(magic) < 4 {
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, done, fmt.Errorf("%s: %w", name, err)
+		}
+		if len(magic) == 0 {
+			return nil, done, fmt.Errorf("%s: empty file, not a pcap or pcapng capture", name)
+		}
+		return nil, done, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
+	}
+	src, known, err := sourceFor(br, magic)
+	if !known {
+		return nil, done, fmt.Errorf("%s: not a pcap or pcapng file (starts with % x)", name, magic)
+	}
+	if err != nil {
+		return nil, done, fmt.Errorf("%s: %w", name, err)
+	}
+	return src, done, nil
 }
 
 // record is one packet record of a capture file.

@@ -98,9 +98,7 @@ type conv4 struct {
 	cport, sport     uint16
 	cliSeq, srvSeq   uint32
 	cliMAC, srvMAC   []byte
-	fromCli          bool
 	rawIP            bool
-	frames           [][]byte
 	cliOpts, srvOpts []byte
 }
 

@@ -91,8 +91,8 @@ type TCPEvent struct {
 	ICMPType, ICMPCode uint8
 }
 
-// Payload is a run of in-order bytes from one direction. Data is only valid
-// during the call; Spans cover Data exactly, in order.
+// Payload is a run of in-order bytes from one direction. Data and Spans are
+// only valid during the call; Spans cover Data exactly, in order.
 type Payload struct {
 	Dir   Dir
 	Data  []byte
@@ -136,6 +136,11 @@ const (
 	ProblemSnaplenCut                         // packet shorter on disk than on the wire
 	ProblemUnknownLinkType                    // link type we cannot decode
 	ProblemLimit                              // a resource limit was hit
+	ProblemTimeBackwards                      // a timestamp earlier than the packet before
+	ProblemDuplicate                          // the same packet captured twice
+	ProblemFragmentOverlap                    // IPv4 fragments overlapping with different bytes
+
+	numProblemKinds // keep last: sizes the per-kind counters
 )
 
 // Problem is a capture-level issue: where it is and what it means.
@@ -177,5 +182,13 @@ type Stats struct {
 	Bytes       int64
 	TCPConns    int
 	Undecodable int // packets counted but not decoded (unknown link type, corrupt)
-	Start, End  time.Time
+	// TCPPackets counts the TCP segments decoded (a fragmented datagram
+	// once); the other frames carried something else (UDP, ICMP, ARP,
+	// a fragment awaiting the rest), were Undecodable or Duplicates.
+	TCPPackets int
+	// Capture artefacts, each also reported as a Problem.
+	Duplicates        int // packets captured twice, ignored
+	TimeBackwards     int // packets with a timestamp earlier than the one before
+	FragmentConflicts int // IPv4 fragments overlapping with different bytes
+	Start, End        time.Time
 }

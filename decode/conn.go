@@ -702,7 +702,7 @@ func (c *Conn) parseMessage(d *dirState, m *Handshake, body []byte) {
 			m.Body = ch
 			c.sawClientHello(d)
 			if c.kd != nil {
-				c.kd.clientRandom, c.kd.clientDir = ch.Random, d.dir
+				c.clientHelloKeys(d, ch)
 			}
 		}
 	case TypeServerHello:
@@ -711,6 +711,9 @@ func (c *Conn) parseMessage(d *dirState, m *Handshake, body []byte) {
 			m.Body = sh
 			if sh.HelloRetryRequest {
 				c.hrr = true
+				if c.kd != nil && c.kd.clientRandom != nil {
+					c.endEarly()
+				}
 			} else {
 				c.suite, c.version = sh.CipherSuite, sh.Version
 				c.nullMAC, c.nullSuite = nullSuiteMAC(sh.CipherSuite)

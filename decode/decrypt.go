@@ -3,7 +3,9 @@ package decode
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -20,9 +22,11 @@ import (
 	"tlspcap/capture"
 )
 
-// Record protection with keys from a key log: TLS 1.3 (RFC 8446 §5.2, §7.3)
-// and TLS 1.2 (RFC 5246 §6.2.3, §6.3; RFC 5288 GCM; RFC 7905 ChaCha20;
-// RFC 7366 encrypt-then-MAC).
+// Record protection with keys from a key log: TLS 1.3 (RFC 8446 §5.2, §7.3,
+// early data §4.2.10), TLS 1.2 (RFC 5246 §6.2.3, §6.3; RFC 5288 GCM;
+// RFC 7905 ChaCha20; RFC 7366 encrypt-then-MAC), and the CBC suites of
+// TLS 1.1 (RFC 4346: explicit IV per record) and TLS 1.0 (RFC 2246: the
+// MD5 ⊕ SHA-1 PRF, the IV carried over from the previous record).
 
 type aeadKind uint8
 
@@ -32,7 +36,8 @@ const (
 	aeadChaCha
 	aeadAESCCM  // 16-byte tag
 	aeadAESCCM8 // 8-byte tag
-	cbcAES      // TLS 1.2 AES-CBC with HMAC
+	cbcAES      // AES-CBC with HMAC (TLS 1.0 to 1.2)
+	cbc3DES     // 3DES-EDE-CBC with HMAC-SHA1 (TLS 1.0 to 1.2)
 )
 
 // suiteInfo describes how a cipher suite protects records.
@@ -91,6 +96,12 @@ var suites = func() map[uint16]suiteInfo {
 	for _, s := range []uint16{0xC024, 0xC026, 0xC028, 0xC02A, 0x00AF, 0x00B3, 0x00B7, 0xC038} {
 		m[s] = suiteInfo{kind: cbcAES, hash: sha512.New384, keyLen: 32, mac: sha512.New384, macLen: 48}
 	}
+	// 3DES-EDE-CBC with HMAC-SHA1 (RSA, DH_DSS, DH_RSA, DHE_DSS, DHE_RSA,
+	// DH_anon, ECDH_ECDSA, ECDHE_ECDSA, ECDH_RSA, ECDHE_RSA, ECDH_anon, PSK,
+	// DHE_PSK, RSA_PSK, ECDHE_PSK).
+	for _, s := range []uint16{0x000A, 0x000D, 0x0010, 0x0013, 0x0016, 0x001B, 0xC003, 0xC008, 0xC00D, 0xC012, 0xC017, 0x008B, 0x008F, 0x0093, 0xC034} {
+		m[s] = suiteInfo{kind: cbc3DES, hash: sha256.New, keyLen: 24, mac: sha1.New, macLen: 20}
+	}
 	return m
 }()
 
@@ -101,12 +112,13 @@ type recordCipher struct {
 	explicit int    // bytes of explicit nonce at the start of a TLS 1.2 GCM record
 	tls13    bool
 	seq      uint64
-	// TLS 1.2 CBC
+	// CBC suites
 	block  cipher.Block
 	mac    func() hash.Hash
 	macKey []byte
 	macLen int
-	etm    bool // encrypt-then-MAC (RFC 7366)
+	etm    bool   // encrypt-then-MAC (RFC 7366)
+	cbcIV  []byte // TLS 1.0: the IV of the next record (the previous record's last ciphertext block); nil with explicit IVs
 	// TLS 1.3: to derive the next secret at a KeyUpdate.
 	suite  suiteInfo
 	secret []byte
@@ -190,7 +202,23 @@ func (rc *recordCipher) keyUpdate() (*recordCipher, error) {
 
 // prf12 is the TLS 1.2 PRF (RFC 5246 §5).
 func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) []byte {
+	return pHash(h, secret, append([]byte(label), seed...), n)
+}
+
+// prf10 is the PRF of TLS 1.0 and 1.1 (RFC 2246 §5): P_MD5 over the first
+// half of the secret XOR P_SHA-1 over the second half (the halves share the
+// middle byte when the length is odd).
+func prf10(secret []byte, label string, seed []byte, n int) []byte {
 	ls := append([]byte(label), seed...)
+	half := (len(secret) + 1) / 2
+	out := pHash(md5.New, secret[:half], ls, n)
+	subtle.XORBytes(out, out, pHash(sha1.New, secret[len(secret)-half:], ls, n))
+	return out
+}
+
+// pHash is P_hash of RFC 5246 §5 (RFC 2246 §5): HMAC expansion of secret
+// over label+seed (ls) to n bytes.
+func pHash(h func() hash.Hash, secret, ls []byte, n int) []byte {
 	mac := hmac.New(h, secret)
 	mac.Write(ls)
 	a := mac.Sum(nil)
@@ -207,24 +235,50 @@ func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) 
 	return out[:n]
 }
 
+// cbc says whether the suite is a block cipher in CBC mode with HMAC.
+func (s suiteInfo) cbc() bool { return s.kind == cbcAES || s.kind == cbc3DES }
+
 // newTLS12Ciphers expands the master secret into the client's and the
-// server's record ciphers.
-func newTLS12Ciphers(s suiteInfo, master, clientRandom, serverRandom []byte, etm bool) (client, server *recordCipher, err error) {
+// server's record ciphers for TLS 1.2, or, with the TLS 1.0 PRF, for the
+// CBC suites of TLS 1.0 (IVs from the key block, then chained from record
+// to record) and TLS 1.1 (an explicit IV in each record).
+func newTLS12Ciphers(s suiteInfo, version uint16, master, clientRandom, serverRandom []byte, etm bool) (client, server *recordCipher, err error) {
 	seed := append(append([]byte(nil), serverRandom...), clientRandom...)
-	n := 2*s.macLen + 2*s.keyLen + 2*s.ivLen
-	kb := prf12(s.hash, master, "key expansion", seed, n)
+	ivLen := s.ivLen
+	if version == VersionTLS10 {
+		ivLen = aes.BlockSize
+		if s.kind == cbc3DES {
+			ivLen = des.BlockSize
+		}
+	}
+	n := 2*s.macLen + 2*s.keyLen + 2*ivLen
+	var kb []byte
+	if version < VersionTLS12 {
+		kb = prf10(master, "key expansion", seed, n)
+	} else {
+		kb = prf12(s.hash, master, "key expansion", seed, n)
+	}
 	take := func(k int) []byte { b := kb[:k:k]; kb = kb[k:]; return b }
 	cmac, smac := take(s.macLen), take(s.macLen)
 	ckey, skey := take(s.keyLen), take(s.keyLen)
-	civ, siv := take(s.ivLen), take(s.ivLen)
+	civ, siv := take(ivLen), take(ivLen)
 	mk := func(key, iv, mac []byte) (*recordCipher, error) {
 		rc := &recordCipher{iv: iv}
-		if s.kind == cbcAES {
-			b, err := aes.NewCipher(key)
+		if s.cbc() {
+			var b cipher.Block
+			var err error
+			if s.kind == cbc3DES {
+				b, err = des.NewTripleDESCipher(key)
+			} else {
+				b, err = aes.NewCipher(key)
+			}
 			if err != nil {
 				return nil, err
 			}
 			rc.block, rc.mac, rc.macKey, rc.macLen, rc.etm = b, s.mac, mac, s.macLen, etm
+			if version == VersionTLS10 {
+				rc.cbcIV = slices.Clone(iv)
+			}
 			return rc, nil
 		}
 		a, err := newAEAD(s.kind, key)
@@ -255,6 +309,9 @@ func (rc *recordCipher) open(dst []byte, hdr []byte, body []byte) ([]byte, uint8
 			return nil, 0, 0, err
 		}
 		rc.seq++
+		if rc.cbcIV != nil {
+			return p, hdr[0], 0, nil
+		}
 		return p, hdr[0], rc.block.BlockSize(), nil
 	}
 	ns := rc.aead.NonceSize()
@@ -314,11 +371,16 @@ func (rc *recordCipher) macOf(hdr []byte, n int, parts ...[]byte) []byte {
 	return m.Sum(nil)
 }
 
-// openCBC handles TLS 1.1/1.2 CBC records (explicit IV first).
+// openCBC handles CBC records: TLS 1.1/1.2 with the explicit IV first,
+// TLS 1.0 with the IV chained from the previous record.
 func (rc *recordCipher) openCBC(dst []byte, hdr []byte, body []byte) ([]byte, error) {
 	bs := rc.block.BlockSize()
+	ivLen := bs
+	if rc.cbcIV != nil {
+		ivLen = 0
+	}
 	if rc.etm {
-		if len(body) < bs+bs+rc.macLen {
+		if len(body) < ivLen+bs+rc.macLen {
 			return nil, errDecrypt
 		}
 		ct, tag := body[:len(body)-rc.macLen], body[len(body)-rc.macLen:]
@@ -327,12 +389,20 @@ func (rc *recordCipher) openCBC(dst []byte, hdr []byte, body []byte) ([]byte, er
 		}
 		body = ct
 	}
-	if len(body) < 2*bs || len(body)%bs != 0 {
+	if len(body) < ivLen+bs || len(body)%bs != 0 {
 		return nil, errDecrypt
 	}
-	iv, ct := body[:bs], body[bs:]
+	iv, ct := rc.cbcIV, body
+	if iv == nil {
+		iv, ct = body[:bs], body[bs:]
+	}
 	p := append(dst, make([]byte, len(ct))...)[len(dst):]
 	cipher.NewCBCDecrypter(rc.block, iv).CryptBlocks(p, ct)
+	if rc.cbcIV != nil {
+		// The next record's IV, whether or not this one turns out valid
+		// (a failure drops the keys anyway).
+		copy(rc.cbcIV, ct[len(ct)-bs:])
+	}
 	pad := int(p[len(p)-1])
 	if pad+1 > len(p) {
 		return nil, errDecrypt
@@ -362,6 +432,20 @@ type keyState struct {
 	clientRandom []byte
 	clientDir    capture.Dir
 	reported     bool // a key problem was reported for this connection
+	// TLS 1.3 early data (0-RTT, RFC 8446 §4.2.10). inEarly: the
+	// ClientHello offered early_data and the client's records may still be
+	// 0-RTT ones; early are the ciphers that may protect them (one per
+	// TLS 1.3 suite the ClientHello offers, until one decrypts), from
+	// CLIENT_EARLY_TRAFFIC_SECRET; skippedEarly counts the client's
+	// records that neither they nor the handshake keys open: 0-RTT data
+	// whose keys are unknown, skipped as the server skips rejected early
+	// data.
+	inEarly      bool
+	early        []*recordCipher
+	skippedEarly int
+	// plaintext, when set, receives each decrypted application data
+	// record's content (tests compare it with what the programs sent).
+	plaintext func(dir capture.Dir, p []byte)
 }
 
 // SetKeyLog makes c decrypt the records of sessions whose secrets k holds
@@ -385,6 +469,49 @@ func (c *Conn) keyProblem(d *dirState, w Where, detail string) {
 	c.put(d, &DecodeError{Where: w, Detail: detail})
 }
 
+// clientHelloKeys notes the ClientHello ch (sent in direction d): its
+// random finds the session's secrets; when it offers early data and the key
+// log has the client's early traffic secret, the client's 0-RTT records are
+// decrypted from the next record on.
+func (c *Conn) clientHelloKeys(d *dirState, ch *ClientHello) {
+	kd := c.kd
+	kd.clientRandom, kd.clientDir = ch.Random, d.dir
+	kd.inEarly, kd.early = false, nil
+	if c.hrr || !slices.Contains(ch.Extensions, ExtEarlyData) {
+		return // no early data after a HelloRetryRequest (RFC 8446 §4.2.10)
+	}
+	kd.inEarly = true
+	sk := kd.log.Lookup(ch.Random)
+	if sk == nil || sk.ClientEarly == nil {
+		return
+	}
+	// The 0-RTT suite is the PSK's, which the ClientHello does not name:
+	// try each TLS 1.3 suite it offers whose hash fits the secret.
+	for _, id := range ch.CipherSuites {
+		si, ok := suites[id]
+		if !ok || !si.tls13 {
+			continue
+		}
+		if rc, err := newTLS13Cipher(si, sk.ClientEarly); err == nil {
+			kd.early = append(kd.early, rc)
+		}
+	}
+	if len(kd.early) > 0 && d.cipher == nil {
+		d.cipher = kd.early[0] // the client's next records go to decryptEarly
+	}
+}
+
+// endEarly: after a HelloRetryRequest, or a ServerHello choosing TLS 1.2,
+// the client sends no (more) early data; its next records are plaintext.
+func (c *Conn) endEarly() {
+	kd := c.kd
+	cd := &c.d[kd.clientDir]
+	if slices.Contains(kd.early, cd.cipher) {
+		cd.cipher = nil
+	}
+	kd.inEarly, kd.early = false, nil
+}
+
 // setupKeys looks up the session's secrets when the ServerHello m (sent
 // in direction d) has chosen the version and cipher suite.
 func (c *Conn) setupKeys(d *dirState, m *Handshake, sh *ServerHello) {
@@ -394,6 +521,9 @@ func (c *Conn) setupKeys(d *dirState, m *Handshake, sh *ServerHello) {
 	}
 	sd := d
 	cd := &c.d[d.dir.Reverse()]
+	if !c.tls13 && kd.inEarly {
+		c.endEarly()
+	}
 	if !c.tls13 && (sd.cipher != nil || cd.cipher != nil) {
 		// A renegotiation under keys: unless the new session's keys are
 		// found below, stop decrypting at each side's next ChangeCipherSpec.
@@ -426,25 +556,30 @@ func (c *Conn) setupKeys(d *dirState, m *Handshake, sh *ServerHello) {
 		if sd.cipher, err = newTLS13Cipher(si, sk.ServerHandshake); err == nil {
 			cd.cipher, err = newTLS13Cipher(si, sk.ClientHandshake)
 		}
-		if err == nil && sk.ServerTraffic0 != nil && sk.ClientTraffic0 != nil {
-			if sd.next, err = newTLS13Cipher(si, sk.ServerTraffic0); err == nil {
-				cd.next, err = newTLS13Cipher(si, sk.ClientTraffic0)
-			}
+		// Each side's application secret on its own: a server that
+		// rejects the client's certificate has logged its own
+		// (SERVER_TRAFFIC_SECRET_0, which protects its alert) but never
+		// derives the client's.
+		if err == nil && sk.ServerTraffic0 != nil {
+			sd.next, err = newTLS13Cipher(si, sk.ServerTraffic0)
+		}
+		if err == nil && sk.ClientTraffic0 != nil {
+			cd.next, err = newTLS13Cipher(si, sk.ClientTraffic0)
 		}
 		if err != nil {
 			sd.cipher, cd.cipher, sd.next, cd.next = nil, nil, nil, nil
 			c.keyProblem(d, m.Where, "the key log's secrets for this connection do not fit its cipher suite: "+err.Error())
 		}
 	default:
-		if sk.MasterSecret == nil {
-			return
+		if sk.MasterSecret == nil || c.nullSuite {
+			return // NULL encryption: the records are read as they are
 		}
-		if !ok || si.tls13 || c.version != VersionTLS12 {
+		if !ok || si.tls13 || c.version != VersionTLS12 && !(si.cbc() && (c.version == VersionTLS10 || c.version == VersionTLS11)) {
 			c.keyProblem(d, m.Where, fmt.Sprintf("the key log has the master secret of this connection, but decrypting %s %s is not supported",
 				VersionName(c.version), CipherSuiteName(sh.CipherSuite)))
 			return
 		}
-		cc, sc, err := newTLS12Ciphers(si, sk.MasterSecret, kd.clientRandom, sh.Random, sh.EncryptThenMAC)
+		cc, sc, err := newTLS12Ciphers(si, c.version, sk.MasterSecret, kd.clientRandom, sh.Random, sh.EncryptThenMAC)
 		if err != nil {
 			c.keyProblem(d, m.Where, "cannot use the key log's master secret: "+err.Error())
 			return
@@ -459,17 +594,53 @@ func (c *Conn) setupKeys(d *dirState, m *Handshake, sh *ServerHello) {
 // left as it was (Encrypted), the keys of the direction are dropped and the
 // problem reported.
 func (c *Conn) decryptRecord(d *dirState, rec *Record) []Event {
-	rc := d.cipher
 	hdr := [5]byte{rec.ContentType, byte(rec.Version >> 8), byte(rec.Version), byte(rec.Length >> 8), byte(rec.Length)}
-	p, typ, skip, err := rc.open(nil, hdr[:], d.cbuf.buf)
+	if c.kd.inEarly && d.dir == c.kd.clientDir {
+		return c.decryptEarly(d, rec, hdr[:])
+	}
+	p, typ, skip, err := d.cipher.open(nil, hdr[:], d.cbuf.buf)
 	if err != nil {
 		d.cipher, d.next = nil, nil
-		c.keyProblem(d, rec.Where, fmt.Sprintf("the key log has secrets for this connection, but the %s's record at stream offset %d does not decrypt with them (a key log of another capture, or a record the decoder cannot place)",
+		c.keyProblem(d, rec.Where, fmt.Sprintf("the key log has secrets for this connection, but they do not match: the %s's record at stream offset %d does not decrypt with them (a key log of another capture, or a record the decoder cannot place)",
 			d.dir, rec.Offset))
 		return nil
 	}
+	return c.decrypted(d, rec, p, typ, skip)
+}
+
+// decryptEarly decrypts a client record while it may be 0-RTT data: with
+// the early traffic keys, else with the handshake keys (which end the early
+// phase). A record neither opens is skipped without a key problem, as a
+// server that rejected early data skips it (RFC 8446 §4.2.10): it is early
+// data whose keys the key log lacks.
+func (c *Conn) decryptEarly(d *dirState, rec *Record, hdr []byte) []Event {
+	kd := c.kd
+	for _, rc := range kd.early {
+		if p, typ, skip, err := rc.open(nil, hdr, d.cbuf.buf); err == nil {
+			kd.early = []*recordCipher{rc} // the suite is known now
+			return c.decrypted(d, rec, p, typ, skip)
+		}
+	}
+	if d.cipher != nil && !slices.Contains(kd.early, d.cipher) {
+		if p, typ, skip, err := d.cipher.open(nil, hdr, d.cbuf.buf); err == nil {
+			kd.inEarly, kd.early = false, nil
+			return c.decrypted(d, rec, p, typ, skip)
+		}
+	}
+	kd.skippedEarly++
+	return nil
+}
+
+// decrypted records what the plaintext p of rec (content type typ, skip
+// body bytes before the ciphertext proper) holds: handshake messages go
+// through the reassembler (to d.held), alerts are returned.
+func (c *Conn) decrypted(d *dirState, rec *Record, p []byte, typ uint8, skip int) []Event {
 	rec.Decrypted, rec.InnerType, rec.PlaintextLen = true, typ, uint16(len(p))
 	switch typ {
+	case ContentApplicationData:
+		if c.kd.plaintext != nil {
+			c.kd.plaintext(d.dir, p)
+		}
 	case ContentHandshake:
 		d.finSeen = true
 		spans := make([]capture.Span, 0, len(d.cbuf.spans))
@@ -508,6 +679,12 @@ func (c *Conn) decryptedMessage(d *dirState, m *Handshake) {
 		return
 	}
 	switch m.Type {
+	case TypeEndOfEarlyData:
+		// The client's records are protected by the handshake keys from
+		// the next one (set at the ServerHello).
+		if kd := c.kd; d.dir == kd.clientDir {
+			kd.inEarly, kd.early = false, nil
+		}
 	case TypeFinished:
 		if d.cipher != nil && d.cipher.secret != nil {
 			d.cipher, d.next = d.next, nil

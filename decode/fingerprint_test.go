@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +29,9 @@ type helloSeen struct {
 // a decode.Conn and keeps the parsed hellos, in stream order.
 type helloCollector struct {
 	hellos []helloSeen
+	// notTLS and rejected: streams where decode reported bytes that are not
+	// TLS, or a handshake message it could not parse.
+	notTLS, rejected map[int]bool
 }
 
 type helloConn struct {
@@ -42,6 +46,12 @@ func (h *helloCollector) Conn(c *capture.Conn) capture.ConnHandler {
 	hc.dec = NewConn(func(ev Event) {
 		if r, ok := ev.(*Record); ok && len(r.Frames) > 0 {
 			lastRecord[r.Dir] = r.Frames[len(r.Frames)-1]
+		}
+		switch ev.(type) {
+		case *NotTLS:
+			h.mark(&h.notTLS, hc.stream)
+		case *DecodeError:
+			h.mark(&h.rejected, hc.stream)
 		}
 		hs, ok := ev.(*Handshake)
 		if !ok || hs.Body == nil {
@@ -61,6 +71,13 @@ func (h *helloCollector) Conn(c *capture.Conn) capture.ConnHandler {
 	return hc
 }
 
+func (h *helloCollector) mark(m *map[int]bool, stream int) {
+	if *m == nil {
+		*m = map[int]bool{}
+	}
+	(*m)[stream] = true
+}
+
 func (h *helloCollector) DNS(*capture.DNSMessage) {}
 func (h *helloCollector) Problem(capture.Problem) {}
 
@@ -73,14 +90,16 @@ func (hc *helloConn) Payload(p capture.Payload) { hc.dec.Payload(p.Dir, p.Data, 
 func (hc *helloConn) End(capture.EndReason)     { hc.dec.End() }
 
 // readHellos reads a capture with the project's own pipeline.
-func readHellos(t *testing.T, path string) []helloSeen {
+func readHellos(t *testing.T, path string) []helloSeen { return readCapture(t, path).hellos }
+
+func readCapture(t *testing.T, path string) *helloCollector {
 	t.Helper()
 	h := &helloCollector{}
 	if _, err := capture.ReadFile(path, h, capture.Options{}); err != nil {
 		t.Logf("%s: %v", path, err)
 	}
 	sort.SliceStable(h.hellos, func(i, j int) bool { return h.hellos[i].stream < h.hellos[j].stream })
-	return h.hellos
+	return h
 }
 
 // sharedDir locates the public capture corpus: $TLSPCAP_SHARED (the shared
@@ -309,127 +328,272 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// ja3Differences are the tshark hellos decode deliberately has no
-// ClientHello/ServerHello for, by capture and frame, with the reason.
-var ja3Differences = []struct {
+// A hello that only one side has is a difference; each must have a reason.
+// Most fall in one of these classes, each checked on the evidence of that
+// hello, not assumed.
+const (
+	// tshark only, and decode reported non-TLS bytes on the stream.
+	reasonNotTLS = "TLS after another protocol or inside a tunnel in the same stream (STARTTLS, a database's SSL request, HTTP CONNECT, SOCKS, OpenVPN, proxies): decode sniffs the first bytes and sees a non-TLS stream"
+	// tshark only, and decode rejected a handshake message of the stream.
+	reasonRejected = "decode rejects the message as malformed (fuzzed or synthetic); tshark fingerprints what it could read"
+	// decode only, and tshark's record view (testdata/tshark/shared) has
+	// no TLS record in that frame.
+	reasonNoRecord = "tshark shows no TLS record in this frame: it does not dissect these bytes as TLS (a port it does not associate with TLS where the heuristic did not fire, or a segment tshark 4.0 leaves out of reassembly)"
+	// decode only, and tshark shows an SSLv2 record there.
+	reasonSSLv2 = "SSLv2-compatible ClientHello: tshark dissects it as SSLv2 and computes no JA3; decode reads it as a ClientHello"
+)
+
+// ja3Difference names a difference no class covers, by capture and tcp.stream.
+type ja3Difference struct {
 	capture string
 	stream  int
 	reason  string
-}{
-	{"arkime/mysql-tls.pcap", 0, tlsAfterOther + " (MySQL SSL request)"},
-	{"nDPI/443-opvn.pcap", 0, "TLS inside OpenVPN's TCP control channel: decode sees a non-TLS stream"},
-	{"suricata-verify/bug-2430/backwards.pcap", 0, tlsAfterOther + " (HTTP CONNECT)"},
-	{"suricata-verify/bug-2769/issue_no_icmp.pcap", 0, tlsAfterOther + " (HTTP CONNECT)"},
-	{"arkime/adb_synthetic.pcap", 4, tlsAfterOther + " (Android ADB STLS)"},
-	{"arkime/arkime_synthetic.pcap", 0, tlsAfterOther + " (HTTP)"},
-	{"arkime/arkime_synthetic.pcap", 90, "synthetic ServerHello whose extension block is malformed: tshark fingerprints what it could read, decode rejects it"},
-	{"arkime/arkime_synthetic.pcap", 97, "synthetic ServerHello with extensions 0..255, all empty: decode rejects the empty max_fragment_length (RFC 6066: one byte)"},
-	{"mercury/afl_data/corner-cases.pcap", 2, "fuzzed 40-byte \"ServerHello\" too short for its fixed fields: tshark fingerprints what it could read, decode rejects it"},
-	{"mercury/afl_data/encrypted_handshake_cert_false_positive.pcap", 0, "same 40-byte malformed \"ServerHello\": decode rejects it"},
 }
 
-// tlsAfterOther: the stream starts with another protocol and switches to
-// TLS; decode sniffs the first bytes of a direction and reports the stream
-// as not TLS.
-const tlsAfterOther = "TLS after another protocol in the same stream: decode sees a non-TLS stream"
+var ja3Differences = []ja3Difference{
+	{"ja4/socks-https-example.pcap", 4, tunnelled},
+	{"suricata-verify/tls/tls13-draft14/tls13_draft14.pcap", 0, "TLS 1.3 draft-14 ServerHello (laid out before RFC 8446; its version field reads 0x0304): decode does not parse it, tshark fingerprints what it reads"},
+	{"arkime/arkime_synthetic.pcap", 90, "synthetic ServerHello whose extension block is malformed: tshark fingerprints what it could read, decode rejects it"},
+	{"arkime/arkime_synthetic.pcap", 97, "synthetic ServerHello with extensions 0..255, all empty: decode rejects the empty max_fragment_length (RFC 6066: one byte)"},
+	{"mercury/afl_data/corner-cases.pcap", 2, fuzzed40},
+	{"mercury/afl_data/encrypted_handshake_cert_false_positive.pcap", 0, fuzzed40},
+	{"nDPI/capwap_data.pcapng", 0, "TCP inside a CAPWAP data tunnel (UDP): capture does not open CAPWAP and sees no TCP connection, tshark does"},
+	{"nDPI/tls_cipher_lens.pcap", 4, "ClientHello with an empty cipher suite list (tshark's JA3 \"769,,\"): decode does not accept it as a ClientHello"},
+	{"mercury/capture2.pcap", 100, twoCopies},
+	{"mercury/capture2.pcap", 102, twoCopies},
+	{"mercury/capture2.pcap", 103, twoCopies},
+	{"mercury/dns_packet.capture2.pcap", 100, twoCopies},
+	{"mercury/dns_packet.capture2.pcap", 102, twoCopies},
+	{"mercury/dns_packet.capture2.pcap", 103, twoCopies},
+}
 
-// TestJA3Tshark checks JA3 and JA3S against tshark's tls.handshake.ja3 /
-// ja3_full and ja3s / ja3s_full on a sample of the other public captures
-// (testdata/ja3-tshark.tsv, made by testdata/gen-ja3.sh). Each tshark line
-// is matched with the hello of the same tcp.stream and type whose record
-// ends in that frame, in order.
-func TestJA3Tshark(t *testing.T) {
-	dir := sharedDir(t)
-	b, err := os.ReadFile(filepath.Join("testdata", "ja3-tshark.tsv"))
+const (
+	fuzzed40  = "fuzzed 40-byte \"ServerHello\" too short for its fixed fields: tshark fingerprints what it could read, decode rejects it"
+	twoCopies = "the server's first segment is in the capture twice (tshark flags the first copy a spurious retransmission): decode reads the ServerHello from the first copy, tshark shows it in the second frame"
+	// reasonDraft: tshark only, and tshark's JA3S starts with a TLS 1.3
+	// draft version (0x7f00-0x7fff).
+	reasonDraft = "TLS 1.3 draft ServerHello (version 0x7fNN, laid out before RFC 8446): decode does not parse it, tshark does"
+)
+
+// draftVersion: a JA3S string whose version field is a TLS 1.3 draft.
+func draftVersion(ja3s string) bool {
+	v, _, _ := strings.Cut(ja3s, ",")
+	n, err := strconv.Atoi(v)
+	return err == nil && n >= 0x7f00 && n <= 0x7fff
+}
+
+// ja3Row is one line of testdata/tshark/ja3.tsv.
+type ja3Row struct {
+	frame, stream int
+	typ           uint8 // 1 ClientHello, 2 ServerHello, 0 "no hello in this capture"
+	full, hash    string
+}
+
+// readJA3TSV reads testdata/tshark/ja3.tsv (made by testdata/tshark/ja3.sh):
+// the captures in file order and tshark's hellos per capture.
+func readJA3TSV(t *testing.T) ([]string, map[string][]ja3Row) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "tshark", "ja3.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	type row struct {
-		frame, stream int
-		typ           uint8
-		full, hash    string
-	}
 	var order []string
-	rows := map[string][]row{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if strings.HasPrefix(line, "#") {
+	rows := map[string][]ja3Row{}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "capture\t") {
 			continue
 		}
 		f := strings.Split(line, "\t")
 		if len(f) != 6 {
-			t.Fatalf("ja3-tshark.tsv: bad line %q", line)
+			t.Fatalf("ja3.tsv line %d: bad line %q", i+1, line)
 		}
-		frame, _ := strconv.Atoi(f[1])
-		stream, _ := strconv.Atoi(f[2])
-		typ, _ := strconv.Atoi(f[3])
+		frame, err1 := strconv.Atoi(f[1])
+		stream, err2 := strconv.Atoi(f[2])
+		typ, err3 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil || err3 != nil || typ > 2 {
+			t.Fatalf("ja3.tsv line %d: bad line %q", i+1, line)
+		}
 		if _, ok := rows[f[0]]; !ok {
 			order = append(order, f[0])
+			rows[f[0]] = nil
 		}
-		rows[f[0]] = append(rows[f[0]], row{frame, stream, uint8(typ), f[4], f[5]})
+		if typ == 0 {
+			continue
+		}
+		rows[f[0]] = append(rows[f[0]], ja3Row{frame, stream, uint8(typ), f[4], f[5]})
 	}
-	var nCH, nSH, noJA3, ours, nKnown int
-	usedDiff := map[string]bool{}
-	for _, name := range order {
-		hellos := readHellos(t, filepath.Join(dir, name))
-		ours += len(hellos)
-		type key struct {
-			stream, frame int
-			typ           uint8
+	return order, rows
+}
+
+// tsharkRecordNotes reads tshark's record view of a public capture
+// (testdata/tshark/shared/<capture>.tsv, made by expect.sh): the note of
+// each frame that shows a TLS record ("-" for none).
+func tsharkRecordNotes(capture string) map[int]string {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "tshark", "shared", capture+".tsv"))
+	if err != nil {
+		// No file: expect.sh found no TLS record in the capture ("no-tls"
+		// in INDEX.tsv), or was not run.
+		index, _ := os.ReadFile(filepath.Join("..", "testdata", "tshark", "INDEX.tsv"))
+		if strings.Contains(string(index), "\nshared\t"+capture+"\t") && strings.Contains(string(index), "\t"+capture+"\t") {
+			for _, line := range strings.Split(string(index), "\n") {
+				if f := strings.Split(line, "\t"); len(f) >= 4 && f[0] == "shared" && f[1] == capture && f[3] == "no-tls" {
+					return map[int]string{}
+				}
+			}
 		}
+		return nil
+	}
+	out := map[int]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 6 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if n, err := strconv.Atoi(f[0]); err == nil {
+			out[n] += f[5]
+		}
+	}
+	return out
+}
+
+// TestJA3Tshark checks JA3 and JA3S against tshark's tls.handshake.ja3 /
+// ja3_full and ja3s / ja3s_full on every public capture (testdata/tshark/
+// ja3.tsv). Each tshark hello is matched with decode's hello of the same
+// type whose record ends in the frame tshark shows it in, in order (the
+// stream is not compared: tcp.stream numbering is checked in capture).
+// Hellos only one side has are differences: each must fall in a class whose
+// evidence it shows, or be listed in ja3Differences.
+func TestJA3Tshark(t *testing.T) {
+	dir := sharedDir(t)
+	order, rows := readJA3TSV(t)
+	listed := map[string]bool{}
+	for _, c := range order {
+		listed[c] = true
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nManifest := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n")[1:] {
+		p, _, _ := strings.Cut(line, "\t")
+		nManifest++
+		if !listed[p] {
+			t.Errorf("%s is in MANIFEST.tsv but not in testdata/tshark/ja3.tsv: run testdata/tshark/ja3.sh", p)
+		}
+	}
+
+	type key struct {
+		frame int
+		typ   uint8
+	}
+	used := map[string]bool{}
+	listedReason := func(capture string, stream int) string {
+		for _, d := range ja3Differences {
+			if d.capture == capture && d.stream == stream {
+				used[fmt.Sprintf("%s|%d", d.capture, d.stream)] = true
+				return d.reason
+			}
+		}
+		return ""
+	}
+	var nCH, nSH, equal, noJA3, ours int
+	classes := map[string]int{}
+	for _, name := range order {
+		col := readCapture(t, filepath.Join(dir, name))
+		ours += len(col.hellos)
 		byKey := map[key][]helloSeen{}
-		for _, h := range hellos {
-			k := key{h.stream, h.recordEnd, TypeServerHello}
+		for _, h := range col.hellos {
+			k := key{h.recordEnd, TypeServerHello}
 			if h.ch != nil {
 				k.typ = TypeClientHello
 			}
 			byKey[k] = append(byKey[k], h)
 		}
 		for _, r := range rows[name] {
-			where := name + " frame " + strconv.Itoa(r.frame) + " stream " + strconv.Itoa(r.stream)
-			if r.full == "" {
-				// tshark computes no JA3 for an SSLv2-compatible ClientHello.
+			where := fmt.Sprintf("%s frame %d stream %d type %d", name, r.frame, r.stream, r.typ)
+			k := key{r.frame, r.typ}
+			if r.full == "-" {
+				// tshark shows the hello but computes no JA3: nothing to compare.
 				noJA3++
+				if len(byKey[k]) > 0 {
+					byKey[k] = byKey[k][1:]
+				}
 				continue
 			}
-			k := key{r.stream, r.frame, r.typ}
+			if r.typ == TypeClientHello {
+				nCH++
+			} else {
+				nSH++
+			}
 			if len(byKey[k]) == 0 {
-				known := ""
-				for _, d := range ja3Differences {
-					if d.capture == name && d.stream == r.stream {
-						known = d.reason
-						usedDiff[name+"|"+strconv.Itoa(r.stream)] = true
-					}
-				}
-				if known != "" {
-					nKnown++
-					t.Logf("%s: known difference: %s", where, known)
+				why := listedReason(name, r.stream)
+				switch {
+				case why != "":
+				case r.typ == TypeServerHello && draftVersion(r.full):
+					why = reasonDraft
+				case col.notTLS[r.stream]:
+					why = reasonNotTLS
+				case col.rejected[r.stream]:
+					why = reasonRejected
+				default:
+					t.Errorf("%s: tshark has a hello, decode none", where)
 					continue
 				}
-				t.Errorf("%s: tshark has a hello of type %d, decode none", where, r.typ)
+				classes["tshark only: "+why]++
 				continue
 			}
 			h := byKey[k][0]
 			byKey[k] = byKey[k][1:]
 			var full, hash string
 			if r.typ == TypeClientHello {
-				nCH++
 				full, hash = JA3(h.ch)
 			} else {
-				nSH++
 				full, hash = JA3S(h.sh)
 			}
-			if full != r.full || hash != r.hash {
-				t.Errorf("%s type %d:\n tshark %s %s\n ours   %s %s", where, r.typ, r.full, r.hash, full, hash)
+			if full == r.full && hash == r.hash {
+				equal++
+			} else {
+				t.Errorf("%s:\n tshark %s %s\n ours   %s %s", where, r.full, r.hash, full, hash)
+			}
+		}
+		var notes map[int]string
+		for k, left := range byKey {
+			for _, h := range left {
+				if notes == nil {
+					notes = tsharkRecordNotes(name)
+				}
+				why := listedReason(name, h.stream)
+				note, shown := notes[k.frame]
+				switch {
+				case why != "":
+				case notes == nil:
+					t.Errorf("%s: no tshark record view (testdata/tshark/shared/%s.tsv): run make expect", name, name)
+					continue
+				case !shown:
+					why = reasonNoRecord
+				case k.typ == TypeClientHello && strings.Contains(note, "ssl2"):
+					why = reasonSSLv2
+				default:
+					t.Errorf("%s frame %d stream %d type %d: decode has a hello tshark shows no JA3 for", name, k.frame, h.stream, k.typ)
+					continue
+				}
+				classes["decode only: "+why]++
 			}
 		}
 	}
 	for _, d := range ja3Differences {
-		if !usedDiff[d.capture+"|"+strconv.Itoa(d.stream)] {
+		if !used[fmt.Sprintf("%s|%d", d.capture, d.stream)] {
 			t.Errorf("known difference %s stream %d no longer differs: remove it", d.capture, d.stream)
 		}
 	}
-	t.Logf("JA3 vs tshark: %d captures, %d ClientHellos (JA3) and %d ServerHellos (JA3S) compared, all equal; %d known differences; %d SSLv2 hello without a tshark JA3; decode found %d hellos in all",
-		len(order), nCH, nSH, nKnown, noJA3, ours)
+	named := 0
+	for why, n := range classes {
+		named += n
+		t.Logf("%d hellos: %s", n, why)
+	}
+	t.Logf("JA3 vs tshark: %d captures (MANIFEST %d); tshark hellos with a JA3: %d ClientHellos, %d ServerHellos; %d compared, %d equal; %d named differences (one side only); %d hellos tshark shows without a JA3; decode found %d hellos",
+		len(order), nManifest, nCH, nSH, equal, equal, named, noJA3, ours)
 }
 
 // specHello is the ClientHello of the FoxIO JA4 README example

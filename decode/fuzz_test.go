@@ -343,3 +343,105 @@ func TestWriteCorpus(t *testing.T) {
 		writeCorpus(t, name, entries)
 	}
 }
+
+// FuzzKeyLog parses NSS key log text: lines taken never exceed the lines
+// given, and adding the same text twice changes nothing.
+func FuzzKeyLog(f *testing.F) {
+	f.Add([]byte("# comment\nCLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48) + "\n"))
+	f.Add([]byte("CLIENT_HANDSHAKE_TRAFFIC_SECRET " + strings.Repeat("01", 32) + " " + strings.Repeat("ef", 32)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k := NewKeyLog()
+		n := k.Add(data)
+		if lines := bytes.Count(data, []byte{'\n'}) + 1; n > lines {
+			t.Fatalf("%d lines taken of %d", n, lines)
+		}
+		sessions := k.Len()
+		if n == 0 && sessions != 0 || n > 0 && sessions == 0 || sessions > n {
+			t.Fatalf("%d lines taken, %d sessions", n, sessions)
+		}
+		if again := k.Add(data); again != n || k.Len() != sessions {
+			t.Fatalf("second Add took %d lines (first %d), %d sessions (first %d)", again, n, k.Len(), sessions)
+		}
+		for _, line := range bytes.Split(data, []byte{'\n'}) {
+			f := bytes.Fields(line)
+			if len(f) == 3 && len(f[1]) == 64 {
+				var cr [32]byte
+				if _, err := fmt.Sscanf(string(f[1]), "%x", &cr); err == nil {
+					k.Lookup(cr[:]) // any answer, no panic
+				}
+			}
+		}
+	})
+}
+
+// FuzzCertCache parses DER through the certificate cache: the entry keeps
+// its own copy of the bytes, a second parse of the same DER gives the same
+// entry, and a certificate and its error never come together.
+func FuzzCertCache(f *testing.F) {
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x01})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		in := bytes.Clone(der)
+		e := parseCertEntry(in)
+		if (e.Cert == nil) == (e.ParseErr == nil) {
+			t.Fatalf("certificate %v and error %v", e.Cert != nil, e.ParseErr)
+		}
+		if !bytes.Equal(e.Raw, der) {
+			t.Fatal("Raw is not the DER given")
+		}
+		for i := range in {
+			in[i] ^= 0xff // the caller's buffer is reused
+		}
+		again := parseCertEntry(der)
+		if !bytes.Equal(again.Raw, der) || again.Cert != e.Cert {
+			t.Fatal("the cached entry changed with the caller's buffer")
+		}
+	})
+}
+
+// TestWriteRobustCorpus writes the seeds of FuzzKeyLog (the key logs
+// embedded in the committed TLS 1.3 captures) and FuzzCertCache (the
+// certificates of the real handshakes):
+// go test ./decode -run TestWriteRobustCorpus -update-corpus
+func TestWriteRobustCorpus(t *testing.T) {
+	if !*updateCorpus {
+		t.Skip("run with -update-corpus to rewrite testdata/fuzz")
+	}
+	var keylogs [][]byte
+	for _, name := range []string{"chain-incomplete-tls13", "hostname-mismatch-tls13"} {
+		h := &secretsOnly{}
+		if _, err := capture.ReadFile(filepath.Join("..", "testdata", "pcaps", name+".pcapng"), h, capture.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range h.secrets {
+			keylogs = append(keylogs, corpusEntry(s))
+		}
+	}
+	writeCorpus(t, "FuzzKeyLog", keylogs)
+	var certs [][]byte
+	seen := map[string]bool{}
+	for _, tc := range tlsCases {
+		for _, m := range firstMessages(t, tc.name, capture.FromServer) {
+			if m[0] != TypeCertificate || seen[string(m[4:])] {
+				continue
+			}
+			seen[string(m[4:])] = true
+			c, err := ParseCertificate(m[4:], false)
+			if err != nil {
+				continue
+			}
+			for _, e := range c.Entries {
+				certs = append(certs, corpusEntry(e.Raw))
+			}
+		}
+	}
+	writeCorpus(t, "FuzzCertCache", certs)
+}
+
+type secretsOnly struct{ secrets [][]byte }
+
+func (*secretsOnly) Conn(*capture.Conn) capture.ConnHandler { return nil }
+func (*secretsOnly) DNS(*capture.DNSMessage)                {}
+func (*secretsOnly) Problem(capture.Problem)                {}
+func (s *secretsOnly) Secrets(_ uint32, data []byte) {
+	s.secrets = append(s.secrets, bytes.Clone(data))
+}

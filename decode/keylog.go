@@ -15,7 +15,7 @@ type SessionKeys struct {
 	ClientTraffic0  []byte // CLIENT_TRAFFIC_SECRET_0
 	ServerTraffic0  []byte // SERVER_TRAFFIC_SECRET_0
 	Exporter        []byte // EXPORTER_SECRET
-	ClientEarly     []byte // CLIENT_EARLY_TRAFFIC_SECRET (kept, not used)
+	ClientEarly     []byte // CLIENT_EARLY_TRAFFIC_SECRET (0-RTT early data)
 }
 
 // KeyLog holds the secrets of an NSS key log (the SSLKEYLOGFILE format),

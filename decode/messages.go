@@ -319,8 +319,7 @@ func ParseServerKeyExchange(data []byte, cipherSuite uint16) (*ServerKeyExchange
 	ecdhe := strings.Contains(name, "_ECDHE_") || strings.Contains(name, "_ECDH_anon_")
 	dhe := strings.Contains(name, "_DHE_") || strings.Contains(name, "_DH_anon_")
 	if !ecdhe && !dhe {
-		ecdhe = len(data) >= 4 && data[0] <= 3 && data[0] >= 1
-		dhe = !ecdhe
+		ecdhe = len(data) >= 4 && data[0] <= 3 && data[0] >= 1 // else DHE
 	}
 	s := cryptobyte.String(data)
 	m := &ServerKeyExchange{}

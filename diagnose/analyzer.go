@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 	"strings"
@@ -21,6 +22,9 @@ type Options struct {
 	// Device is the device's address: when it is the server's, the device is
 	// taken to be the TLS server of that connection.
 	Device netip.Addr
+	// DeviceMAC is the device's MAC address. With Device or DeviceMAC the
+	// report keeps only the connections of that device.
+	DeviceMAC net.HardwareAddr
 	// DeviceRole forces the device's side: "client" (default) or "server".
 	DeviceRole string
 	// KeepRecords keeps every record per connection (for `tlspcap records`).
@@ -31,10 +35,20 @@ type Options struct {
 	AllTimelines bool
 	// CA is the device's CA certificates (--ca); nil means the certificate bundle.
 	CA []byte
-	// BrowserChain is the chain a browser got (--browser-chain), PEM.
+	// BrowserChain is the chain a browser got (--browser-chain): PEM, or a
+	// capture of the browser.
 	BrowserChain []byte
+	// BrowserKeyLog is the key log (NSS format) of the browser's capture
+	// (--browser-keylog), for a TLS 1.3 browser capture.
+	BrowserKeyLog []byte
 	// OnConnection, when set, is called as each connection is decided (live).
 	OnConnection func(*Connection)
+	// Concurrent decides finished connections on a second goroutine, in
+	// the order they finish, while the capture is read on: the verdicts
+	// and the report are the same. OnConnection is then called from that
+	// goroutine, which Report stops. Not for live
+	// sources: their kernel drop readings are read by the rules.
+	Concurrent bool
 	// KeyLog is NSS key log text (SSLKEYLOGFILE format; several files may
 	// be concatenated): TLS 1.3 and 1.2 sessions whose secrets it holds are
 	// decrypted. Keys in the capture's pcapng Decryption Secrets Blocks are
@@ -58,8 +72,27 @@ type Analyzer struct {
 	// snap-length gap from lost packets.
 	snaplenFrames map[int]bool
 	probeCount    map[capture.ProblemKind]int
-	ctx           ruleContext
-	keys          *decode.KeyLog
+	// drops: kernel drops seen while each open connection was open (live).
+	drops map[int]dropsSeen
+	ctx   ruleContext
+	keys  *decode.KeyLog
+	// captureEnd is what ctx.captureEnd is for connections finishing now:
+	// unknown until Report.
+	captureEnd time.Time
+	// With concurrent (Options.Concurrent, until drain), finished
+	// connections go to decideLoop through jobs; done is closed when it has
+	// decided the last. Bounded, so memory stays that of the open
+	// connections plus a few.
+	concurrent bool
+	jobs       chan decideJob
+	done       chan struct{}
+}
+
+// decideJob is one finished connection: from here on only decideLoop
+// touches it (the capture hands nothing more to an ended connection).
+type decideJob struct {
+	c          *conn
+	captureEnd time.Time
 }
 
 // NewAnalyzer returns a handler for capture.Read.
@@ -77,7 +110,8 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 	if o.SilenceAfter == 0 {
 		o.SilenceAfter = 2 * time.Second
 	}
-	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, snaplenFrames: map[int]bool{}}
+	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, snaplenFrames: map[int]bool{},
+		concurrent: o.Concurrent}
 	a.dns.init()
 	a.keys = decode.NewKeyLog()
 	a.keys.Add(o.KeyLog)
@@ -86,6 +120,35 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// startPipeline starts decideLoop, on the first finished connection: a
+// capture that cannot be opened leaves no goroutine behind.
+func (a *Analyzer) startPipeline() {
+	a.jobs = make(chan decideJob, 64)
+	a.done = make(chan struct{})
+	go a.decideLoop()
+}
+
+// decideLoop owns a.ctx (its caches, the profile in use), a.conns and the
+// decided connections while the pipeline runs.
+func (a *Analyzer) decideLoop() {
+	for j := range a.jobs {
+		a.settle(j.c, j.captureEnd)
+	}
+	close(a.done)
+}
+
+// drain waits until every finished connection is decided and stops the
+// second goroutine for good: what follows runs on the caller's.
+func (a *Analyzer) drain() {
+	a.concurrent = false
+	if a.jobs == nil {
+		return
+	}
+	close(a.jobs)
+	<-a.done
+	a.jobs = nil
 }
 
 func profileNames() string {
@@ -99,11 +162,27 @@ func profileNames() string {
 	return s
 }
 
+// useProfile picks the profile one connection is judged with (--profile,
+// else the one its ClientHello shape points to, else the default: see
+// chooseProfile), records it and why on r, and hands it to the rules.
+func (a *Analyzer) useProfile(r *Connection, g clientGuess) {
+	var given *device.Profile
+	if a.opts.Profile != "" {
+		given = &a.profile
+	}
+	pc := chooseProfile(given, a.profile, g, r.Device == "client")
+	if a.opts.InContentLen > 0 {
+		pc.profile.InContentLen = a.opts.InContentLen
+	}
+	a.ctx.profile = pc.profile
+	r.Profile, r.ProfileReason = pc.profile.Name, pc.reason
+}
+
 // Conn implements capture.Handler.
 func (a *Analyzer) Conn(info *capture.Conn) capture.ConnHandler {
+	// The decoder comes with the first payload byte (conn.decoder): a
+	// connection that never carries any (a SYN flood) stays light.
 	c := &conn{info: *info, an: a}
-	c.dec = decode.NewConn(c.event)
-	c.dec.SetKeyLog(a.keys)
 	a.open[info.Stream] = c
 	return c
 }
@@ -124,6 +203,9 @@ func (a *Analyzer) DNS(m *capture.DNSMessage) { a.dns.add(m) }
 func (a *Analyzer) Problem(p capture.Problem) {
 	a.probeCount[p.Kind]++
 	if p.Kind == capture.ProblemSnaplenCut && p.Frame > 0 && len(a.snaplenFrames) < 100000 {
+		// The rules read snaplenFrames: a capture cut by its snap length
+		// is decided on this goroutine from here on.
+		a.drain()
 		a.snaplenFrames[p.Frame] = true
 	}
 	if len(a.problems) < 100 {
@@ -134,6 +216,39 @@ func (a *Analyzer) Problem(p capture.Problem) {
 // finish decides one connection.
 func (a *Analyzer) finish(c *conn) {
 	delete(a.open, c.info.Stream)
+	if c.tlsState == nil { // no payload came: the rules read empty TLS facts
+		c.tlsState = new(tlsState)
+	}
+	if _, mine := c.deviceEnd(a.opts); a.opts.deviceNamed() && !mine {
+		c.dec = nil // another host's connection: not in the report
+		c.tlsState = nil
+		return
+	}
+	// A key log that does not fit this connection is said in the report
+	// (decode reports it once per connection), not left to silence.
+	for _, e := range c.tls.decodeErrors {
+		if strings.HasPrefix(e.Detail, "the key log") && len(a.problems) < 100 {
+			f := 0
+			if len(e.Frames) > 0 {
+				f = e.Frames[0]
+			}
+			a.problems = append(a.problems, capture.Problem{Kind: capture.ProblemLimit, Frame: f, Offset: -1,
+				Detail: fmt.Sprintf("tcp.stream %d: %s", c.info.Stream, e.Detail)})
+		}
+	}
+	if a.concurrent {
+		if a.jobs == nil {
+			a.startPipeline()
+		}
+		a.jobs <- decideJob{c, a.captureEnd}
+		return
+	}
+	a.settle(c, a.captureEnd)
+}
+
+// settle decides one finished connection and keeps its verdict.
+func (a *Analyzer) settle(c *conn, captureEnd time.Time) {
+	a.ctx.captureEnd = captureEnd
 	r := a.decide(c)
 	a.conns = append(a.conns, r)
 	if a.opts.OnConnection != nil {
@@ -141,27 +256,39 @@ func (a *Analyzer) finish(c *conn) {
 	}
 	// Free the decoder and records: only the verdict stays.
 	c.dec = nil
-	c.tls = tlsFacts{}
+	c.tlsState = nil
 }
 
 // Report closes what is still open and returns the report.
 func (a *Analyzer) Report(file string, st capture.Stats) *Report {
-	a.ctx.captureEnd = st.End
+	a.captureEnd = st.End
 	for _, c := range a.open {
 		c.End(capture.EndCaptureDone)
 	}
+	a.drain()
 	sort.Slice(a.conns, func(i, j int) bool { return a.conns[i].Stream < a.conns[j].Stream })
+	if !a.opts.deviceNamed() {
+		espressifFirst(a.conns)
+	}
 	r := &Report{
 		Schema:  Schema,
 		Tool:    "tlspcap",
 		Profile: a.profile.Name,
+		// Replaced by the connections' common profile below.
+		ProfileReason: reasonDefault,
 		Capture: CaptureInfo{
 			File: file, Frames: st.Frames, Bytes: st.Bytes, Start: jsonTime(st.Start), End: jsonTime(st.End),
 			Undecodable: st.Undecodable,
+			TCPPackets:  st.TCPPackets, OtherPackets: st.Frames - st.TCPPackets - st.Undecodable - st.Duplicates,
+			Duplicates: st.Duplicates, TimeBackwards: st.TimeBackwards, FragmentConflicts: st.FragmentConflicts,
 			Connections: len(a.conns),
 		},
 		Connections: a.conns,
 	}
+	if a.opts.Profile != "" {
+		r.ProfileReason = reasonGiven
+	}
+	r.Profile, r.ProfileReason = commonProfile(a.conns, r.Profile, r.ProfileReason)
 	for _, p := range a.problems {
 		r.Capture.Problems = append(r.Capture.Problems, describeProblem(p))
 	}

@@ -42,11 +42,13 @@ var catalogue = []rule{
 	{"server-closed", 1, ruleServerClosed},
 	{"client-aborted", 1, ruleClientAborted},
 	// Observations: warnings and info on any connection.
+	{"certificate-not-verified", 2, ruleCertificateNotVerified},
 	{"chain-observations", 2, ruleChainObservations},
 	{"weak-cipher", 2, ruleWeakCipher},
 	{"slow-handshake", 2, ruleSlowHandshake},
 	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
 	{"memory-estimate", 2, ruleMemoryEstimate},
+	{"capture-kernel-drops", 2, ruleKernelDrops},
 }
 
 // ---- capture quality ----
@@ -133,6 +135,29 @@ func ruleOneDirection(x *ruleRun) []Finding {
 		}}
 	}
 	return nil
+}
+
+// ruleKernelDrops: during a live capture the kernel dropped packets (ring
+// full) while this failing connection was open, so its verdict may rest on
+// packets that are missing.
+func ruleKernelDrops(x *ruleRun) []Finding {
+	ds, ok := x.an.drops[x.info.Stream]
+	if !ok || !x.hasError() {
+		return nil
+	}
+	n := plural(int(min(ds.dropped, 1<<31)), "packet", "packets")
+	fr := frames(ds.first.Number)
+	if ds.last.Number != ds.first.Number {
+		fr = append(fr, ds.last.Number)
+	}
+	return []Finding{{
+		ID: "capture-kernel-drops", Severity: SeverityWarning, Frames: fr,
+		Title: fmt.Sprintf("The kernel dropped %s while this connection was open: the verdict may rest on missing packets", n),
+		Explanation: fmt.Sprintf("The capture's ring buffer was full and the kernel dropped %s (counted before frame %d) while this failing connection was open. "+
+			"Some may have been this connection's: an alert, a record or a retransmission the verdict above does not see.", n, ds.first.Number),
+		Fix: "Lose fewer packets: capture only the device (tlspcap live -i IFACE 'host DEVICE_IP'), give the kernel a bigger ring (--buffer 64MiB), " +
+			"and reproduce the failure again.",
+	}}
 }
 
 // ---- not TLS, TCP setup ----
@@ -649,7 +674,7 @@ func ruleClientAlert(x *ruleRun) []Finding {
 		Title: fmt.Sprintf("Client sent fatal alert %s (%d)", decode.AlertName(al.Description), al.Description),
 		Explanation: fmt.Sprintf("Frame %d: the client ended the handshake with a fatal %s alert after receiving %s. %s",
 			first(al.Where), decode.AlertName(al.Description), x.lastReceivedBefore(x.fromClient(), first(al.Where)), info.Causes),
-		DeviceErrors: toDeviceErrors(info.Candidates),
+		DeviceErrors: toDeviceErrors(x.ctx.profile.OrderFor(info.Candidates)),
 		Fix:          info.Fix,
 	}}
 }
@@ -767,6 +792,22 @@ func ruleClientAborted(x *ruleRun) []Finding {
 			Fix: "Nothing to fix if the client used another connection to the same server.",
 		}}
 	}
+	// The server stopped mid-flight (TLS 1.2: no ServerHelloDone yet) and
+	// stayed silent until the client closed: the client was waiting and
+	// timed out (measured: ssl_client2 read_timeout → -0x6800).
+	srv := x.fromServer()
+	if lp := x.tcp.lastPayload[srv]; !x.tls13() && x.tls.serverDone == nil && lp.Number > 0 && lp.Number < cl.Frame.Number &&
+		cl.Frame.Time.Sub(lp.Time) >= abandonedWithin {
+		return []Finding{{
+			ID: "client-aborted", Severity: SeverityError, Frames: frames(cl.Frame.Number, lp.Number),
+			Title: fmt.Sprintf("Client gave up after the server stalled mid-handshake for %s", roundDur(cl.Frame.Time.Sub(lp.Time))),
+			Explanation: fmt.Sprintf("The server's last bytes (frame %d) left its flight unfinished: the last record received was %s and no ServerHelloDone followed. "+
+				"The server then sent nothing for %s, until the client closed the connection (%s in frame %d) without a TLS alert: the client's read timed out.",
+				lp.Number, received, roundDur(cl.Frame.Time.Sub(lp.Time)), cl.Kind, cl.Frame.Number),
+			DeviceErrors: x.errs(device.SymptomReadTimeout),
+			Fix:          "Find out why the server stops mid-handshake (its logs, an overloaded TLS offload, a middlebox holding the Certificate); if it is just slow, raise esp_tls_cfg_t.timeout_ms / esp_http_client_config_t.timeout_ms.",
+		}}
+	}
 	return []Finding{{
 		ID: "client-aborted", Severity: SeverityError, Frames: frames(cl.Frame.Number),
 		Title: fmt.Sprintf("Client ended the handshake with %s and no alert", cl.Kind),
@@ -779,8 +820,11 @@ func ruleClientAborted(x *ruleRun) []Finding {
 }
 
 func ruleTLS13Encrypted(x *ruleRun) []Finding {
-	if !x.tls13() || x.handshakeDone() {
+	if !x.tls13() {
 		return nil
+	}
+	if x.handshakeDone() {
+		return tls13LateRejection(x)
 	}
 	// mbedTLS 3.6 sends its TLS 1.3 alerts in the clear (measured): when an
 	// alert is readable it names the cause, and the key log would only add
@@ -825,6 +869,34 @@ func ruleTLS13Encrypted(x *ruleRun) []Finding {
 		DeviceErrors: x.errs(device.SymptomVerifyFailed),
 		Fix: "Capture again with a key log (--keylog FILE, or keys injected into the pcapng with editcap --inject-secrets), or force TLS 1.2 on the device for the test " +
 			"(esp_tls_cfg_t.tls_version = ESP_TLS_VER_TLS_1_2) to see the certificate and alert in the clear.",
+	}}
+}
+
+// tls13LateRejection: the handshake looks complete without keys, yet the
+// server's only answer to the client's Finished was an alert-sized record
+// before it closed (see conn.tls13LateRejection).
+func tls13LateRejection(x *ruleRun) []Finding {
+	rec := x.conn.tls13LateRejection()
+	if rec == nil {
+		return nil
+	}
+	for _, r := range x.tls.records {
+		if r.Decrypted {
+			return nil
+		}
+	}
+	f := first(rec.Where)
+	return []Finding{{
+		ID: "tls13-handshake-encrypted", Severity: SeverityError, Frames: frames(f),
+		Title: "TLS 1.3: the server answered the client's Finished with an encrypted alert and closed",
+		Explanation: fmt.Sprintf("The client finished its side of the TLS 1.3 handshake, but the only record the server sent afterwards (frame %d, %d bytes) has the size of an encrypted alert, "+
+			"and then the server closed the connection without sending any data. A TLS 1.3 server checks the client's certificate only after the client's Finished, "+
+			"so a rejection (certificate_required for a missing client certificate, bad_certificate or unknown_ca for one it does not accept) arrives when the device already considers the handshake done; "+
+			"the device reports it on its next read. The alert is encrypted: with the session keys tlspcap can decrypt it and name it.", f, rec.Length),
+		DeviceErrors: x.errs(device.SymptomFatalAlertReceived),
+		Fix: "Capture again with a key log (--keylog FILE, or keys injected into the pcapng with editcap --inject-secrets), or force TLS 1.2 on the device for the test " +
+			"(esp_tls_cfg_t.tls_version = ESP_TLS_VER_TLS_1_2) to see the alert in the clear. If the server requires client certificates, check the device's client certificate and key " +
+			"(esp_tls_cfg_t.clientcert_buf / clientkey_buf) and that the server trusts their CA.",
 	}}
 }
 

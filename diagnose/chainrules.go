@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"tlspcap/capture"
 	"tlspcap/decode"
@@ -34,7 +35,8 @@ func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
 	if !ok || len(cm.Entries) == 0 {
 		return chain.Result{}, h, false
 	}
-	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr()}
+	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr(),
+		Device: chain.Device{MbedTLS: chain.ParseVersion(x.ctx.profile.MbedTLS)}}
 	for _, e := range cm.Entries {
 		if e.Cert == nil {
 			continue
@@ -51,6 +53,8 @@ func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
 	// The browser asked for the name the device wanted; without SNI on the
 	// device's side, match by the server's address.
 	in.Browser = x.ctx.browserChainFor(in.ServerName, x.serverAddr())
+	in.BrowserFromCapture = x.ctx.browserBy != nil
+	in.BrowserFetched = x.ctx.browserFetched
 	return x.ctx.analyzeChain(in), h, true
 }
 
@@ -87,7 +91,7 @@ func chainKey(in chain.Input) string {
 	if in.ServerName != "" {
 		ip = netip.Addr{}
 	}
-	fmt.Fprintf(h, "|%s|%s|%s|", in.ServerName, ip, in.Time.UTC().Format("2006-01-02"))
+	fmt.Fprintf(h, "|%s|%s|%s|%s|", in.ServerName, ip, in.Time.UTC().Format("2006-01-02"), in.Device.MbedTLS)
 	for _, c := range in.Certs {
 		switch {
 		case in.Time.Before(c.NotBefore):
@@ -100,6 +104,9 @@ func chainKey(in chain.Input) string {
 	}
 	for _, b := range in.Browser {
 		h.Write(b.Raw)
+	}
+	if in.BrowserFromCapture {
+		h.Write([]byte{'c'})
 	}
 	return string(h.Sum(nil))
 }
@@ -201,6 +208,19 @@ func ruleChainObservations(x *ruleRun) []Finding {
 }
 
 func missingSNI(x *ruleRun) Finding {
+	if ch, ok := clientHello(x.conn); ok {
+		if ip, err := netip.ParseAddr(ch.ServerName); err == nil {
+			return Finding{
+				ID: "missing-sni", Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
+				Title: fmt.Sprintf("The device sent the IP address %s as server name (SNI)", ip),
+				Explanation: fmt.Sprintf("The ClientHello in frame %d carries server_name %q, an IP address. RFC 6066 §3 does not permit IP literals in SNI, so the device in effect sent no server name; "+
+					"mbedTLS (2.28 and 3.6 alike) sends whatever host the application passed to mbedtls_ssl_set_hostname, and ESP-TLS passes the host of the URL, so connecting to https://%s/ does this. "+
+					"A server that picks its certificate by name does not know this one: it answers with its default certificate, or refuses with an alert such as unrecognized_name.",
+					first(x.tls.clientHello.Where), ip.String(), ip.String()),
+				Fix: "Connect by host name; if the device must connect by address, set esp_tls_cfg_t.common_name (esp_http_client_config_t.common_name) to the name in the server's certificate: ESP-TLS then sends that name as SNI and checks the certificate against it.",
+			}
+		}
+	}
 	return Finding{
 		ID: "missing-sni", Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
 		Title: "The ClientHello carries no server name (SNI)",
@@ -208,6 +228,88 @@ func missingSNI(x *ruleRun) Finding {
 			"A server that hosts several names then returns its default certificate, which may not be the one the device expects.", first(x.tls.clientHello.Where)),
 		Fix: "Connect by host name, or set esp_tls_cfg_t.common_name (esp_http_client_config_t.common_name) to the name in the server's certificate; do not set skip_cert_common_name_check.",
 	}
+}
+
+// noServerName: the ClientHello names no server the server can use: no
+// server_name at all, or an IP address in it.
+func noServerName(ch *decode.ClientHello) bool {
+	if ch.ServerName == "" {
+		return true
+	}
+	_, err := netip.ParseAddr(ch.ServerName)
+	return err == nil
+}
+
+// ruleCertificateNotVerified: the device completed the handshake with a
+// chain that does not verify for it, so it verified nothing (or ignored the
+// result). Certain when the device's CA file is known (--ca) or when a check
+// that does not depend on the trust list fails (name, key, usage, a bad
+// signature); with the bundle assumed, a private CA alone proves nothing.
+func ruleCertificateNotVerified(x *ruleRun) []Finding {
+	if !x.deviceIsClient() || !x.handshakeDone() || x.alertFrom(x.dev) != nil {
+		return nil
+	}
+	res, h, ok := x.serverChain()
+	if !ok {
+		return nil
+	}
+	var flags uint32
+	var why string
+	switch {
+	case x.ctx.ca != nil && res.Device.Code != 0:
+		flags, why = res.Device.Flags, fmt.Sprintf("checked against the device's CA file (--ca), mbedTLS %s: %s", res.Device.Device.MbedTLS, res.Device.Reason)
+	case res.IndependentFlags != 0:
+		flags = res.IndependentFlags
+		why = "verify flags " + strings.Join(chain.FlagNames(flags), "|") + ", whatever CA the device trusts"
+		for _, p := range res.Problems {
+			if p.Flags&flags != 0 && p.Cert >= 0 {
+				why += ": " + p.Title
+				break
+			}
+		}
+	default:
+		return nil
+	}
+	alert := chain.PredictAlert(flags)
+	went := "finished the handshake"
+	fs := frames(first(h.Where))
+	if t := x.tls.clientKX; t != nil && t.Dir == x.dev {
+		went = fmt.Sprintf("went on with its ClientKeyExchange in frame %d and finished the handshake", first(t.Where))
+		fs = append(fs, first(t.Where))
+	}
+	return []Finding{{
+		ID: "certificate-not-verified", Severity: SeverityWarning, Frames: fs,
+		Title: "The device accepted a server certificate that does not verify: it verified nothing",
+		Explanation: fmt.Sprintf("The server's chain (Certificate in frame %d) does not verify for the device: %s. "+
+			"A device that verifies would have stopped with %s and a fatal %s alert; this one %s. "+
+			"Server certificate verification is off: CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY=y (Component config → ESP-TLS → Allow potentially insecure options → Skip server certificate verification by default), "+
+			"or mbedtls_ssl_conf_authmode with MBEDTLS_SSL_VERIFY_NONE, or MBEDTLS_SSL_VERIFY_OPTIONAL without acting on mbedtls_ssl_get_verify_result().%s "+
+			"Anyone on the path can impersonate this server; a device in production must not ship this.",
+			first(h.Where), why, deviceCodeFor(flags), decode.AlertName(alert), went, skipNameText(x)),
+		DeviceErrors: candidatesForFlags(flags),
+		Fix: "Verify the server: enable CONFIG_MBEDTLS_CERTIFICATE_BUNDLE and set crt_bundle_attach = esp_crt_bundle_attach (esp_tls_cfg_t / esp_http_client_config_t / esp_mqtt_client_config_t), " +
+			"or give the server's root CA as cacert_pem (cert_pem); set CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY=n, drop skip_cert_common_name_check, keep MBEDTLS_SSL_VERIFY_REQUIRED; then fix what the check finds (the findings below).",
+	}}
+}
+
+// skipNameText: without SNI, ESP-TLS's skip_common_name is a further way
+// the name check was off.
+func skipNameText(x *ruleRun) string {
+	if ch, ok := clientHello(x.conn); ok && ch.ServerName == "" {
+		return " No SNI was sent: esp_tls_cfg_t.skip_common_name (esp_http_client_config_t.skip_cert_common_name_check) may be set too, which drops the name check and the SNI."
+	}
+	return ""
+}
+
+// deviceCodeFor names the error mbedTLS returns for these flags.
+func deviceCodeFor(flags uint32) string {
+	switch {
+	case flags == chain.FlagsFatal:
+		return "-0x3000 (MBEDTLS_ERR_X509_FATAL_ERROR)"
+	case flags&^(chain.FlagKeyUsage|chain.FlagExtKeyUsage) == 0:
+		return "-0x7A00 (MBEDTLS_ERR_SSL_BAD_CERTIFICATE)"
+	}
+	return "-0x2700 (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)"
 }
 
 // candidatesForFlags: what the device would print for these verify flags.
@@ -276,7 +378,7 @@ var _ = capture.FromClient
 // is the cause (a multi-tenant server needs it to pick the certificate).
 func ruleMissingSNI(x *ruleRun) []Finding {
 	ch, ok := clientHello(x.conn)
-	if !ok || ch.ServerName != "" || !x.deviceIsClient() || x.tls.clientHello.Dir != x.fromClient() {
+	if !ok || !noServerName(ch) || !x.deviceIsClient() || x.tls.clientHello.Dir != x.fromClient() {
 		return nil
 	}
 	f := missingSNI(x)
@@ -289,6 +391,9 @@ func ruleMissingSNI(x *ruleRun) []Finding {
 		f.DeviceErrors = toDeviceErrors(device.AlertFromDevice(al.Description).Candidates)
 		f.Explanation += fmt.Sprintf(" Here the device rejected the certificate it got with a fatal %s alert in frame %d: probably the server's default certificate, not the one for the intended name.",
 			decode.AlertName(al.Description), first(al.Where))
+		if res, _, ok := x.serverChain(); ok && len(res.Certs) > 0 {
+			f.Explanation += fmt.Sprintf(" The server sent %q (issued by %q).", res.Certs[0].Subject, res.Certs[0].Issuer)
+		}
 	} else {
 		return nil
 	}

@@ -52,15 +52,18 @@ type tlsFacts struct {
 	firstEncrypted [2]*decode.Record
 }
 
+type tlsState struct{ tls tlsFacts }
+
 // conn is the per-connection model the rules read.
 type conn struct {
-	info   capture.Conn
-	tcp    tcpFacts
-	tls    tlsFacts
-	dec    *decode.Conn
-	an     *Analyzer
-	swap   bool // the capture guessed the client wrong: the ClientHello came from "server"
-	result *Connection
+	info capture.Conn
+	tcp  tcpFacts
+	// tlsState (c.tls) comes with the decoder, on the first payload byte:
+	// half-open connections, a SYN flood, go without it until decided.
+	*tlsState
+	dec  *decode.Conn
+	an   *Analyzer
+	swap bool // the capture guessed the client wrong: the ClientHello came from "server"
 }
 
 func (c *conn) seen(dir capture.Dir, f capture.Frame) {
@@ -102,7 +105,7 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 		if len(c.tcp.gaps) < 64 {
 			c.tcp.gaps = append(c.tcp.gaps, e)
 		}
-		c.dec.Gap(ev.Dir, ev.Missing)
+		c.decoder().Gap(ev.Dir, ev.Missing)
 	}
 }
 
@@ -126,7 +129,18 @@ func (c *conn) Payload(p capture.Payload) {
 		}
 	}
 	c.tcp.payloadBytes[p.Dir] += int64(len(p.Data))
-	c.dec.Payload(p.Dir, p.Data, p.Spans)
+	c.decoder().Payload(p.Dir, p.Data, p.Spans)
+}
+
+// decoder returns the connection's TLS decoder, made on first use: most of
+// a connection's memory, which half-open connections never need.
+func (c *conn) decoder() *decode.Conn {
+	if c.dec == nil {
+		c.dec = decode.NewConn(c.event)
+		c.dec.SetKeyLog(c.an.keys)
+		c.tlsState = new(tlsState)
+	}
+	return c.dec
 }
 
 // End implements capture.ConnHandler.
@@ -136,7 +150,9 @@ func (c *conn) End(reason capture.EndReason) {
 	}
 	c.tcp.ended = true
 	c.tcp.end = reason
-	c.dec.End()
+	if c.dec != nil { // a fresh decoder has nothing to end
+		c.dec.End()
+	}
 	c.an.finish(c)
 }
 

@@ -22,10 +22,13 @@ type ruleContext struct {
 	browser []*x509.Certificate // --browser-chain as PEM: one chain for every connection
 	// browserBy holds, from a browser's capture given as --browser-chain,
 	// the chain it got per server name (SNI) and per server address.
-	browserBy  map[string][]*x509.Certificate
-	captureEnd time.Time               // time of the last packet, when known
-	chainCache map[string]chain.Result // analyses by chainKey
-	rowCache   map[string]Certificate  // certificate rows by DER
+	browserBy map[string][]*x509.Certificate
+	// browserFetched: certificates the browser's capture shows it
+	// downloading over HTTP (AIA caIssuers).
+	browserFetched []chain.Fetched
+	captureEnd     time.Time               // time of the last packet, when known
+	chainCache     map[string]chain.Result // analyses by chainKey
+	rowCache       map[string]Certificate  // certificate rows by DER
 }
 
 func newRuleContext(o Options, p device.Profile) (ruleContext, error) {
@@ -38,12 +41,16 @@ func newRuleContext(o Options, p device.Profile) (ruleContext, error) {
 	}
 	if len(o.BrowserChain) > 0 {
 		if isCapture(o.BrowserChain) {
-			if ctx.browserBy, err = browserChains(o.BrowserChain, p); err != nil {
+			if ctx.browserBy, ctx.browserFetched, err = browserChains(o.BrowserChain, o.BrowserKeyLog, p); err != nil {
 				return ctx, fmt.Errorf("--browser-chain: %v", err)
 			}
+		} else if len(o.BrowserKeyLog) > 0 {
+			return ctx, fmt.Errorf("--browser-keylog: --browser-chain is a PEM file, not a capture: there is nothing to decrypt")
 		} else if ctx.browser, err = parsePEMCerts(o.BrowserChain); err != nil {
 			return ctx, fmt.Errorf("--browser-chain: %v", err)
 		}
+	} else if len(o.BrowserKeyLog) > 0 {
+		return ctx, fmt.Errorf("--browser-keylog needs --browser-chain with the browser's capture")
 	}
 	return ctx, nil
 }
@@ -90,15 +97,17 @@ func isCapture(b []byte) bool {
 }
 
 // browserChains runs the pipeline over a browser's capture and keeps the
-// server chain of every connection, by SNI and by server address.
-func browserChains(pcap []byte, p device.Profile) (map[string][]*x509.Certificate, error) {
-	a, err := NewAnalyzer(Options{Profile: p.Name})
+// server chain of every connection, by SNI and by server address, and the
+// certificates the browser downloaded over HTTP.
+func browserChains(pcap, keyLog []byte, p device.Profile) (map[string][]*x509.Certificate, []chain.Fetched, error) {
+	a, err := NewAnalyzer(Options{Profile: p.Name, KeyLog: keyLog})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	st, err := capture.Read(bytes.NewReader(pcap), "browser capture", a, capture.Options{})
+	tee := &fetchTee{Analyzer: a}
+	st, err := capture.Read(bytes.NewReader(pcap), "browser capture", tee, capture.Options{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string][]*x509.Certificate{}
 	for _, c := range a.Report("browser capture", st).Connections {
@@ -119,9 +128,12 @@ func browserChains(pcap []byte, p device.Profile) (map[string][]*x509.Certificat
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("the capture holds no server certificate in clear text")
+		if len(keyLog) > 0 {
+			return nil, nil, fmt.Errorf("the capture holds no server certificate, in clear text or decrypted with the key log (--browser-keylog): is it the key log of this capture?")
+		}
+		return nil, nil, fmt.Errorf("the capture holds no server certificate in clear text (TLS 1.3 encrypts it: give the browser's key log with --browser-keylog)")
 	}
-	return out, nil
+	return out, tee.fetched, nil
 }
 
 // browserChainFor picks the browser's chain for a connection: same server

@@ -19,7 +19,6 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		Server:     c.info.Server.String(),
 		Start:      jsonTime(c.info.First.Time),
 		FirstFrame: c.info.First.Number,
-		Profile:    a.profile.Name,
 		Device:     "client",
 	}
 	if c.swap {
@@ -33,7 +32,7 @@ func (a *Analyzer) decide(c *conn) *Connection {
 	if !last.Time.IsZero() && !r.Start.IsZero() {
 		r.Duration = last.Time.Sub(r.Start).Seconds()
 	}
-	if a.opts.DeviceRole == "server" || (a.opts.Device.IsValid() && c.serverAddr() == a.opts.Device) {
+	if srv, _ := c.deviceEnd(a.opts); a.opts.DeviceRole == "server" || srv {
 		r.Device = "server"
 	}
 	t := &c.tls
@@ -47,7 +46,9 @@ func (a *Analyzer) decide(c *conn) *Connection {
 	if c.swap {
 		mac = c.info.ServerMAC
 	}
-	r.ClientLabel, r.ClientEvidence = identifyClient(ch, mac)
+	guess := identifyClient(ch, mac)
+	r.ClientLabel, r.ClientEvidence = guess.label, guess.evidence
+	a.useProfile(r, guess)
 	if sh, ok := serverHello(c); ok {
 		v := sh.Version
 		if sh.SelectedVersion != 0 {
@@ -67,9 +68,6 @@ func (a *Analyzer) decide(c *conn) *Connection {
 			r.BrowserCertificates = append(r.BrowserCertificates, a.ctx.certRow(bc))
 		}
 	}
-	if a.opts.KeepTimeline || a.opts.KeepRecords {
-		r.Timeline = c.timeline()
-	}
 	if a.opts.KeepRecords {
 		r.Records = c.recordRows()
 	}
@@ -78,9 +76,10 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		r.Findings = []Finding{}
 	}
 	r.Outcome = outcome(c, r)
-	// Healthy connections are the bulk of a long capture: keep only their verdict.
-	if r.Outcome == OutcomeOK && !a.opts.AllTimelines && !a.opts.KeepRecords {
-		r.Timeline = nil
+	// Healthy connections are the bulk of a long capture: keep only their
+	// verdict, and spend nothing on a timeline nobody will see.
+	if a.opts.KeepRecords || (a.opts.KeepTimeline && (r.Outcome != OutcomeOK || a.opts.AllTimelines)) {
+		r.Timeline = c.timeline()
 	}
 	return r
 }
@@ -202,6 +201,49 @@ func (c *conn) tls13ClientFinished() bool {
 	// One record only: an encrypted alert is 2 bytes + type + tag = 19 bytes,
 	// 32 with mbedTLS's padding to 16; a Finished is at least 32 + 1 + 16 = 49.
 	return firstEnc.Length >= 45
+}
+
+// tls13LateRejection returns the server's only encrypted record after the
+// client's Finished when it is alert-sized and the server then closed: a
+// TLS 1.3 server checks the client's certificate only after the client's
+// Finished, so a rejection (certificate_required, bad_certificate,
+// unknown_ca) arrives when the client already considers the handshake done.
+// Without keys that record is the only trace of the failure; nil otherwise.
+func (c *conn) tls13LateRejection() *decode.Record {
+	cl, sv := c.fromClient(), c.fromServer()
+	var firstEnc, only, clientBefore *decode.Record
+	n := 0
+	for _, r := range c.tls.records {
+		if !r.Encrypted || r.Decrypted || len(r.Frames) == 0 {
+			continue
+		}
+		if r.Dir == cl {
+			if firstEnc == nil {
+				firstEnc = r
+			}
+			if only == nil {
+				clientBefore = r
+			}
+		}
+		if r.Dir == sv && firstEnc != nil && r.Frames[0] > firstEnc.Frames[0] {
+			only = r
+			n++
+		}
+	}
+	// Sizes as in tls13ClientFinished: under 45 bytes is an alert. A client
+	// whose last record was itself alert-sized sent close_notify, and the
+	// server's record is its close_notify in reply: a normal close.
+	if n != 1 || only.Length >= 45 || clientBefore.Length < 45 {
+		return nil
+	}
+	if cc := c.closeOf(cl); cc != nil && cc.Frame.Number < only.Frames[0] {
+		return nil // the client closed first
+	}
+	cls := c.closeOf(sv)
+	if cls == nil || cls.Frame.Number < only.Frames[0] {
+		return nil
+	}
+	return only
 }
 
 // fatalAlert is the first readable fatal alert (or first alert at all if

@@ -117,3 +117,41 @@ func readInto(t *testing.T, a *diagnose.Analyzer, pcap []byte) capture.Stats {
 	}
 	return st
 }
+
+// TestWrongKeyLogReported: a key log whose secrets for the connection do
+// not decrypt it is said in the report, once, naming the connection; the
+// diagnosis is the one without keys.
+func TestWrongKeyLogReported(t *testing.T) {
+	pcap13, kl := keyedCapture(t, tls.VersionTLS13)
+	var bad []byte
+	for _, line := range strings.SplitAfter(string(kl), "\n") {
+		if strings.HasPrefix(line, "SERVER_HANDSHAKE_TRAFFIC_SECRET ") || strings.HasPrefix(line, "CLIENT_HANDSHAKE_TRAFFIC_SECRET ") {
+			b := []byte(strings.TrimRight(line, "\n"))
+			b[len(b)-1] = "01"[(b[len(b)-1]-'0'+1)%2] // the secret's last hex digit
+			line = string(b) + "\n"
+		}
+		bad = append(bad, line...)
+	}
+	a, err := diagnose.NewAnalyzer(diagnose.Options{KeyLog: bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := a.Report("test.pcap", readInto(t, a, pcap13))
+	var mismatch []string
+	for _, p := range rep.Capture.Problems {
+		if strings.Contains(p, "tcp.stream 0: the key log has secrets for this connection, but they do not match") {
+			mismatch = append(mismatch, p)
+		}
+	}
+	if len(mismatch) != 1 {
+		t.Errorf("want one key mismatch problem, got %q", rep.Capture.Problems)
+	}
+	if ids := errorIDs(rep.Connections[0].Findings); !slices.Contains(ids, "tls13-handshake-encrypted") || len(rep.Connections[0].Certificates) != 0 {
+		t.Errorf("with a wrong key: %v, %d certificates", ids, len(rep.Connections[0].Certificates))
+	}
+	// The right key log: no problem.
+	a, _ = diagnose.NewAnalyzer(diagnose.Options{KeyLog: kl})
+	if rep := a.Report("test.pcap", readInto(t, a, pcap13)); len(rep.Capture.Problems) != 0 {
+		t.Errorf("right key log: problems %q", rep.Capture.Problems)
+	}
+}

@@ -27,8 +27,8 @@ type dnsQuery struct {
 type dnsState struct {
 	queries  []*dnsQuery
 	pending  map[dnsKey]*dnsQuery
-	resolved map[string]bool // names that got a NOERROR answer with records at least once
-	servers  map[netip.Addr]int
+	resolved map[string]bool    // names that got a NOERROR answer with records at least once
+	servers  map[netip.Addr]int // resolver → frame of the first query to it
 	dropped  int
 }
 
@@ -58,7 +58,9 @@ func (s *dnsState) add(m *capture.DNSMessage) {
 		q := &dnsQuery{name: name, qtype: q0.Type, client: m.Client, server: m.Server, id: m.ID, frame: m.Frame}
 		s.queries = append(s.queries, q)
 		s.pending[dnsKey{m.Client, m.ID, name}] = q
-		s.servers[m.Server.Addr()]++
+		if _, ok := s.servers[m.Server.Addr()]; !ok {
+			s.servers[m.Server.Addr()] = m.Frame.Number
+		}
 		return
 	}
 	if m.RCode == 0 && len(m.Answers) > 0 {
@@ -76,10 +78,10 @@ const dnsNoResponseAfter = 2 * time.Second
 
 func (s *dnsState) findings(end time.Time) []Finding {
 	type group struct {
-		id, rcode string
-		name      string
-		frames    []int
-		servers   map[string]bool
+		id      string
+		name    string
+		frames  []int
+		servers map[string]bool
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -145,12 +147,15 @@ func (s *dnsState) findings(end time.Time) []Finding {
 	}
 	if len(s.servers) > 1 {
 		var srv []string
-		for a := range s.servers {
+		var first []int // the first query to each resolver, in capture order
+		for a, f := range s.servers {
 			srv = append(srv, a.String())
+			first = append(first, f)
 		}
 		sort.Strings(srv)
+		sort.Ints(first)
 		out = append(out, Finding{
-			ID: "dns-multiple-servers", Severity: SeverityInfo, Frames: []int{}, DeviceErrors: []DeviceError{},
+			ID: "dns-multiple-servers", Severity: SeverityInfo, Frames: first, DeviceErrors: []DeviceError{},
 			Title:           fmt.Sprintf("DNS queries went to %d different resolvers", len(srv)),
 			Explanation:     "Queries in this capture went to " + joinNames(srv) + ". If they answer differently, the device may connect to a different server than a PC does.",
 			Fix:             "Check which resolver the device uses (DHCP) and compare answers.",

@@ -106,11 +106,14 @@ type Connection struct {
 	FirstFrame     int       `json:"first_frame"`
 	LastFrame      int       `json:"last_frame"`
 	// Device is which side tlspcap takes to be the ESP device: "client" or "server".
-	Device       string        `json:"device"`
-	Profile      string        `json:"profile"`
-	Findings     []Finding     `json:"findings"`
-	Timeline     []Step        `json:"timeline,omitempty"`
-	Certificates []Certificate `json:"certificates,omitempty"`
+	Device  string `json:"device"`
+	Profile string `json:"profile"`
+	// ProfileReason says why the connection was judged with Profile: given
+	// with --profile, guessed from the ClientHello shape, or the default.
+	ProfileReason string        `json:"profile_reason,omitempty"`
+	Findings      []Finding     `json:"findings"`
+	Timeline      []Step        `json:"timeline,omitempty"`
+	Certificates  []Certificate `json:"certificates,omitempty"`
 	// BrowserCertificates is the chain a browser got from the same server
 	// (--browser-chain), to set beside Certificates.
 	BrowserCertificates []Certificate `json:"browser_certificates,omitempty"`
@@ -156,17 +159,29 @@ type CaptureInfo struct {
 	Connections int       `json:"tcp_connections"`
 	// Undecodable counts packets that were kept in the frame count but could
 	// not be decoded (unknown link type, corrupt headers).
-	Undecodable int      `json:"undecodable_packets"`
-	Problems    []string `json:"problems,omitempty"`
+	Undecodable int `json:"undecodable_packets"`
+	// Every frame is one of: a TCP packet analysed, another packet (UDP,
+	// ICMP, ARP, a fragment awaiting the rest), undecodable, or a
+	// duplicate ignored. TimeBackwards and FragmentConflicts count
+	// capture artefacts among them.
+	TCPPackets        int      `json:"tcp_packets"`
+	OtherPackets      int      `json:"other_packets"`
+	Duplicates        int      `json:"duplicate_packets"`
+	TimeBackwards     int      `json:"timestamps_backwards"`
+	FragmentConflicts int      `json:"fragment_conflicts"`
+	Problems          []string `json:"problems,omitempty"`
 }
 
 // Report is everything tlspcap concluded about a capture; reports render it.
 type Report struct {
-	Schema      int           `json:"schema"`
-	Tool        string        `json:"tool"`
-	Capture     CaptureInfo   `json:"capture"`
-	Profile     string        `json:"profile"`
-	Connections []*Connection `json:"connections"`
+	Schema  int         `json:"schema"`
+	Tool    string      `json:"tool"`
+	Capture CaptureInfo `json:"capture"`
+	Profile string      `json:"profile"`
+	// ProfileReason says why: the connections' common reason, or that
+	// their profiles differ (each connection then says its own).
+	ProfileReason string        `json:"profile_reason,omitempty"`
+	Connections   []*Connection `json:"connections"`
 	// Findings on the capture as a whole: DNS, capture quality.
 	Findings []Finding `json:"findings"`
 }

@@ -98,8 +98,8 @@ func (x *ruleRun) tlsRelevant() bool {
 	if tlsPorts[x.serverPort()] || x.ctx.opts.DeviceRole != "" {
 		return true
 	}
-	d := x.ctx.opts.Device
-	return d.IsValid() && (x.info.Client.Addr() == d || x.info.Server.Addr() == d)
+	_, mine := x.deviceEnd(x.ctx.opts)
+	return mine
 }
 
 // captureBlind: the capture lost bytes of an unfinished handshake, so how the
@@ -178,8 +178,8 @@ func (x *ruleRun) lastRecordFrom(d capture.Dir, n int) *decode.Record {
 }
 
 // closeOf returns the first FIN or RST of dir, or nil.
-func (x *ruleRun) closeOf(d capture.Dir) *capture.TCPEvent {
-	f, r := x.tcp.fin[d], x.tcp.rst[d]
+func (c *conn) closeOf(d capture.Dir) *capture.TCPEvent {
+	f, r := c.tcp.fin[d], c.tcp.rst[d]
 	switch {
 	case f == nil:
 		return r

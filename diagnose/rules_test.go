@@ -38,10 +38,17 @@ func analyse(t *testing.T, pcap []byte, o diagnose.Options) *diagnose.Report {
 	return a.Report("test.pcap", st)
 }
 
-// tls12 records a real TLS 1.2 exchange with a chain for device.test.
+// exchange records a real TLS exchange with a chain for device.test.
 func exchange(t *testing.T, ch *pcapbuild.Chain, version uint16, withIntermediate bool) []pcapbuild.Write {
 	t.Helper()
-	cc := &tls.Config{ServerName: "device.test", RootCAs: ch.Pool(), MinVersion: version, MaxVersion: version,
+	return exchangeFor(t, ch, "device.test", version, withIntermediate)
+}
+
+// exchangeFor is exchange with the client dialling name (an IP address
+// sends no SNI).
+func exchangeFor(t *testing.T, ch *pcapbuild.Chain, name string, version uint16, withIntermediate bool) []pcapbuild.Write {
+	t.Helper()
+	cc := &tls.Config{ServerName: name, RootCAs: ch.Pool(), MinVersion: version, MaxVersion: version,
 		Time: func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) }}
 	sc := &tls.Config{Certificates: []tls.Certificate{ch.TLSCertificate(withIntermediate)}, MinVersion: version, MaxVersion: version}
 	ws, cerr, serr := pcapbuild.Exchange(cc, sc)
@@ -53,7 +60,6 @@ func exchange(t *testing.T, ch *pcapbuild.Chain, version uint16, withIntermediat
 
 type want struct {
 	id, code string
-	frame    int
 	outcome  diagnose.Outcome
 }
 

@@ -67,6 +67,10 @@ type htmlConn struct {
 	Ladder                                       *htmlLadder
 	Findings                                     []htmlFinding
 	Certs                                        []htmlCert
+
+	// ClientLabel, Profile (when it differs from the report's) and the
+	// JA3/JA4 fingerprints of the hellos.
+	ClientLabel, Profile, JA4, JA3, JA4S, JA3S string
 }
 
 type htmlLadder struct {
@@ -139,7 +143,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		File:    termSafe(r.Capture.File),
 		Frames:  r.Capture.Frames,
 		Bytes:   r.Capture.Bytes,
-		Profile: termSafe(r.Profile),
+		Profile: termSafe(profileText(r.Profile, r.ProfileReason)),
 		NConns:  len(r.Connections),
 	}
 	if !r.Capture.Start.IsZero() {
@@ -168,7 +172,9 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 			d.Healthy++
 			continue
 		}
-		d.Conns = append(d.Conns, buildHTMLConn(c, o))
+		hc := buildHTMLConn(c, o)
+		hc.Profile = termSafe(connProfileText(r, c))
+		d.Conns = append(d.Conns, hc)
 	}
 	for _, f := range r.Findings {
 		d.Findings = append(d.Findings, htmlFindingOf(f, false))
@@ -209,6 +215,10 @@ func buildHTMLConn(c *diagnose.Connection, o Options) htmlConn {
 		Outcome: string(c.Outcome), OutcomeClass: outcomeClass(c.Outcome), Stage: string(c.Stage),
 		Ending: termSafe(endingText(c.Ending)), Device: termSafe(c.Device),
 		Duration: fmt.Sprintf("%.6f s", c.Duration),
+		JA4:      c.JA4, JA3: c.JA3, JA4S: c.JA4S, JA3S: c.JA3S,
+	}
+	if c.ClientLabel != "unknown" {
+		hc.ClientLabel = termSafe(c.ClientLabel)
 	}
 	rc := rootCause(c)
 	if len(c.Timeline) > 0 {
@@ -513,6 +523,12 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 {{- if .Cipher}}<dt>cipher suite</dt><dd><code>{{.Cipher}}</code></dd>{{end}}
 {{- if .ALPN}}<dt>ALPN</dt><dd><code>{{.ALPN}}</code></dd>{{end}}
 {{- if .Device}}<dt>device side</dt><dd>{{.Device}}</dd>{{end}}
+{{- if .ClientLabel}}<dt>client</dt><dd>{{.ClientLabel}}</dd>{{end}}
+{{- if .Profile}}<dt>profile</dt><dd>{{.Profile}}</dd>{{end}}
+{{- if .JA4}}<dt>JA4</dt><dd><code>{{.JA4}}</code></dd>{{end}}
+{{- if .JA3}}<dt>JA3</dt><dd><code>{{.JA3}}</code></dd>{{end}}
+{{- if .JA4S}}<dt>JA4S</dt><dd><code>{{.JA4S}}</code></dd>{{end}}
+{{- if .JA3S}}<dt>JA3S</dt><dd><code>{{.JA3S}}</code></dd>{{end}}
 </dl>
 {{- with .Ladder}}
 <h3>Ladder</h3>

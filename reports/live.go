@@ -11,11 +11,13 @@ import (
 
 // LiveStats is what a live capture adds to the summary.
 type LiveStats struct {
-	// KernelDrops is how many packets the kernel dropped (ring full);
-	// -1 when the source does not say (a stream on stdin).
-	KernelDrops int64
-	// Written is the pcapng file the packets went to, if any.
-	Written string
+	// KernelPackets passed the filter and KernelDrops were dropped by the
+	// kernel (ring full); KernelDrops is -1 when the source does not say
+	// (a stream on stdin).
+	KernelPackets, KernelDrops int64
+	// Files are the pcapng files the packets went to, in order (several
+	// with --rotate).
+	Files []string
 }
 
 // WriteConnection renders one connection as it is decided during a live
@@ -69,18 +71,40 @@ func WriteConnection(w io.Writer, c *diagnose.Connection, f Format, o Options) e
 // object with the whole report (json).
 func WriteLiveSummary(w io.Writer, r *diagnose.Report, ls LiveStats, f Format, o Options) error {
 	if f == JSON {
+		var written string
+		if len(ls.Files) > 0 {
+			written = ls.Files[0]
+		}
+		var received *int64
+		if ls.KernelDrops >= 0 {
+			received = &ls.KernelPackets
+		}
 		return writeJSONLine(w, struct {
-			Summary     *diagnose.Report `json:"summary"`
-			KernelDrops *int64           `json:"kernel_drops,omitempty"`
-			Written     string           `json:"written,omitempty"`
-		}{r, dropsPtr(ls.KernelDrops), ls.Written})
+			Summary       *diagnose.Report `json:"summary"`
+			KernelPackets *int64           `json:"kernel_packets,omitempty"`
+			KernelDrops   *int64           `json:"kernel_drops,omitempty"`
+			Written       string           `json:"written,omitempty"`
+			Files         []string         `json:"files,omitempty"`
+		}{r, received, dropsPtr(ls.KernelDrops), written, ls.Files})
 	}
 	fmt.Fprintf(w, "\n%s summary: %s: %d frames, %d TCP connections, profile %s\n", paint(o, ansiBold, "■"), termSafe(r.Capture.File), r.Capture.Frames, len(r.Connections), r.Profile)
-	if ls.KernelDrops >= 0 {
-		fmt.Fprintf(w, "  kernel: %d packets dropped\n", ls.KernelDrops)
+	switch {
+	case ls.KernelDrops == 0:
+		fmt.Fprintf(w, "  kernel: %d packets passed the filter, none dropped\n", ls.KernelPackets)
+	case ls.KernelDrops > 0:
+		fmt.Fprintf(w, "  kernel: %s: %d packets dropped (ring full) of %d that passed the filter; connections open then may miss packets. Narrow the filter (host DEVICE_IP) or raise --buffer (e.g. 64MiB)\n",
+			paint(o, ansiRed, "packets lost"), ls.KernelDrops, ls.KernelPackets)
 	}
-	if ls.Written != "" {
-		fmt.Fprintf(w, "  written to %s\n", termSafe(ls.Written))
+	switch len(ls.Files) {
+	case 0:
+	case 1:
+		fmt.Fprintf(w, "  written to %s\n", termSafe(ls.Files[0]))
+	default:
+		names := make([]string, len(ls.Files))
+		for i, f := range ls.Files {
+			names[i] = termSafe(f)
+		}
+		fmt.Fprintf(w, "  written to %d files, in order: %s\n", len(names), strings.Join(names, " "))
 	}
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "  capture: %s\n", termSafe(p))

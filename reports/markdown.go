@@ -10,7 +10,11 @@ import (
 
 func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 	fmt.Fprintf(w, "## tlspcap report: `%s`\n\n", codeSafe(r.Capture.File))
-	fmt.Fprintf(w, "%d frames, %d TCP connections, device profile `%s`.\n\n", r.Capture.Frames, len(r.Connections), r.Profile)
+	fmt.Fprintf(w, "%d frames, %d TCP connections, device profile `%s`", r.Capture.Frames, len(r.Connections), r.Profile)
+	if r.ProfileReason != "" {
+		fmt.Fprintf(w, " (%s)", mdSafe(r.ProfileReason))
+	}
+	fmt.Fprint(w, ".\n\n")
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "- capture: %s\n", mdSafe(p))
 	}
@@ -27,6 +31,15 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 		fmt.Fprintf(w, " — **%s**\n\n", c.Outcome)
 		fmt.Fprintf(w, "Reached `%s`; ended: %s.\n\n", c.Stage, mdSafe(endingText(c.Ending)))
+		if c.ClientLabel != "" && c.ClientLabel != "unknown" {
+			fmt.Fprintf(w, "Client: %s.\n\n", mdSafe(c.ClientLabel))
+		}
+		if p := connProfileText(r, c); p != "" {
+			fmt.Fprintf(w, "Profile: %s.\n\n", mdSafe(p))
+		}
+		if fp := fingerprintMarkdown(c); fp != "" {
+			fmt.Fprintf(w, "Fingerprints: %s.\n\n", fp)
+		}
 		if len(c.Timeline) > 0 {
 			var rows [][]string
 			for _, s := range c.Timeline {
@@ -55,7 +68,7 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 			for i, ct := range c.Certificates {
 				fmt.Fprintf(w, "%d. subject `%s`, issuer `%s`, valid %s to %s, %s %d bits, %d bytes, SHA-256 `%s`\n", i+1,
 					codeSafe(ct.Subject), codeSafe(ct.Issuer), ct.NotBefore.Format("2006-01-02"), ct.NotAfter.Format("2006-01-02"),
-					codeSafe(ct.KeyType), ct.KeyBits, ct.Size, ct.SHA256)
+					mdSafe(ct.KeyType), ct.KeyBits, ct.Size, codeSafe(ct.SHA256))
 			}
 			fmt.Fprintf(w, "\n</details>\n")
 		}

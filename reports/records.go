@@ -23,6 +23,12 @@ type recordsConn struct {
 	Server  string               `json:"server"`
 	SNI     string               `json:"sni"`
 	Records []diagnose.RecordRow `json:"records"`
+
+	// Fingerprints of the hellos, as in the analyze report.
+	JA3  string `json:"ja3,omitempty"`
+	JA4  string `json:"ja4,omitempty"`
+	JA3S string `json:"ja3s,omitempty"`
+	JA4S string `json:"ja4s,omitempty"`
 }
 
 // WriteRecords renders every record of every connection (`tlspcap records`).
@@ -33,7 +39,8 @@ func WriteRecords(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 		if rs == nil {
 			rs = []diagnose.RecordRow{}
 		}
-		doc.Connections = append(doc.Connections, recordsConn{c.Stream, c.Client, c.Server, c.SNI, rs})
+		doc.Connections = append(doc.Connections, recordsConn{Stream: c.Stream, Client: c.Client, Server: c.Server, SNI: c.SNI, Records: rs,
+			JA3: c.JA3, JA4: c.JA4, JA3S: c.JA3S, JA4S: c.JA4S})
 	}
 	if f == JSON {
 		return writeJSON(w, doc)
@@ -44,6 +51,9 @@ func WriteRecords(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 			fmt.Fprintf(w, "  SNI %s", termSafe(c.SNI))
 		}
 		fmt.Fprintf(w, "  (%d records)\n", len(c.Records))
+		if fp := fingerprintText(&diagnose.Connection{JA3: c.JA3, JA4: c.JA4, JA3S: c.JA3S, JA4S: c.JA4S}); fp != "" {
+			fmt.Fprintf(w, "  %s\n", fp)
+		}
 		if len(c.Records) == 0 {
 			fmt.Fprintln(w)
 			continue

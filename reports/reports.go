@@ -59,10 +59,42 @@ func Write(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeC1(buf.Bytes()))
+	return err
+}
+
+// escapeC1 writes DEL and the C1 controls (U+0080–U+009F, e.g. the
+// one-byte CSI a terminal may act on) that encoding/json leaves raw as
+// \u escapes: the JSON means the same, and `cat report.json` is safe.
+// Outside strings JSON has no such bytes, so a byte scan is enough.
+func escapeC1(b []byte) []byte {
+	i := 0
+	for i < len(b) && b[i] != 0x7f && !(b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f) {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)+16), b[:i]...)
+	for ; i < len(b); i++ {
+		switch {
+		case b[i] == 0x7f:
+			out = append(out, `\u007f`...)
+		case b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f:
+			out = fmt.Appendf(out, `\u%04x`, b[i+1])
+			i++
+		default:
+			out = append(out, b[i])
+		}
+	}
+	return out
 }
 
 // writeReportJSON writes the report one connection at a time: a long
@@ -79,7 +111,7 @@ func writeReportJSON(w io.Writer, r *diagnose.Report) error {
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-		_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		_, err := bw.Write(escapeC1(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
 		return err
 	}
 	field := func(name string, v any, last bool) error {

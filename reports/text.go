@@ -79,10 +79,8 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 	if len(r.Connections) == 1 {
 		conns = "1 TCP connection"
 	}
-	fmt.Fprintf(w, "%s: %d frames, %s, profile %s\n", termSafe(r.Capture.File), r.Capture.Frames, conns, r.Profile)
-	if r.Capture.Undecodable > 0 {
-		fmt.Fprintf(w, "  %d packets could not be decoded (see the capture problems below)\n", r.Capture.Undecodable)
-	}
+	fmt.Fprintf(w, "%s: %d frames, %s, profile %s\n", termSafe(r.Capture.File), r.Capture.Frames, conns, profileText(r.Profile, r.ProfileReason))
+	writePacketCounts(w, r.Capture)
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "  capture: %s\n", termSafe(p))
 	}
@@ -103,12 +101,11 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 		if c.ClientLabel != "" && c.ClientLabel != "unknown" {
 			fmt.Fprintf(w, "  client: %s\n", c.ClientLabel)
 		}
-		if c.JA4 != "" {
-			fmt.Fprintf(w, "  client JA4 %s  JA3 %s", c.JA4, c.JA3)
-			if c.JA4S != "" {
-				fmt.Fprintf(w, "  server JA4S %s", c.JA4S)
-			}
-			fmt.Fprintln(w)
+		if p := connProfileText(r, c); p != "" {
+			fmt.Fprintf(w, "  profile: %s\n", p)
+		}
+		if fp := fingerprintText(c); fp != "" {
+			fmt.Fprintf(w, "  %s\n", fp)
 		}
 		for _, f := range c.Findings {
 			if f.Severity == diagnose.SeverityInfo && !o.All {
@@ -258,4 +255,26 @@ func chainRows(c *diagnose.Connection, safe func(string) string) [][]string {
 		rows = append(rows, []string{fmt.Sprint(i), d, b, same})
 	}
 	return rows
+}
+
+// writePacketCounts accounts for every frame: analysed as TCP, something
+// else, undecodable or a duplicate ignored.
+func writePacketCounts(w io.Writer, c diagnose.CaptureInfo) {
+	fmt.Fprintf(w, "  packets: %d TCP, %d other (UDP, ICMP, ARP, fragments)", c.TCPPackets, c.OtherPackets)
+	if c.Undecodable > 0 {
+		fmt.Fprintf(w, ", %d undecodable", c.Undecodable)
+	}
+	if c.Duplicates > 0 {
+		fmt.Fprintf(w, ", %d duplicates ignored", c.Duplicates)
+	}
+	if c.TimeBackwards > 0 {
+		fmt.Fprintf(w, ", %d with timestamps going backwards", c.TimeBackwards)
+	}
+	if c.FragmentConflicts > 0 {
+		fmt.Fprintf(w, ", %d conflicting IPv4 fragments", c.FragmentConflicts)
+	}
+	if c.Undecodable+c.Duplicates+c.TimeBackwards+c.FragmentConflicts > 0 {
+		fmt.Fprint(w, " (see the capture problems below)")
+	}
+	fmt.Fprintln(w)
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +19,7 @@ import (
 
 func liveCmd(code *int) *cobra.Command {
 	var f readFlags
-	var iface, readPath, writePath string
+	var iface, readPath, writePath, rotate, buffer string
 	var duration, idle time.Duration
 	c := &cobra.Command{
 		Use:   "live (-i IFACE | -r -) [FILTER...]",
@@ -31,8 +31,14 @@ connection, the full findings for a failing one. Ctrl-C (or --duration) ends the
 capture, prints the summary and exits 0 (nothing failed), 1 (failures) or 2.
 
 FILTER is a capture filter in tcpdump's syntax, applied in the kernel:
-host ADDR, net ADDR/LEN, port N (with src/dst), ip, ip6, arp, tcp, udp, icmp,
-tcp port 443, and/or/not, parentheses.
+host ADDR|NAME, net ADDR/LEN, port N (with src/dst), ip, ip6, arp, tcp, udp,
+icmp, tcp port 443, and/or/not, parentheses. A host name is resolved at start
+to all its IPv4 and IPv6 addresses.
+
+--write F.pcapng saves the packets; with --rotate 100MB a new file starts
+before one would grow past 100 MB: F.pcapng, F-1.pcapng, F-2.pcapng, ...
+Each file is a complete capture; to analyse them as one, in order:
+  cat F.pcapng F-1.pcapng F-2.pcapng | tlspcap analyze -
 
 Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
   sudo setcap cap_net_raw,cap_net_admin+eip $(which tlspcap)`,
@@ -60,6 +66,25 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 			if _, err := capture.CompileFilter(filter); err != nil {
 				return usageError{err}
 			}
+			cfg := capture.LiveConfig{Interface: iface, Filter: filter, WriteFile: writePath, Application: programName + " " + version}
+			if rotate != "" {
+				if writePath == "" {
+					return usageError{fmt.Errorf("--rotate %s: goes with --write FILE", rotate)}
+				}
+				if cfg.Rotate, err = parseSize(rotate); err != nil || cfg.Rotate < minRotate {
+					return usageError{fmt.Errorf("--rotate %q: give a size of at least 64KiB, e.g. 100MB or 1GiB", rotate)}
+				}
+			}
+			if buffer != "" {
+				n, err := parseSize(buffer)
+				if err != nil || n < 128<<10 || n > 1<<30 {
+					return usageError{fmt.Errorf("--buffer %q: give a ring size from 128KiB to 1GiB, e.g. 64MiB", buffer)}
+				}
+				if readPath != "" {
+					return usageError{fmt.Errorf("--buffer is for -i (the kernel ring of a live capture)")}
+				}
+				cfg.RingBytes = int(n)
+			}
 			o, err := f.options(false)
 			if err != nil {
 				return err
@@ -85,14 +110,6 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 					return err
 				}
 			}
-			cfg := capture.LiveConfig{Interface: iface, Filter: filter, Application: programName + " " + version}
-			var wf *os.File
-			if writePath != "" {
-				if wf, err = os.Create(writePath); err != nil {
-					return usageError{fmt.Errorf("--write: %v", unwrapPathError(err))}
-				}
-				cfg.Write = wf
-			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if duration > 0 {
@@ -101,11 +118,15 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 				defer cancel()
 			}
 			cfg.Stop = ctx.Done()
-			copts := capture.Options{IdleTimeout: idle}
+			copts, lerr := captureLimits(f.maxConns, f.maxBuffered)
+			if lerr != nil {
+				return lerr
+			}
+			copts.IdleTimeout = idle
 
 			var st capture.LiveStats
 			name := iface
-			ls := reports.LiveStats{KernelDrops: -1, Written: writePath}
+			ls := reports.LiveStats{KernelDrops: -1}
 			if readPath != "" {
 				name = "stdin"
 				st, err = capture.ReadStream(c.InOrStdin(), name, cfg, a, copts)
@@ -118,18 +139,10 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 					fmt.Fprintln(c.ErrOrStderr(), "; Ctrl-C to stop")
 				}
 				st, err = capture.CaptureInterface(cfg, a, copts)
-				ls.KernelDrops = int64(st.KernelDrops)
+				ls.KernelPackets, ls.KernelDrops = int64(st.KernelPackets), int64(st.KernelDrops)
 			}
-			if wf != nil {
-				if cerr := wf.Close(); cerr != nil && err == nil {
-					err = fmt.Errorf("--write: %v", cerr)
-				}
-			}
+			ls.Files = st.Files
 			if err != nil {
-				var pe *capture.PermissionError
-				if wf != nil && st.Frames == 0 && errors.As(err, &pe) {
-					os.Remove(writePath)
-				}
 				return err
 			}
 			rep := a.Report(name, st.Stats)
@@ -149,7 +162,35 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 	c.Flags().StringVarP(&iface, "interface", "i", "", "capture on this interface (AF_PACKET; needs CAP_NET_RAW)")
 	c.Flags().StringVarP(&readPath, "read", "r", "", "read a pcap/pcapng stream from stdin (-r -) as it arrives")
 	c.Flags().StringVarP(&writePath, "write", "w", "", "also save the packets to this pcapng file")
+	c.Flags().StringVar(&rotate, "rotate", "", "with --write: start a new file (F-1.pcapng, F-2.pcapng, ...) before one grows past this size (100MB, 1GiB)")
+	c.Flags().StringVar(&buffer, "buffer", "", "kernel ring size for -i (default 16MiB); raise it when the summary reports dropped packets")
 	c.Flags().DurationVar(&duration, "duration", 0, "stop after this long (default: until Ctrl-C)")
 	c.Flags().DurationVar(&idle, "idle", 30*time.Second, "decide a connection that has been silent this long")
 	return c
+}
+
+// minRotate is the smallest --rotate: room for headers and a few packets.
+const minRotate = 64 << 10
+
+// parseSize reads a size such as 100MB, 1GiB, 512k or 1000000 (bytes):
+// k/M/G are powers of 1000 (as tcpdump -C), Ki/Mi/Gi powers of 1024; a
+// trailing B is optional.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSpace(s), "B")
+	t = strings.TrimSuffix(t, "b")
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"m", 1e6}, {"G", 1e9}, {"g", 1e9}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSuffix(t, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || !(n > 0) || n*float64(mult) > 1<<50 {
+		return 0, fmt.Errorf("size %q: give a number with k, M, G, KiB, MiB or GiB", s)
+	}
+	return int64(n * float64(mult)), nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -74,10 +75,19 @@ type readFlags struct {
 	inContentLen int
 	ca           string
 	browserChain string
+	browserKeys  []string
 	keylogs      []string
 	all          bool
 	client       string
 	noProgress   bool
+	// Resource bounds (capture.Options): --max-connections, --max-buffered.
+	maxConns    int
+	maxBuffered string
+	// analyze only: --export-failing, --redact, and the connections
+	// before --client narrowed them (the export's port-reuse bounds).
+	exportFailing string
+	redact        bool
+	unselected    []*diagnose.Connection
 }
 
 func (f *readFlags) register(c *cobra.Command, analysis bool) {
@@ -85,6 +95,7 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	c.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3/1.2 sessions; repeat for several files (keys embedded in a pcapng are used too)")
+	registerLimits(c, &f.maxConns, &f.maxBuffered)
 	if !analysis {
 		return
 	}
@@ -93,10 +104,11 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 		names = append(names, p.Name)
 	}
 	c.Flags().StringVar(&f.profile, "profile", "", "device profile: "+strings.Join(names, ", ")+" (default "+device.DefaultProfile.Name+")")
-	c.Flags().StringVar(&f.device, "device", "", "the device: its IP address, or client|server for the side it plays (default client)")
+	c.Flags().StringVar(&f.device, "device", "", "the device: its IP or MAC address (the report keeps only its connections), or client|server for the side it plays (default client)")
 	c.Flags().IntVar(&f.inContentLen, "in-content-len", 0, "the device's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (default: the profile's)")
 	c.Flags().StringVar(&f.ca, "ca", "", "PEM file with the CA certificates the device trusts (cacert_pem); default: the ESP certificate bundle (Mozilla roots)")
-	c.Flags().StringVar(&f.browserChain, "browser-chain", "", "PEM file with the chain a browser got from the same server, to compare")
+	c.Flags().StringVar(&f.browserChain, "browser-chain", "", "the chain a browser got from the same server, to compare: a PEM file, or a capture of the browser")
+	c.Flags().StringArrayVar(&f.browserKeys, "browser-keylog", nil, "key log (SSLKEYLOGFILE) of the browser's capture given as --browser-chain, to read its TLS 1.3 certificates; repeatable")
 	c.Flags().BoolVar(&f.all, "all", false, "show healthy connections' findings and info findings too")
 	c.Flags().StringVar(&f.client, "client", "", "only connections whose client (or server) fingerprint matches: ja4=t13d1516h2_8daaf6152771_e5627efa2ab1, ja3=HASH, ja3s=, ja4s=")
 }
@@ -113,7 +125,11 @@ func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
 	default:
 		a, err := netip.ParseAddr(f.device)
 		if err != nil {
-			return o, usageError{fmt.Errorf("--device %q: give the device's IP address, or client or server", f.device)}
+			mac, merr := net.ParseMAC(f.device)
+			if merr != nil {
+				return o, usageError{fmt.Errorf("--device %q: give the device's IP or MAC address, or client or server", f.device)}
+			}
+			o.DeviceMAC = mac
 		}
 		o.Device = a
 	}
@@ -128,14 +144,26 @@ func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
 			return o, usageError{fmt.Errorf("--browser-chain: %v", err)}
 		}
 	}
-	for _, k := range f.keylogs {
-		b, err := os.ReadFile(k)
-		if err != nil {
-			return o, usageError{fmt.Errorf("--keylog: %v", err)}
-		}
-		o.KeyLog = append(append(o.KeyLog, b...), '\n')
+	if o.KeyLog, err = readKeyLogs("--keylog", f.keylogs); err != nil {
+		return o, err
+	}
+	if o.BrowserKeyLog, err = readKeyLogs("--browser-keylog", f.browserKeys); err != nil {
+		return o, err
 	}
 	return o, nil
+}
+
+// readKeyLogs concatenates NSS key log files.
+func readKeyLogs(flag string, files []string) ([]byte, error) {
+	var out []byte
+	for _, k := range files {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: %v", flag, err)}
+		}
+		out = append(append(out, b...), '\n')
+	}
+	return out, nil
 }
 
 // format picks the output format: text by default.
@@ -151,14 +179,19 @@ func (f *readFlags) outFormat() (reports.Format, error) {
 }
 
 // analyse reads one capture through the pipeline.
-func analyse(c *cobra.Command, path string, o diagnose.Options, noProgress bool) (*diagnose.Report, error) {
+func analyse(c *cobra.Command, path string, o diagnose.Options, f *readFlags) (*diagnose.Report, error) {
 	a, err := diagnose.NewAnalyzer(o)
 	if err != nil {
 		return nil, usageError{err}
 	}
+	co, err := captureLimits(f.maxConns, f.maxBuffered)
+	if err != nil {
+		return nil, err
+	}
+	noProgress := f.noProgress
 	var st capture.Stats
 	if path == "-" {
-		st, err = capture.Read(c.InOrStdin(), "stdin", a, capture.Options{})
+		st, err = capture.Read(c.InOrStdin(), "stdin", a, co)
 	} else {
 		fh, oerr := os.Open(path)
 		if oerr != nil {
@@ -171,7 +204,7 @@ func analyse(c *cobra.Command, path string, o diagnose.Options, noProgress bool)
 			r = &pr
 			defer bar.Finish()
 		}
-		st, err = capture.Read(r, path, a, capture.Options{})
+		st, err = capture.Read(r, path, a, co)
 	}
 	if err != nil {
 		return nil, err
@@ -239,9 +272,14 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 	if err != nil {
 		return nil, err
 	}
-	rep, err := analyse(c, path, o, f.noProgress)
+	// Decide finished connections on the second core while reading goes on.
+	o.Concurrent = true
+	rep, err := analyse(c, path, o, f)
 	if err != nil {
 		return nil, err
+	}
+	if f.exportFailing != "" {
+		f.unselected = append([]*diagnose.Connection(nil), rep.Connections...)
 	}
 	if f.client != "" {
 		if err := rep.SelectClients(f.client); err != nil {
@@ -266,9 +304,26 @@ func analyzeCmd(code *int) *cobra.Command {
 		Short: "Diagnose every TCP/TLS connection in a capture (pcap, pcapng, gzip; - for stdin)",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
-			rep, err := readAndRender(c, args[0], &f, false, reports.Write)
+			if err := checkExport(args[0], f.exportFailing); err != nil {
+				return err
+			}
+			if f.redact && f.exportFailing != "" {
+				fmt.Fprintf(c.ErrOrStderr(), "%s: --redact applies to the report only: %s holds the original packets (addresses, names, certificates)\n", programName, f.exportFailing)
+			}
+			render := reports.Write
+			if f.redact {
+				render = func(w io.Writer, rep *diagnose.Report, fm reports.Format, o reports.Options) error {
+					return reports.Write(w, reports.Redact(rep), fm, o)
+				}
+			}
+			rep, err := readAndRender(c, args[0], &f, false, render)
 			if err != nil {
 				return err
+			}
+			if f.exportFailing != "" {
+				if err := exportFailing(c.ErrOrStderr(), args[0], f.exportFailing, f.unselected, rep); err != nil {
+					return err
+				}
 			}
 			if rep.Failed() {
 				*code = exitFailed
@@ -277,6 +332,8 @@ func analyzeCmd(code *int) *cobra.Command {
 		},
 	}
 	f.register(c, true)
+	c.Flags().StringVar(&f.exportFailing, "export-failing", "", "write the packets of the failing connections and their DNS to this pcapng file (needs a capture file, not stdin)")
+	c.Flags().BoolVar(&f.redact, "redact", false, "replace IP addresses, host names and certificate names and fingerprints in the report by pseudonyms (192.0.2.1, host-1.example)")
 	return c
 }
 
@@ -381,4 +438,27 @@ func exactFile(c *cobra.Command, args []string) error {
 		return usageError{fmt.Errorf("%s needs exactly one capture file (or - for stdin), got %d arguments", c.Name(), len(args))}
 	}
 	return nil
+}
+
+// registerLimits adds the resource bound flags of analyze and live.
+func registerLimits(c *cobra.Command, maxConns *int, maxBuffered *string) {
+	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 1000000)")
+	c.Flags().StringVar(maxBuffered, "max-buffered", "", "out-of-order bytes kept per connection direction while waiting for a missing segment; beyond it the missing bytes are reported as a gap, with a warning (default 4MiB)")
+}
+
+// captureLimits turns the bound flags into capture options.
+func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
+	var o capture.Options
+	if maxConns < 0 {
+		return o, usageError{fmt.Errorf("--max-connections %d: give a positive number", maxConns)}
+	}
+	o.MaxConns = maxConns
+	if maxBuffered != "" {
+		n, err := parseSize(maxBuffered)
+		if err != nil || n < 4096 || n > 1<<30 {
+			return o, usageError{fmt.Errorf("--max-buffered %q: give a size from 4KiB to 1GiB, e.g. 16MiB", maxBuffered)}
+		}
+		o.MaxBufferedPerDir = int(n)
+	}
+	return o, nil
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -48,6 +50,10 @@ type malformedCase struct {
 	findings []string
 	conns    []malformedConn
 	frames   int
+	// The packet accounting of the summary: TCP, other, undecodable,
+	// duplicates ignored (together: frames), and the artefact counts.
+	tcp, other, undecodable, dups int
+	backwards, fragConflicts      int
 }
 
 var malformedCases = []malformedCase{
@@ -55,17 +61,17 @@ var malformedCases = []malformedCase{
 		err: "capture ends inside a pcap file header at byte 0"},
 	{file: "wrong-magic.pcap", code: exitUsage,
 		err: "not a pcap or pcapng file (starts with 50 43 41 50)"},
-	{file: "truncated-packet.pcap", code: exitFailed, frames: 16,
+	{file: "truncated-packet.pcap", code: exitFailed, frames: 16, tcp: 16,
 		problems: []string{"the capture ends inside a packet at byte 6406: packets up to there were analysed"},
 		findings: []string{"capture-file-truncated"},
 		conns:    []malformedConn{connA, connB}},
-	{file: "garbage-after-valid-packets.pcap", code: exitFailed, frames: 12,
+	{file: "garbage-after-valid-packets.pcap", code: exitFailed, frames: 12, tcp: 12,
 		problems: []string{"packet record claims 1073741824 bytes at byte 6031: reading stopped there, packets before it were analysed"},
 		conns:    []malformedConn{connA}},
-	{file: "pcapng-impossible-length.pcapng", code: exitFailed, frames: 12,
+	{file: "pcapng-impossible-length.pcapng", code: exitFailed, frames: 12, tcp: 12,
 		problems: []string{"pcapng block of type 0x00000006 claims length 4294967280 at byte 6260: reading stopped there, packets before it were analysed"},
 		conns:    []malformedConn{connA}},
-	{file: "snaplen-cut-mid-record.pcap", code: exitFailed, frames: 24,
+	{file: "snaplen-cut-mid-record.pcap", code: exitFailed, frames: 24, tcp: 24,
 		problems: []string{
 			"frame 18: captured 200 of 1502 bytes (snaplen): the IP payload is incomplete",
 			"frame 19: captured 200 of 1502 bytes (snaplen): the IP payload is incomplete",
@@ -73,18 +79,46 @@ var malformedCases = []malformedCase{
 		},
 		findings: []string{"capture-truncated-packets"},
 		conns:    []malformedConn{connA, connB}},
-	{file: "zero-and-huge-packets.pcap", code: exitFailed, frames: 26,
+	{file: "zero-and-huge-packets.pcap", code: exitFailed, frames: 26, tcp: 24, undecodable: 2,
 		problems: []string{
 			"frame 4: Ethernet header cut short (0 bytes)",
 			"frame 7: TCP: Invalid TCP data offset 2 < 5", // the 256 KiB frame's filler
 		},
 		conns: []malformedConn{connA, connB}},
-	{file: "mixed-byte-order.pcapng", code: exitFailed, frames: 24, conns: []malformedConn{connA, connB}},
-	{file: "timestamps-backwards.pcap", code: exitFailed, frames: 24, conns: []malformedConn{connA, connB}},
-	{file: "duplicated-packets.pcap", code: exitFailed, frames: 48, conns: []malformedConn{connA, connB}},
-	{file: "ipv4-options.pcap", code: exitFailed, frames: 24, conns: []malformedConn{connA, connB}},
-	{file: "ipv4-overlapping-fragments.pcap", code: exitFailed, frames: 26, conns: []malformedConn{connA, connB}},
-	{file: "tcp-bogus-data-offset.pcap", code: exitFailed, frames: 26,
+	{file: "mixed-byte-order.pcapng", code: exitFailed, frames: 24, tcp: 24, conns: []malformedConn{connA, connB}},
+	{file: "timestamps-backwards.pcap", code: exitFailed, frames: 24, tcp: 24, backwards: 12,
+		problems: []string{
+			"frame 13: timestamp 11:59:59.001000 is 1.011s earlier than that of frame 12",
+			"frame 14: timestamp 11:59:58.001000 is 1s earlier than that of frame 13",
+			"frame 15: timestamp 11:59:57.001000 is 1s earlier than that of frame 14",
+			"frame 16: timestamp 11:59:56.001000 is 1s earlier than that of frame 15",
+			"frame 17: timestamp 11:59:55.001000 is 1s earlier than that of frame 16",
+			"12 packets with a timestamp earlier than the packet before in all; the first 5 are listed above",
+		},
+		conns: []malformedConn{connA, connB}},
+	// Each packet twice in a row, byte for byte: the copies are ignored,
+	// so no retransmission is reported and the analysis is that of the
+	// capture without them.
+	{file: "duplicated-packets.pcap", code: exitFailed, frames: 48, tcp: 24, dups: 24,
+		problems: []string{
+			"frame 2: the same packet as frame 1 (identical IP header, IP ID 0x0100, identical payload, 0s apart)",
+			"frame 4: the same packet as frame 3 (",
+			"frame 6: the same packet as frame 5 (",
+			"frame 8: the same packet as frame 7 (",
+			"frame 10: the same packet as frame 9 (",
+			"24 packets captured twice (ignored) in all; the first 5 are listed above",
+		},
+		conns: []malformedConn{connA, connB}},
+	{file: "ipv4-options.pcap", code: exitFailed, frames: 24, tcp: 24, conns: []malformedConn{connA, connB}},
+	// The ClientHello of B in three fragments, the second overlapping the
+	// first with zeros: the first received bytes are kept, so B's
+	// ClientHello (and SNI) is intact.
+	{file: "ipv4-overlapping-fragments.pcap", code: exitFailed, frames: 26, tcp: 24, other: 2, fragConflicts: 1,
+		problems: []string{
+			"frame 17: IPv4 fragment (ID 0x1234) overlaps frame 16 at payload bytes 32-47 with different content (teardrop-style): the bytes of frame 16, received first, were kept",
+		},
+		conns: []malformedConn{connA, connB}},
+	{file: "tcp-bogus-data-offset.pcap", code: exitFailed, frames: 26, tcp: 24, undecodable: 2,
 		problems: []string{
 			"frame 15: TCP: Invalid TCP data offset 2 < 5",
 			"frame 16: TCP: TCP data offset greater than packet length",
@@ -168,9 +202,15 @@ func checkMalformedJSON(t *testing.T, tc malformedCase, out string) {
 	t.Helper()
 	var doc struct {
 		Capture struct {
-			Frames   int      `json:"frames"`
-			TCPConns int      `json:"tcp_connections"`
-			Problems []string `json:"problems"`
+			Frames            int      `json:"frames"`
+			TCPConns          int      `json:"tcp_connections"`
+			Problems          []string `json:"problems"`
+			TCPPackets        int      `json:"tcp_packets"`
+			OtherPackets      int      `json:"other_packets"`
+			Undecodable       int      `json:"undecodable_packets"`
+			Duplicates        int      `json:"duplicate_packets"`
+			TimeBackwards     int      `json:"timestamps_backwards"`
+			FragmentConflicts int      `json:"fragment_conflicts"`
 		} `json:"capture"`
 		Connections []struct {
 			Client   string `json:"client"`
@@ -190,6 +230,14 @@ func checkMalformedJSON(t *testing.T, tc malformedCase, out string) {
 	}
 	if doc.Capture.Frames != tc.frames {
 		t.Errorf("frames %d, want %d", doc.Capture.Frames, tc.frames)
+	}
+	c := doc.Capture
+	got := [6]int{c.TCPPackets, c.OtherPackets, c.Undecodable, c.Duplicates, c.TimeBackwards, c.FragmentConflicts}
+	if want := [6]int{tc.tcp, tc.other, tc.undecodable, tc.dups, tc.backwards, tc.fragConflicts}; got != want {
+		t.Errorf("packets tcp/other/undecodable/duplicates/backwards/fragment conflicts %v, want %v", got, want)
+	}
+	if n := c.TCPPackets + c.OtherPackets + c.Undecodable + c.Duplicates; n != c.Frames {
+		t.Errorf("%d packets accounted for, %d frames", n, c.Frames)
 	}
 	if len(doc.Capture.Problems) != len(tc.problems) {
 		t.Errorf("problems %q, want %d", doc.Capture.Problems, len(tc.problems))
@@ -245,14 +293,17 @@ func TestMalformedCapturesStdin(t *testing.T) {
 // in a child process (this test binary again) so its peak RSS (VmHWM) is
 // its own.
 //
-// The bound is a tripwire, not the goal: issue 9 asks for 1,000,000 SYNs
-// under 300 MiB, while 200,000 SYNs currently peak near 1.3 GiB (about
-// 6.7 KB per half-open connection across capture, decode and diagnose).
-// TLSPCAP_SYN_FLOOD_MAX_RSS_MIB sets a tighter bound.
+// A half-open connection holds no TLS decoder and no reassembly state
+// (both come with its first packet after the SYNs), but every connection
+// still costs its capture and diagnosis state while open and its verdict
+// in the report: 200,000 SYNs peak near 520 MiB (about 2.7 KB each, much
+// of it the garbage collector's headroom), so 1,000,000 do not yet fit the
+// 300 MiB goal. TLSPCAP_SYN_FLOOD_SYNS=1000000 runs that size (the bound
+// scales with the count); TLSPCAP_SYN_FLOOD_MAX_RSS_MIB sets another bound.
 const (
-	floodSYNs      = 200_000
-	floodMaxRSSMiB = 2048
-	floodChildEnv  = "TLSPCAP_SYN_FLOOD_CHILD"
+	floodSYNs        = 200_000
+	floodMaxRSSBytes = 4 << 10 // per SYN, with a margin over the 2.7 KB measured
+	floodChildEnv    = "TLSPCAP_SYN_FLOOD_CHILD"
 )
 
 func TestSYNFloodMemory(t *testing.T) {
@@ -260,45 +311,26 @@ func TestSYNFloodMemory(t *testing.T) {
 		synFloodChild(path)
 		return
 	}
-	if testing.Short() {
-		t.Skip("writes and analyses a 200,000-SYN capture")
-	}
-	if _, err := os.Stat("/proc/self/status"); err != nil {
-		t.Skip("needs /proc/self/status for the peak RSS")
-	}
+	skipMemoryTest(t, "writes and analyses a 200,000-SYN capture")
+	syns := envInt("TLSPCAP_SYN_FLOOD_SYNS", floodSYNs)
 	path := filepath.Join(t.TempDir(), "syn-flood.pcap")
-	if err := writeSYNFlood(path, floodSYNs); err != nil {
+	if err := writeSYNFlood(path, syns); err != nil {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(path)
 	start := time.Now()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSYNFloodMemory$", "-test.count=1")
-	cmd.Env = append(os.Environ(), floodChildEnv+"="+path)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("child: %v\n%s\n%s", err, out.String(), errb.String())
-	}
 	var exit, conns, hwmKB, sysKB int
-	line := out.String()
-	if i := strings.Index(line, "flood:"); i >= 0 {
-		line = line[i:]
-	}
-	if _, err := fmt.Sscanf(line, "flood: exit=%d conns=%d vmhwm_kb=%d sys_kb=%d", &exit, &conns, &hwmKB, &sysKB); err != nil {
-		t.Fatalf("child output %q: %v\n%s", out.String(), err, errb.String())
-	}
-	t.Logf("%d SYNs (%d MiB pcap) in %v: exit %d, %d connections reported, peak RSS %d MiB, Go runtime Sys %d MiB",
-		floodSYNs, fi.Size()>>20, time.Since(start).Round(time.Millisecond), exit, conns, hwmKB>>10, sysKB>>10)
+	runMemoryChild(t, "TestSYNFloodMemory", floodChildEnv+"="+path, nil,
+		"flood: exit=%d conns=%d vmhwm_kb=%d sys_kb=%d", &exit, &conns, &hwmKB, &sysKB)
+	t.Logf("%d SYNs (%d MiB pcap) in %v: exit %d, %d connections reported, peak RSS %d MiB (%d bytes per SYN), Go runtime Sys %d MiB",
+		syns, fi.Size()>>20, time.Since(start).Round(time.Millisecond), exit, conns, hwmKB>>10, hwmKB<<10/syns, sysKB>>10)
 	if exit != exitOK && exit != exitFailed {
 		t.Errorf("exit %d", exit)
 	}
-	if conns != floodSYNs {
-		t.Errorf("%d connections reported, want %d", conns, floodSYNs)
+	if conns != syns {
+		t.Errorf("%d connections reported, want %d", conns, syns)
 	}
-	bound := floodMaxRSSMiB
-	if v, err := strconv.Atoi(os.Getenv("TLSPCAP_SYN_FLOOD_MAX_RSS_MIB")); err == nil && v > 0 {
-		bound = v
-	}
+	bound := envInt("TLSPCAP_SYN_FLOOD_MAX_RSS_MIB", 64+syns*floodMaxRSSBytes>>20)
 	if hwmKB>>10 > bound {
 		t.Errorf("peak RSS %d MiB, bound %d MiB", hwmKB>>10, bound)
 	}
@@ -312,13 +344,17 @@ func synFloodChild(path string) {
 			TCPConns int `json:"tcp_connections"`
 		} `json:"capture"`
 	}
-	var out bytes.Buffer
-	code := run([]string{"analyze", "--no-progress", "--format", "json", path}, strings.NewReader(""), &out, os.Stderr)
-	json.Unmarshal(out.Bytes(), &doc)
-	out.Reset()
+	// The report goes to a file, as from the command line: held in memory
+	// it would count in the peak.
+	jsonPath := path + ".json"
+	code := run([]string{"analyze", "--no-progress", "--format", "json", "-o", jsonPath, path}, strings.NewReader(""), io.Discard, os.Stderr)
+	hwm := vmHWM()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("flood: exit=%d conns=%d vmhwm_kb=%d sys_kb=%d\n", code, doc.Capture.TCPConns, vmHWM(), ms.Sys>>10)
+	if b, err := os.ReadFile(jsonPath); err == nil {
+		json.Unmarshal(b, &doc)
+	}
+	fmt.Printf("flood: exit=%d conns=%d vmhwm_kb=%d sys_kb=%d\n", code, doc.Capture.TCPConns, hwm, ms.Sys>>10)
 }
 
 // vmHWM is the peak resident set size of this process in KiB.
@@ -370,4 +406,288 @@ func writeSYNFlood(path string, n int) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Resource bound: one long TCP stream whose bytes hold no TLS record
+// boundaries (a record header, then pseudo-random bytes) is analysed in
+// memory that does not grow with the stream. The capture is generated on
+// the fly into the child's standard input, never stored: 2 GiB (about 5 s;
+// TLSPCAP_BIG_STREAM_MIB sets another size).
+const (
+	bigStreamMiB      = 2048
+	bigStreamMaxRSS   = 300 // MiB
+	bigStreamChildEnv = "TLSPCAP_BIG_STREAM_CHILD"
+)
+
+func TestBigStreamMemory(t *testing.T) {
+	if os.Getenv(bigStreamChildEnv) != "" {
+		streamChild()
+		return
+	}
+	skipMemoryTest(t, "streams a 2 GiB capture through the analysis")
+	mib := envInt("TLSPCAP_BIG_STREAM_MIB", bigStreamMiB)
+	start := time.Now()
+	var exit, conns, frames, hwmKB int
+	feed := func(w io.Writer) error { return writeBigStream(w, int64(mib)<<20) }
+	runMemoryChild(t, "TestBigStreamMemory", bigStreamChildEnv+"=1", feed,
+		"stream: exit=%d conns=%d frames=%d vmhwm_kb=%d", &exit, &conns, &frames, &hwmKB)
+	t.Logf("%d MiB stream (%d frames) in %v: exit %d, peak RSS %d MiB", mib, frames, time.Since(start).Round(time.Millisecond), exit, hwmKB>>10)
+	if exit != exitOK && exit != exitFailed {
+		t.Errorf("exit %d", exit)
+	}
+	if conns != 1 {
+		t.Errorf("%d connections reported, want 1", conns)
+	}
+	if want := bigStreamFrames(int64(mib) << 20); frames != want {
+		t.Errorf("%d frames read, want %d", frames, want)
+	}
+	if hwmKB>>10 > bigStreamMaxRSS {
+		t.Errorf("peak RSS %d MiB, bound %d MiB", hwmKB>>10, bigStreamMaxRSS)
+	}
+}
+
+// skipMemoryTest skips the memory tests where they cannot run or -short
+// asks to skip them.
+func skipMemoryTest(t *testing.T, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(what)
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("needs /proc/self/status for the peak RSS")
+	}
+}
+
+// envInt is the positive integer in the environment variable name, or def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// runMemoryChild runs test again in a child process of this test binary,
+// with env set and, when feed is given, what it writes on its standard
+// input, so the child's peak RSS is the analysis' own; it scans the child's
+// line in format into args.
+func runMemoryChild(t *testing.T, test, env string, feed func(io.Writer) error, format string, args ...any) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	var stdin io.WriteCloser
+	if feed != nil {
+		var err error
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var ferr error
+	if feed != nil {
+		ferr = feed(stdin)
+		stdin.Close()
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	if ferr != nil {
+		t.Fatalf("writing the child's input: %v", ferr)
+	}
+	line := out.String()
+	if i := strings.Index(line, format[:strings.IndexByte(format, ' ')]); i >= 0 {
+		line = line[i:]
+	}
+	if _, err := fmt.Sscanf(line, format, args...); err != nil {
+		t.Fatalf("child output %q: %v\n%s", out.String(), err, errb.String())
+	}
+}
+
+// streamChild analyses standard input and prints what the parent checks.
+func streamChild() {
+	var doc struct {
+		Capture struct {
+			Frames   int `json:"frames"`
+			TCPConns int `json:"tcp_connections"`
+		} `json:"capture"`
+	}
+	var out bytes.Buffer
+	code := run([]string{"analyze", "--no-progress", "--format", "json", "-"}, os.Stdin, &out, os.Stderr)
+	json.Unmarshal(out.Bytes(), &doc)
+	fmt.Printf("stream: exit=%d conns=%d frames=%d vmhwm_kb=%d\n", code, doc.Capture.TCPConns, doc.Capture.Frames, vmHWM())
+}
+
+const (
+	bigStreamSeg   = 1448 // payload bytes per server segment
+	bigStreamAckEv = 16   // the client ACKs every this many segments
+)
+
+// bigStreamFrames is the number of packets writeBigStream writes for n
+// payload bytes: the handshake, the segments and the client's ACKs.
+func bigStreamFrames(n int64) int {
+	segs := int((n + bigStreamSeg - 1) / bigStreamSeg)
+	return 3 + segs + segs/bigStreamAckEv
+}
+
+// writeBigStream writes a pcap of one connection in which the server sends
+// n bytes: an application data record header with its 16-byte body, then
+// pseudo-random bytes (xorshift), in 1448-byte segments 10 µs apart.
+func writeBigStream(w io.Writer, n int64) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	// pcap file header: microsecond timestamps, Ethernet.
+	hdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}
+	if _, err := bw.Write(hdr); err != nil {
+		return err
+	}
+	const client, server = 0x0a000002, 0xcb00710a
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC).UnixMicro()
+	var (
+		pkt       [14 + 20 + 20 + bigStreamSeg]byte
+		frame     int64
+		cseq      = uint32(1000)
+		sseq      = uint32(5000000)
+		rnd       = uint64(0x9e3779b97f4a7c15)
+		writeErr  error
+		putPacket = func(fromClient bool, flags byte, seq, ack uint32, payload int) {
+			if writeErr != nil {
+				return
+			}
+			b := pkt[:14+20+20+payload]
+			copy(b[0:12], []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1})
+			if !fromClient {
+				copy(b[0:12], []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2})
+			}
+			b[12], b[13] = 0x08, 0x00
+			ip := b[14:34]
+			ip[0], ip[1] = 0x45, 0
+			binary.BigEndian.PutUint16(ip[2:], uint16(20+20+payload))
+			binary.BigEndian.PutUint32(ip[4:], 0)
+			ip[8], ip[9] = 64, 6
+			src, dst := uint32(client), uint32(server)
+			if !fromClient {
+				src, dst = dst, src
+			}
+			binary.BigEndian.PutUint32(ip[12:], src)
+			binary.BigEndian.PutUint32(ip[16:], dst)
+			tcp := b[34:54]
+			sp, dp := uint16(40000), uint16(443)
+			if !fromClient {
+				sp, dp = dp, sp
+			}
+			binary.BigEndian.PutUint16(tcp[0:], sp)
+			binary.BigEndian.PutUint16(tcp[2:], dp)
+			binary.BigEndian.PutUint32(tcp[4:], seq)
+			binary.BigEndian.PutUint32(tcp[8:], ack)
+			tcp[12], tcp[13] = 5<<4, flags
+			binary.BigEndian.PutUint16(tcp[14:], 65535)
+			var rec [16]byte
+			ts := t0 + frame*10
+			frame++
+			binary.LittleEndian.PutUint32(rec[0:], uint32(ts/1e6))
+			binary.LittleEndian.PutUint32(rec[4:], uint32(ts%1e6))
+			binary.LittleEndian.PutUint32(rec[8:], uint32(len(b)))
+			binary.LittleEndian.PutUint32(rec[12:], uint32(len(b)))
+			if _, err := bw.Write(rec[:]); err != nil {
+				writeErr = err
+				return
+			}
+			_, writeErr = bw.Write(b)
+		}
+	)
+	const syn, ack, psh = 0x02, 0x10, 0x08
+	putPacket(true, syn, cseq, 0, 0)
+	putPacket(false, syn|ack, sseq, cseq+1, 0)
+	cseq++
+	sseq++
+	putPacket(true, ack, cseq, sseq, 0)
+	body := pkt[54:]
+	first := true
+	for sent, segs := int64(0), 0; sent < n; segs++ {
+		m := int(min(int64(bigStreamSeg), n-sent))
+		for i := 0; i < m; i += 8 {
+			rnd ^= rnd << 13
+			rnd ^= rnd >> 7
+			rnd ^= rnd << 17
+			var x [8]byte
+			binary.LittleEndian.PutUint64(x[:], rnd)
+			copy(body[i:m], x[:])
+		}
+		if first {
+			copy(body, []byte{0x17, 0x03, 0x03, 0x00, 0x10})
+			first = false
+		}
+		putPacket(false, ack|psh, sseq, cseq, m)
+		sseq += uint32(m)
+		sent += int64(m)
+		if (segs+1)%bigStreamAckEv == 0 {
+			putPacket(true, ack, cseq, sseq, 0)
+		}
+	}
+	if writeErr != nil {
+		return writeErr
+	}
+	return bw.Flush()
+}
+
+// Resource bounds: each one, when hit, is a warning naming the frame and
+// the flag, and the rest of the capture is still analysed (the same
+// connections, with their server names, are reported).
+func TestResourceBounds(t *testing.T) {
+	pcaps := filepath.Join("..", "..", "testdata", "pcaps")
+	for _, tc := range []struct {
+		name, file string
+		flags      []string
+		problem    string
+		conns      []malformedConn
+	}{
+		{"max-connections", filepath.Join(malformedDir, "ipv4-options.pcap"), []string{"--max-connections", "1"},
+			"frame 13: more than 1 connections open at once: tcp.stream 0 was ended early",
+			[]malformedConn{connA, connB}},
+		// The server's bytes after the missing segment exceed 4 KiB.
+		{"max-buffered", filepath.Join(pcaps, "capture-missing-bytes.pcapng"), []string{"--max-buffered", "4KiB"},
+			"frame 11: tcp.stream 0 (server side) had more than 4096 bytes waiting for 2207 missing bytes: they are reported as missing now; raise --max-buffered to wait longer",
+			[]malformedConn{{"127.0.0.1:49802", "127.0.0.1:14100", "device.test"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(tc.file); err != nil {
+				t.Skip(err)
+			}
+			args := append(append([]string{"analyze", "--format", "json"}, tc.flags...), tc.file)
+			code, out, errs := runSafe(t, args, nil)
+			if code != exitOK && code != exitFailed {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var doc struct {
+				Capture struct {
+					Problems []string `json:"problems"`
+				} `json:"capture"`
+				Connections []struct {
+					Client, Server, SNI string
+				} `json:"connections"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if len(doc.Capture.Problems) != 1 || doc.Capture.Problems[0] != tc.problem {
+				t.Errorf("problems %q, want [%q]", doc.Capture.Problems, tc.problem)
+			}
+			if len(doc.Connections) != len(tc.conns) {
+				t.Fatalf("%d connections, want %d", len(doc.Connections), len(tc.conns))
+			}
+			for i, c := range tc.conns {
+				if got := doc.Connections[i]; got.Client != c.client || got.Server != c.server || got.SNI != c.sni {
+					t.Errorf("connection %d: %+v, want %+v", i, got, c)
+				}
+			}
+		})
+	}
+	for _, bad := range [][]string{{"--max-connections", "-1"}, {"--max-buffered", "1k"}, {"--max-buffered", "lots"}} {
+		code, _, errs := runSafe(t, append(append([]string{"analyze"}, bad...), filepath.Join(malformedDir, "ipv4-options.pcap")), nil)
+		if code != exitUsage || !strings.Contains(errs, bad[0]) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming the flag", bad, code, errs)
+		}
+	}
 }

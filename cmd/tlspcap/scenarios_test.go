@@ -30,6 +30,11 @@ type sidecar struct {
 		Findings    []string `json:"findings"`
 		DeviceError string   `json:"device_error"`
 		Frames      []int    `json:"frames"`
+		// ClientLabelNot must not appear in the connection's client_label.
+		ClientLabelNot string `json:"client_label_not"`
+		// Certificates: the server certificates tlspcap must list (TLS 1.3:
+		// read from the handshake it decrypted with the capture's key log).
+		Certificates int `json:"certificates"`
 	} `json:"expect"`
 }
 
@@ -89,6 +94,12 @@ func TestScenarios(t *testing.T) {
 				if c.Stream == s.Expect.Stream {
 					findings = append(c.Findings, rep.Findings...)
 					outcome = string(c.Outcome)
+					if no := s.Expect.ClientLabelNot; no != "" && strings.Contains(c.ClientLabel, no) {
+						t.Errorf("stream %d client_label = %q, must not say %s", c.Stream, c.ClientLabel, no)
+					}
+					if n := s.Expect.Certificates; n > 0 && len(c.Certificates) != n {
+						t.Errorf("stream %d: %d server certificates, want %d (TLS 1.3: decrypted with the capture's key log)", c.Stream, len(c.Certificates), n)
+					}
 				}
 			}
 			if s.Expect.Outcome != "" && outcome != s.Expect.Outcome {

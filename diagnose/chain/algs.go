@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
+	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -18,6 +19,29 @@ type Version struct{ Major, Minor int }
 
 func (v Version) atLeast(major, minor int) bool {
 	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+// ParseVersion reads an mbedTLS line as the device profiles write it
+// ("3.6", "2.28", "2.x"); an unknown minor ("x") counts as the line's
+// oldest, so no feature of a later release is assumed.
+func ParseVersion(s string) Version {
+	maj, min, _ := strings.Cut(s, ".")
+	v := Version{Major: atoi(maj), Minor: atoi(min)}
+	if v.Major <= 0 {
+		return Version{}
+	}
+	return v
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' || n > 1000 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 func (v Version) orDefault() Version {

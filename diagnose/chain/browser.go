@@ -23,6 +23,11 @@ func browserView(in Input) View {
 	for _, c := range append(append([]*x509.Certificate{}, in.CA...), in.BundleExtra...) {
 		pool.AddCert(c)
 	}
+	// A browser's chain that ends at a self-signed certificate is the path
+	// its certificate viewer shows, up to the root the browser trusts.
+	if top := in.Browser; len(top) > 1 && selfSigned(top[len(top)-1]) {
+		pool.AddCert(top[len(top)-1])
+	}
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
@@ -88,7 +93,8 @@ func browserView(in Input) View {
 	return view
 }
 
-// browser: chain-differs-from-browser.
+// browser: chain-differs-from-browser, and what a browser's chain that
+// equals the device's says.
 func (a *analysis) browser() {
 	b, d := a.in.Browser, a.in.Certs
 	if len(b) == 0 {
@@ -113,27 +119,50 @@ func (a *analysis) browser() {
 		}
 		diffs = append(diffs, s)
 	}
-	missing := false
+	missing, crossed := false, false
+	var fetched []string // intermediates only the browser's chain has: fetched (AIA) or sent to it
 	for i, c := range b[1:] {
 		if _, ok := fpD[fingerprint(c)]; ok {
 			continue
 		}
-		same := ""
+		var twin *x509.Certificate
 		for _, x := range d {
 			if nameEqual(x.RawSubject, c.RawSubject) {
-				same = fmt.Sprintf(" (the device got a different certificate with the same name, SHA-256 %s: a cross-signed or re-issued variant)", fingerprint(x)[:16])
+				twin = x
 			}
 		}
-		if same == "" && a.issuerMissing(c) {
-			missing = true
+		if twin != nil {
+			crossed = true
+			diffs = append(diffs, "different intermediate or cross-signed path: "+pathVariant(twin, c, fpD[fingerprint(twin)], i+1))
+			continue
 		}
-		diffs = append(diffs, fmt.Sprintf("the browser received %q (position %d, issuer %q) which the device was not sent%s", name(c), i+1, clean(c.Issuer.String()), same))
+		if selfSigned(c) && i+1 == len(b)-1 {
+			// The viewer's path ends at the browser's trusted root: servers
+			// need not send it.
+			if !a.issuerMissing(c) {
+				continue
+			}
+		}
+		if a.issuerMissing(c) {
+			missing = true
+			fetched = append(fetched, fmt.Sprintf("%q issued by %q", clean(c.Subject.String()), clean(c.Issuer.String())))
+		}
+		diffs = append(diffs, fmt.Sprintf("the browser's chain has %q (position %d, issued by %q, SHA-256 %s) which the server did not send to the device", name(c), i+1, clean(c.Issuer.String()), fingerprint(c)[:16]))
 	}
 	for i, c := range d[1:] {
 		if _, ok := fpB[fingerprint(c)]; ok {
 			continue
 		}
-		diffs = append(diffs, fmt.Sprintf("the device received %q (position %d, issuer %q) which the browser was not sent", name(c), i+1, clean(c.Issuer.String())))
+		twin := false
+		for _, x := range b {
+			if nameEqual(x.RawSubject, c.RawSubject) {
+				twin = true
+			}
+		}
+		if twin {
+			continue // named with its variant above
+		}
+		diffs = append(diffs, fmt.Sprintf("the device received %q (position %d, issued by %q) which is not in the browser's chain", name(c), i+1, clean(c.Issuer.String())))
 	}
 	if len(diffs) == 0 && len(b) == len(d) {
 		for i := range d {
@@ -155,12 +184,51 @@ func (a *analysis) browser() {
 	case leafDiffers:
 		title = "The device received a different server certificate than the browser"
 	case missing:
-		title = "The browser received an intermediate certificate the device was not sent"
+		title = "The browser's chain has an intermediate certificate the server did not send to the device"
+	case crossed:
+		title = "The device and the browser have different paths: different intermediate or cross-signed path"
 	}
+	expl := "Compared with the browser's chain: " + strings.Join(diffs, "; ") + "."
+	switch {
+	case missing && a.in.BrowserFromCapture:
+		expl += fmt.Sprintf(" The browser's capture shows the server sending %s, which it did not send to the device: the server sends different chains to different clients (by server name, TLS version or key type).",
+			strings.Join(fetched, ", "))
+	case missing:
+		expl += fmt.Sprintf(" The browser's chain holds %s, but the device was not sent it. A certificate viewer shows the path the browser built, which includes intermediates it fetched from the AIA URL or had cached, not what the server sent: a capture of the browser (--browser-chain capture.pcapng) shows what the server sends.%s",
+			strings.Join(fetched, ", "), aiaText(d[len(d)-1]))
+	}
+	expl += " Device (" + strings.TrimPrefix(a.res.DeviceView.Label, "device: ") + "): " + a.res.DeviceView.Note + ". Browser: " + a.res.BrowserView.Note + "."
 	a.add(Problem{ID: "chain-differs-from-browser", Severity: sev, Cert: -1,
 		Title:       title,
-		Explanation: "Compared with the browser's chain: " + strings.Join(diffs, "; ") + ". Device: " + a.res.DeviceView.Note + ". Browser: " + a.res.BrowserView.Note + ".",
-		Fix:         browserFix(leafDiffers, missing)})
+		Explanation: expl,
+		Fix:         browserFix(leafDiffers, missing, crossed)})
+}
+
+// pathVariant describes two CA certificates with the same name, the
+// device's and the browser's: a cross-sign, a self-signed root, or a
+// re-issue.
+func pathVariant(dev, br *x509.Certificate, di, bi int) string {
+	sameKey := string(dev.RawSubjectPublicKeyInfo) == string(br.RawSubjectPublicKeyInfo)
+	what := func(c *x509.Certificate) string {
+		switch {
+		case selfSigned(c):
+			return fmt.Sprintf("%q as a self-signed root", name(c))
+		case sameKey:
+			return fmt.Sprintf("%q cross-signed by %q", name(c), clean(c.Issuer.String()))
+		}
+		return fmt.Sprintf("%q issued by %q", name(c), clean(c.Issuer.String()))
+	}
+	s := fmt.Sprintf("the device got %s (position %d, SHA-256 %s), the browser's chain has %s (position %d, SHA-256 %s)",
+		what(dev), di, fingerprint(dev)[:16], what(br), bi, fingerprint(br)[:16])
+	switch {
+	case sameKey && selfSigned(br):
+		s += fmt.Sprintf(" — the same CA key: the browser's path ends at %q itself, the device's goes on through the cross-sign to %q", name(br), clean(dev.Issuer.String()))
+	case sameKey:
+		s += " — the same CA key certified by different issuers"
+	default:
+		s += " — a different intermediate with the same name (another key: re-issued)"
+	}
+	return s
 }
 
 // issuerMissing: c is the issuer of a device certificate that the device was not sent.
@@ -173,12 +241,14 @@ func (a *analysis) issuerMissing(c *x509.Certificate) bool {
 	return false
 }
 
-func browserFix(leaf, missing bool) string {
+func browserFix(leaf, missing, crossed bool) string {
 	switch {
 	case leaf:
 		return "Make the device send the server name the browser used (connect by host name or set common_name, do not set skip_cert_common_name_check), so the server selects the same certificate."
 	case missing:
 		return "Configure the server to send the full chain (certificate followed by its intermediates), as the browser's chain shows."
+	case crossed:
+		return "Give the device the root the browser's path ends at (cacert_pem, or check that the certificate bundle has it): mbedTLS looks in its CA list first and stops there. Or make the server send the chain without the cross-signed certificate when no client needs the old root."
 	}
 	return "Configure the server to send the chain in order: the server certificate, then each issuer."
 }

@@ -27,6 +27,12 @@ type Input struct {
 	Time       time.Time           // the capture's timestamp: validity is checked at this time
 	CA         []*x509.Certificate // --ca FILE (the device's cacert_pem); nil = certificate bundle
 	Browser    []*x509.Certificate // the chain a browser got (--browser-chain), nil when unknown
+	// BrowserFromCapture: Browser is what a server sent to the browser (read
+	// from its capture), not the path a certificate viewer exported.
+	BrowserFromCapture bool
+	// BrowserFetched are certificates the browser's capture shows it
+	// downloading over plain HTTP (AIA caIssuers fetches).
+	BrowserFetched []Fetched
 	// BundleExtra are certificates added to the device's bundle with
 	// CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH (looked up like the roots).
 	BundleExtra []*x509.Certificate
@@ -40,6 +46,19 @@ type Input struct {
 	// Device is the device's verification configuration. Zero value: mbedTLS
 	// 3.6, dates not checked; Bundle is forced on when CA is empty.
 	Device Device
+}
+
+// Fetched is a certificate a browser downloaded (an AIA caIssuers fetch),
+// with where its capture shows it.
+type Fetched struct {
+	Cert   *x509.Certificate
+	URL    string
+	Stream int // tcp.stream of the HTTP connection in the browser's capture
+	Frame  int // first frame of the HTTP response
+}
+
+func (f Fetched) where() string {
+	return fmt.Sprintf("%s (plain HTTP, tcp.stream %d, frame %d of the browser's capture)", clean(f.URL), f.Stream, f.Frame)
 }
 
 // Problem is one finding about the chain.
@@ -73,6 +92,11 @@ type Result struct {
 	Certs       []CertInfo // Describe of each sent certificate
 	TotalBytes  int        // DER bytes of the sent chain
 	Unused      []int      // sent certificates that are on no verification path
+	// IndependentFlags are the verify flags the device sets whatever CA it
+	// trusts (name, key, usage, weak hashes below the top, a certificate
+	// not signed by the one sent as its issuer): a device that completes
+	// the handshake despite them verified nothing.
+	IndependentFlags uint32
 }
 
 // View is a verification path for reports: each element says whether it is
@@ -135,6 +159,7 @@ func Analyze(in Input) Result {
 		Note: fmt.Sprintf("%s: %s", codeText(res.Device), res.Device.Reason)}
 	res.BrowserView = browserView(in)
 	res.Unused = unused(in, res.Device)
+	res.IndependentFlags = independentFlags(in, dev)
 
 	a := &analysis{in: in, dev: dev, res: &res, leaf: in.Certs[0]}
 	a.trust()
@@ -186,6 +211,38 @@ func variants(in Input, dev Device, main Verification) []Verification {
 	return out
 }
 
+// independentFlags: the flags of the sent chain's own checks, with the
+// top's missing issuer (which depends on the trust list) left out.
+func independentFlags(in Input, dev Device) uint32 {
+	v := dev.MbedTLS.orDefault()
+	sim := simulate(in.Certs, nil, v, time.Time{}, false)
+	if sim.fatal {
+		return FlagsFatal
+	}
+	var flags uint32
+	top := len(sim.items) - 1
+	for i, it := range sim.items {
+		f := it.flags
+		if i == top && !it.sigBad {
+			f &^= FlagNotTrusted
+			if (dev.Bundle && !dev.CrossSignedVerify) || selfSigned(it.cert) {
+				f &^= FlagBadMD // the bundle ignores the top's hash; a trusted root's own is never checked
+			}
+		}
+		flags |= f
+	}
+	leaf := in.Certs[0]
+	if in.ServerName != "" {
+		if ok, _ := nameMatch(leaf, in.ServerName, v); !ok {
+			flags |= FlagCNMismatch
+		}
+	}
+	if ok, _ := keyAllowed(leaf.PublicKey, v); !ok {
+		flags |= FlagBadKey
+	}
+	return flags | usageFlags(leaf, in.CipherSuite, in.Version)
+}
+
 // unused lists sent certificates not on the device's path.
 func unused(in Input, v Verification) []int {
 	on := map[int]bool{}
@@ -211,13 +268,6 @@ type analysis struct {
 }
 
 func (a *analysis) add(p Problem) { a.res.Problems = append(a.res.Problems, p) }
-
-func (a *analysis) now() time.Time {
-	if !a.in.DeviceClock.IsZero() {
-		return a.in.DeviceClock
-	}
-	return a.in.Time
-}
 
 func name(c *x509.Certificate) string { return clean(shortName(c)) }
 
@@ -346,6 +396,7 @@ func (a *analysis) trust() {
 	}
 	// The issuer is missing. An intermediate the server did not send?
 	bc := a.browserCertNamed(top.cert.RawIssuer)
+	fetched := a.fetchedIssuer(top.cert)
 	aia := top.cert.IssuingCertificateURL
 	inCA := false
 	for _, c := range a.in.CA {
@@ -353,10 +404,13 @@ func (a *analysis) trust() {
 			inCA = true
 		}
 	}
-	if (bc != nil && !selfSigned(bc)) || (top.index == 0 && len(aia) > 0) {
+	if (bc != nil && !selfSigned(bc)) || fetched != nil || (top.index == 0 && len(aia) > 0) {
 		what := fmt.Sprintf("the intermediate %q", issuer)
-		if bc != nil {
-			what = fmt.Sprintf("the intermediate %q (SHA-256 %s, which the browser received)", clean(bc.Subject.String()), fingerprint(bc))
+		switch {
+		case bc != nil:
+			what = fmt.Sprintf("the intermediate %q (issued by %q, SHA-256 %s, in the browser's chain)", clean(bc.Subject.String()), clean(bc.Issuer.String()), fingerprint(bc))
+		case fetched != nil:
+			what = fmt.Sprintf("the intermediate %q (issued by %q, SHA-256 %s, which the browser fetched from %s)", clean(fetched.Cert.Subject.String()), clean(fetched.Cert.Issuer.String()), fingerprint(fetched.Cert), fetched.where())
 		}
 		expl := fmt.Sprintf("%s is issued by %q, but the server did not send that certificate and it is not a root in %s. The server omits %s. mbedTLS builds the chain only from what was sent (no AIA fetching), so the top of the chain has no trusted issuer.",
 			upper(certRef(top)), issuer, a.trustWord(), what)
@@ -364,6 +418,14 @@ func (a *analysis) trust() {
 			expl += fmt.Sprintf(" The bundle looks up %q — an intermediate's name — among roots and finds nothing.", issuer)
 		}
 		expl += a.bundleFailText() + aiaText(top.cert) + " Browsers hide this by fetching that URL or using cached intermediates."
+		switch {
+		case a.browserGotSame() && fetched != nil:
+			expl += fmt.Sprintf(" The browser's capture shows the same chain: the server sends its leaf without %q to the browser too. The browser does not complain because it completes the path itself: its capture shows it downloading %q, issued by %q, from %s, outside the TLS connection. mbedTLS never fetches.",
+				issuer, clean(fetched.Cert.Subject.String()), clean(fetched.Cert.Issuer.String()), fetched.where())
+		case a.browserGotSame():
+			expl += fmt.Sprintf(" The browser's capture shows the same chain: the server sends its leaf without %q to the browser too. The browser does not complain because it completes the path itself — it fetches the intermediate from %s or takes it from its cache, outside this TLS connection (the capture shows no such download: it was cached, or the capture filter left out port 80) — so the wire shows the leaf only; mbedTLS never fetches. The intermediate's own issuer is in neither capture (only the intermediate certificate names it); the leaf's authority key identifier %X identifies the intermediate's key.",
+				issuer, aiaOr(top.cert), top.cert.AuthorityKeyId)
+		}
 		if inCA {
 			expl += " A certificate with that name is in the CA file but does not verify the signature."
 		}
@@ -392,6 +454,37 @@ func aiaText(c *x509.Certificate) string {
 		return ""
 	}
 	return fmt.Sprintf(" The certificate's AIA caIssuers URL, where a browser fetches the missing issuer, is %s.", strings.Join(cleanAll(c.IssuingCertificateURL), ", "))
+}
+
+// fetchedIssuer: a certificate the browser downloaded that issues c.
+func (a *analysis) fetchedIssuer(c *x509.Certificate) *Fetched {
+	for i, f := range a.in.BrowserFetched {
+		if checkParent(c, f.Cert, false) && signedBy(c, f.Cert) {
+			return &a.in.BrowserFetched[i]
+		}
+	}
+	return nil
+}
+
+// browserGotSame: the browser's capture holds exactly the chain the device got.
+func (a *analysis) browserGotSame() bool {
+	b, d := a.in.Browser, a.in.Certs
+	if !a.in.BrowserFromCapture || len(b) != len(d) {
+		return false
+	}
+	for i := range b {
+		if fingerprint(b[i]) != fingerprint(d[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func aiaOr(c *x509.Certificate) string {
+	if len(c.IssuingCertificateURL) == 0 {
+		return "the location its cache or the CA's site gives (the certificate names no AIA URL)"
+	}
+	return "the AIA caIssuers URL " + strings.Join(cleanAll(c.IssuingCertificateURL), ", ")
 }
 
 // anchored: does the device's trust list vouch for the top of the sent chain?

@@ -103,7 +103,7 @@ func (a *analysis) dates() {
 	if t.IsZero() {
 		return
 	}
-	for _, e := range a.res.Device.Path {
+	for k, e := range a.res.Device.Path {
 		c := a.certAt(e)
 		if c == nil || e.Source == "bundle" {
 			continue
@@ -118,11 +118,21 @@ func (a *analysis) dates() {
 		}
 		switch {
 		case t.After(c.NotAfter):
+			fix := "Renew the certificate on the server (and automate renewal); if the CA file holds an expired CA, update the device's CA."
+			expl := fmt.Sprintf("%s was valid from %s until %s; the capture was taken on %s, %s after it expired. mbedTLS checks dates only with CONFIG_MBEDTLS_HAVE_TIME_DATE=y (ESP-IDF default n): then it sets EXPIRED (0x01), returns -0x2700 and sends alert certificate_expired(45) unless a name mismatch (42) or key problem (43) comes first. With the default the device accepts it; browsers refuse it.",
+				upper(ref), stamp(c.NotBefore), stamp(c.NotAfter), stamp(t), span(t.Sub(c.NotAfter)))
+			if e.Index < 0 {
+				fix = "Update the device's CA file (cacert_pem) with the CA's current root certificate."
+				if k > 0 {
+					if x, more, f := a.crossSigned(a.res.Device.Path[k-1], c); x != nil {
+						expl += more
+						fix = f
+					}
+				}
+			}
 			a.add(Problem{ID: "certificate-expired", Severity: sev, Cert: e.Index, Flags: FlagExpired, Conditional: datesCond,
-				Title: fmt.Sprintf("%s expired on %s", upper(ref), day(c.NotAfter)),
-				Explanation: fmt.Sprintf("%s was valid from %s until %s; the capture was taken on %s, %s after it expired. mbedTLS checks dates only with CONFIG_MBEDTLS_HAVE_TIME_DATE=y (ESP-IDF default n): then it sets EXPIRED (0x01), returns -0x2700 and sends alert certificate_expired(45) unless a name mismatch (42) or key problem (43) comes first. With the default the device accepts it; browsers refuse it.",
-					upper(ref), stamp(c.NotBefore), stamp(c.NotAfter), stamp(t), span(t.Sub(c.NotAfter))),
-				Fix: "Renew the certificate on the server (and automate renewal); if the CA file holds an expired CA, update the device's CA."})
+				Title:       fmt.Sprintf("%s expired on %s", upper(ref), day(c.NotAfter)),
+				Explanation: expl, Fix: fix})
 		case t.Before(c.NotBefore):
 			a.add(Problem{ID: "certificate-not-yet-valid", Severity: sev, Cert: e.Index, Flags: FlagFuture, Conditional: datesCond,
 				Title: fmt.Sprintf("%s is not valid until %s", upper(ref), day(c.NotBefore)),
@@ -172,6 +182,27 @@ func (a *analysis) deviceClock() {
 				stamp(dc), stamp(a.in.Time), strings.Join(after, ", ")),
 			Fix: "Fix the device's clock (SNTP)."})
 	}
+}
+
+// crossSigned: the path element below a CA-file root is a cross-signed CA
+// certificate (a CA's certificate issued by that other root). It returns
+// that certificate, the sentences that explain the path and the fix.
+func (a *analysis) crossSigned(child Element, root *x509.Certificate) (*x509.Certificate, string, string) {
+	x := a.certAt(child)
+	if x == nil || child.Index < 0 || !x.IsCA || selfSigned(x) || !nameEqual(x.RawIssuer, root.RawSubject) {
+		return nil, "", ""
+	}
+	own := fmt.Sprintf("%q's own (self-signed) root certificate", name(x))
+	for _, c := range append(append([]*x509.Certificate{}, a.in.Browser...), mozilla().bySubject[string(x.RawSubject)]...) {
+		if selfSigned(c) && nameEqual(c.RawSubject, x.RawSubject) {
+			own = fmt.Sprintf("the root %q (SHA-256 %s)", name(c), fingerprint(c)[:16])
+			break
+		}
+	}
+	expl := fmt.Sprintf(" The device reaches this root through a cross-signed path: certificate #%d %q is that CA's certificate cross-signed by %q, so the chain ends at the CA file's expired %q. A client that trusts %s stops there (mbedTLS too: it looks in its CA list first) and never needs the cross-sign or the expired root.",
+		child.Index, name(x), name(root), name(root), own)
+	fix := fmt.Sprintf("Add %s to the device's CA file (cacert_pem) — or use the certificate bundle if it holds that root — and drop the expired %q; or have the server stop sending the cross-signed certificate once no client needs the old root.", own, name(root))
+	return x, expl, fix
 }
 
 func (a *analysis) certAt(e Element) *x509.Certificate {

@@ -389,3 +389,26 @@ func KnownAlerts() (fromSrv, fromDev []uint8) {
 	sort.Slice(fromDev, func(i, j int) bool { return fromDev[i] < fromDev[j] })
 	return fromSrv, fromDev
 }
+
+// OrderFor puts the candidates of the profile's mbedTLS line first, then
+// those for every version, then the other line's (stable otherwise): an
+// alert's code differs between 2.x and 3.x (measured: illegal_parameter for
+// an unoffered suite is -0x7980 from ssl_client2 2.28.3, -0x6600 from 3.6.6).
+func (p Profile) OrderFor(cs []Candidate) []Candidate {
+	own, other := "mbedTLS 3", "mbedTLS 2"
+	if p.MbedTLSMajor() == 2 {
+		own, other = other, own
+	}
+	rank := func(c Candidate) int {
+		switch {
+		case strings.Contains(c.Versions, own):
+			return 0
+		case strings.Contains(c.Versions, other):
+			return 2
+		}
+		return 1
+	}
+	out := append([]Candidate(nil), cs...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
+}

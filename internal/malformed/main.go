@@ -387,11 +387,17 @@ func timestampsBackwards() []byte {
 	return pcapFile(a, b)
 }
 
-// duplicated: every packet of both connections twice in a row.
+// duplicated: every packet of both connections twice in a row, as a
+// capture on a bridge and its port has them: each packet with its own
+// IPv4 ID (an ID of 0 would not tell a copy from a second packet).
 func duplicated() []byte {
 	a, b := twoConns()
 	var d []frame
-	for _, f := range append(a, b...) {
+	for i, f := range append(a, b...) {
+		data := append([]byte(nil), f.data...)
+		binary.BigEndian.PutUint16(data[ethLen+4:], uint16(0x100+i))
+		fixIPChecksum(data[ethLen : ethLen+ipv4Len])
+		f.data = data
 		d = append(d, f, f)
 	}
 	return pcapFile(d)

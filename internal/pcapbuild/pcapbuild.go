@@ -74,6 +74,9 @@ type TCPConn struct {
 	Client, Server netip.AddrPort
 	seq            [2]uint32
 	Window         [2]uint16
+	// ClientMAC and ServerMAC are the Ethernet addresses (default: an
+	// Espressif client, a locally administered server address).
+	ClientMAC, ServerMAC net.HardwareAddr
 }
 
 // Dir: 0 client→server, 1 server→client.
@@ -85,7 +88,7 @@ const (
 // Conn starts a connection (no packets yet).
 func (c *Capture) Conn(client, server string) *TCPConn {
 	return &TCPConn{c: c, Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server),
-		seq: [2]uint32{1000, 5000}, Window: [2]uint16{64240, 65160}}
+		seq: [2]uint32{1000, 5000}, Window: [2]uint16{64240, 65160}, ClientMAC: macA, ServerMAC: macB}
 }
 
 func (t *TCPConn) packet(dir int, flags func(*layers.TCP), payload []byte) int {
@@ -94,6 +97,7 @@ func (t *TCPConn) packet(dir int, flags func(*layers.TCP), payload []byte) int {
 		src, dst = dst, src
 	}
 	eth, ip := ipLayers(src.Addr(), dst.Addr(), layers.IPProtocolTCP)
+	eth.SrcMAC, eth.DstMAC = t.ClientMAC, t.ServerMAC
 	if dir == S2C {
 		eth.SrcMAC, eth.DstMAC = eth.DstMAC, eth.SrcMAC
 	}

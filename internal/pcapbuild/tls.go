@@ -137,8 +137,9 @@ func (c *Chain) Pool() *x509.CertPool {
 	return p
 }
 
-// NewChain makes a root → intermediate → leaf chain for dnsName, valid
-// around the capture time pcapbuild uses (2026-11-01).
+// NewChain makes a root → intermediate → leaf chain for dnsName (an IP
+// address becomes an IP SAN), valid around the capture time pcapbuild uses
+// (2026-11-01).
 func NewChain(dnsName string, padding int) *Chain {
 	nb, na := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(cn string, isCA bool, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, sans []string, serial int64) (*x509.Certificate, *ecdsa.PrivateKey) {
@@ -152,6 +153,9 @@ func NewChain(dnsName string, padding int) *Chain {
 			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		}
 		if !isCA {
+			if ip := net.ParseIP(dnsName); ip != nil {
+				tpl.DNSNames, tpl.IPAddresses = nil, []net.IP{ip}
+			}
 			tpl.KeyUsage = x509.KeyUsageDigitalSignature
 			tpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 			if padding > 0 {

@@ -92,6 +92,9 @@ var knownDifferences = []knownDifference{
 	{"shared/arkime/adb_synthetic.pcap", 4, whyStartTLS + " (ADB: CNXN, SYNC and STLS messages in frames 75-79 on port 5555, then the ClientHello in frame 80 and ServerHello in frame 81)"},
 	{"shared/nDPI/nomachine.pcapng", 0, whyStartTLS + " (NoMachine on port 4000: the client sends \"NXSH-8.10.1\\n\" in frame 4, the server \"NXD-8.10.1\\n\" in frame 6, TLS from frame 8)"},
 
+	{"local/capture-snaplen-cut.pcapng", 0, "every packet is cut at a 96-byte snap length: tshark does not dissect the handshake messages of a record whose bytes were not captured and lists the server's cut records where their claimed length would end; tlspcap decodes the captured part of each record and marks it truncated (the capture-snaplen-cut finding rests on it)"},
+	{"local/capture-started-mid-connection.pcapng", 0, "the capture starts after the ClientHello: tshark has no session state and shows the server's 186-byte handshake record in frame 7 as encrypted; tlspcap reads it as the NewSessionTicket a TLS 1.2 server sends in the clear before its ChangeCipherSpec"},
+
 	{"shared/ja4/socks-https-example.pcap", -1, whyProxy},
 	{"shared/ja4/https-connect.pcap", -1, whyProxy},
 	{"shared/zeek/socks-with-ssl.pcap", -1, whyProxy},

@@ -11,6 +11,19 @@
 set -eu
 
 CACHE=${TLSPCAP_GEN_CACHE:-/var/cache/tlspcap-gen}
+
+# Debian packages the builds and the scenarios need: compilers and source
+# tools, capture tools (tcpdump, tshark/editcap), openssl, iproute2 (veth,
+# network namespaces), headless Chromium and libnss3-tools (certutil, for
+# Chromium's trust store). Installed when missing.
+missing=
+for p in build-essential dpkg-dev tcpdump tshark wireshark-common openssl iproute2 chromium libnss3-tools libc-bin; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
+fi
 SRC=$CACHE/src
 mkdir -p "$SRC"
 

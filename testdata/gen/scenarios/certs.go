@@ -40,6 +40,9 @@ type certSpec struct {
 	from, to  time.Time
 	issuer    string // "" = self-signed
 	chainWith []string
+	// keyOf reuses the key of an earlier certificate: a re-issued or
+	// cross-signed CA certificate (same subject and key, other issuer or dates).
+	keyOf string
 }
 
 // certSpecs is the whole certificate set. Order matters: issuers first.
@@ -68,21 +71,48 @@ func certSpecs() []certSpec {
 		{name: "weak", cn: "device.test", dns: []string{"device.test"}, ips: lo, bits: 1024, issuer: "inter", chainWith: []string{"inter"}},
 		{name: "client", cn: "esp32-device-0001", bits: 2048, client: true, issuer: "inter", chainWith: []string{"inter"}},
 		{name: "otherclient", cn: "esp32-device-0001", bits: 2048, client: true, issuer: "otherroot"},
+		// Cross-signed chain (chains.go): root A, root B, B cross-signed by A,
+		// an intermediate under B, a leaf. The server sends leaf +
+		// intermediate + B-by-A; xroota-old is A's certificate with the same
+		// name and key that expired (a device with an old CA file).
+		{name: "xroota", cn: "tlspcap Cross Root A", bits: 2048, ca: true},
+		{name: "xroota-old", cn: "tlspcap Cross Root A", bits: 2048, ca: true, keyOf: "xroota",
+			from: time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "xrootb", cn: "tlspcap Cross Root B", bits: 2048, ca: true},
+		{name: "xrootb-by-a", cn: "tlspcap Cross Root B", bits: 2048, ca: true, keyOf: "xrootb", issuer: "xroota"},
+		{name: "xinter", cn: "tlspcap Cross Intermediate CA", bits: 2048, ca: true, issuer: "xrootb"},
+		{name: "xleaf", cn: "device.test", dns: []string{"device.test"}, ips: lo, bits: 2048, issuer: "xinter", chainWith: []string{"xinter", "xrootb-by-a"}},
 	}
 }
 
-// makeCerts writes the certificate set into dir unless it is already there.
+// certBundles are PEM files assembled from the certificates above (written
+// on every run): chains in a wrong order or with extra certificates, and
+// the paths a browser's certificate viewer exports.
+var certBundles = map[string][]string{
+	"xleaf-inters-reordered.crt": {"xrootb-by-a", "xinter"},      // cross-sign before the intermediate it signs
+	"leaf-inters-extra.crt":      {"inter", "otherroot", "root"}, // plus an unrelated CA and the root
+	"leaf-viewer-path.crt":       {"leaf", "inter", "root"},      // a browser's view of the leaf's path
+	"xleaf-viewer-path.crt":      {"xleaf", "xinter", "xrootb"},  // the browser's shorter path to root B
+	"xroot-a-and-b.crt":          {"xroota-old", "xrootb"},       // an old CA file updated with the new root
+}
+
+// makeCerts writes the certificate set into dir. Certificates already there
+// are kept (captures made with them stay valid); only missing ones are made.
 func makeCerts(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
-		return nil
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	made := map[string]*issuedCert{}
 	for i, s := range certSpecs() {
-		key, err := rsa.GenerateKey(rand.Reader, s.bits)
-		if err != nil {
+		if old, err := loadIssued(dir, s.name); err == nil {
+			made[s.name] = old
+			continue
+		}
+		var key *rsa.PrivateKey
+		var err error
+		if s.keyOf != "" {
+			key = made[s.keyOf].key
+		} else if key, err = rsa.GenerateKey(rand.Reader, s.bits); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		from, to := validFrom, validTo
@@ -150,7 +180,42 @@ func makeCerts(dir string) error {
 			}
 		}
 	}
+	for name, parts := range certBundles {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: made[p].der})...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
 	return os.WriteFile(filepath.Join(dir, "done"), []byte("ok\n"), 0o644)
+}
+
+// loadIssued reads NAME.crt and NAME.key made by an earlier run.
+func loadIssued(dir, name string) (*issuedCert, error) {
+	cb, err := os.ReadFile(filepath.Join(dir, name+".crt"))
+	if err != nil {
+		return nil, err
+	}
+	kb, err := os.ReadFile(filepath.Join(dir, name+".key"))
+	if err != nil {
+		return nil, err
+	}
+	cblk, _ := pem.Decode(cb)
+	kblk, _ := pem.Decode(kb)
+	if cblk == nil || kblk == nil {
+		return nil, fmt.Errorf("%s: not PEM", name)
+	}
+	c, err := x509.ParseCertificate(cblk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	key, err := x509.ParsePKCS1PrivateKey(kblk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	return &issuedCert{cert: c, der: cblk.Bytes, key: key}, nil
 }
 
 func writePEM(path, typ string, der []byte) error {

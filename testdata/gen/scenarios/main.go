@@ -63,6 +63,12 @@ type Expect struct {
 	Findings    []string `json:"findings"`
 	DeviceError string   `json:"device_error,omitempty"`
 	Frames      []int    `json:"frames"`
+	// ClientLabelNot: the connection's client_label must not contain this
+	// (a browser must not be taken for mbedTLS).
+	ClientLabelNot string `json:"client_label_not,omitempty"`
+	// Certificates: how many server certificates tlspcap must list for the
+	// stream (TLS 1.3: only when it used the capture's key log).
+	Certificates int `json:"certificates,omitempty"`
 }
 
 // Sidecar is NAME.expect.json.
@@ -138,6 +144,12 @@ func main() {
 	for _, tool := range []string{"tcpdump", "tshark", "editcap", "openssl", "ip"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			log.Fatalf("%s not found: apt-get install tcpdump tshark openssl iproute2", tool)
+		}
+	}
+	// Headless Chromium (the browser) and certutil (its NSS trust store).
+	for _, tool := range []string{"chromium", "certutil", "getent"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			log.Fatalf("%s not found: testdata/gen/build-mbedtls.sh installs it (apt-get install chromium libnss3-tools libc-bin)", tool)
 		}
 	}
 	for _, b := range []string{"2.28-16384", "2.28-4096", "3.6-16384", "3.6-4096"} {

@@ -166,44 +166,18 @@ func (r *Run) dnsAddr() string { return fmt.Sprintf("127.53.%d.%d:53", r.Port/25
 // dnsServer answers A queries on UDP port 53 of dnsAddr with rcode (0 NOERROR with
 // no answer, 2 SERVFAIL, 3 NXDOMAIN), or not at all when rcode < 0.
 func (r *Run) dnsServer(rcode int) error {
-	pc, err := net.ListenPacket("udp4", r.dnsAddr())
-	if err != nil {
-		return err
-	}
-	var lines []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			n, addr, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			q := buf[:n]
-			if n < 12 {
-				continue
-			}
-			if rcode < 0 {
-				lines = append(lines, fmt.Sprintf("query %d bytes from %s: not answered", n, addr))
-				continue
-			}
-			resp := append([]byte(nil), q...)
-			resp[2] = 0x80 | (q[2] & 0x79) // QR, opcode, RD
-			resp[3] = 0x80 | byte(rcode)   // RA, rcode
-			resp[6], resp[7], resp[8], resp[9], resp[10], resp[11] = 0, 0, 0, 0, 0, 0
-			pc.WriteTo(resp, addr)
-			lines = append(lines, fmt.Sprintf("query %d bytes from %s: answered rcode %d", n, addr, rcode))
+	name := map[int]string{-1: "no answer", 0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN"}[rcode]
+	display := fmt.Sprintf("go DNS server on %s answering %s (testdata/gen/scenarios dnsServer)", r.dnsAddr(), name)
+	return r.serveDNS(r.dnsAddr(), display, func(q []byte, from net.Addr) ([]byte, string) {
+		if rcode < 0 {
+			return nil, fmt.Sprintf("query %d bytes from %s: not answered", len(q), from)
 		}
-	}()
-	r.stops = append(r.stops, func() {
-		pc.Close()
-		<-done
-		name := map[int]string{-1: "no answer", 0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN"}[rcode]
-		r.addProg(Program{Role: "server", Cmd: fmt.Sprintf("go DNS server on %s answering %s (testdata/gen/scenarios dnsServer)", r.dnsAddr(), name),
-			Printed: strings.Join(lines, "\n"), Result: "ok"})
+		resp := append([]byte(nil), q...)
+		resp[2] = 0x80 | (q[2] & 0x79) // QR, opcode, RD
+		resp[3] = 0x80 | byte(rcode)   // RA, rcode
+		resp[6], resp[7], resp[8], resp[9], resp[10], resp[11] = 0, 0, 0, 0, 0, 0
+		return resp, fmt.Sprintf("query %d bytes from %s: answered rcode %d", len(q), from, rcode)
 	})
-	return nil
 }
 
 // dnsQuery builds a query for name, type A, recursion desired.

@@ -139,7 +139,7 @@ func scenarios() []Scenario {
 			Server: sServer(leaf[0], leaf[1], "-tls1_2"), Client: mbed("3.6-16384", "force_version=tls12"), Expect: healthy},
 		Scenario{Name: "healthy-tls13-mbedtls36", Desc: "mbedTLS 3.6 client completes a TLS 1.3 handshake with openssl s_server and fetches a page.",
 			Server: sServer(leaf[0], leaf[1], "-tls1_3"), Client: mbed("3.6-16384", "force_version=tls13"), Expect: healthy},
-		Scenario{Name: "healthy-tls12-mbedtls228", Desc: "mbedTLS 2.28 client completes a TLS 1.2 handshake with openssl s_server and fetches a page.", Args: args228,
+		Scenario{Name: "healthy-tls12-mbedtls228", Desc: "mbedTLS 2.28 client completes a TLS 1.2 handshake with openssl s_server and fetches a page.",
 			Server: sServer(leaf[0], leaf[1]), Client: mbed("2.28-16384"), Expect: healthy},
 		Scenario{Name: "healthy-tls13-openssl-client", Desc: "openssl s_client completes a TLS 1.3 handshake with a Go crypto/tls server.",
 			Server: goServer("go crypto/tls server, TLS 1.2-1.3, leaf + intermediate (testdata/gen/scenarios goTLSServer)", pairCfg(leaf[0], leaf[1], 0)),
@@ -165,13 +165,13 @@ func scenarios() []Scenario {
 	ss = append(ss,
 		Scenario{Name: "big-chain-4096-mbedtls36", Desc: "openssl s_server sends a ~6 KB certificate chain in one TLS 1.2 record; an mbedTLS 3.6 client with a 4096-byte input buffer aborts.", Args: args4096,
 			Server: sServer(big[0], big[1], "-tls1_2"), Client: mbed("3.6-4096", "force_version=tls12"), Expect: bigRecord.fn},
-		Scenario{Name: "big-chain-4096-mbedtls228", Desc: "openssl s_server sends a ~6 KB certificate chain in one TLS 1.2 record; an mbedTLS 2.28 client with a 4096-byte input buffer aborts.", Args: args228x4096,
+		Scenario{Name: "big-chain-4096-mbedtls228", Desc: "openssl s_server sends a ~6 KB certificate chain in one TLS 1.2 record; an mbedTLS 2.28 client with a 4096-byte input buffer aborts.", Args: args4096,
 			Server: sServer(big[0], big[1], "-tls1_2"), Client: mbed("2.28-4096"), Expect: bigRecord.fn},
 		Scenario{Name: "big-chain-4096-tls13-mbedtls36", Desc: "TLS 1.3: the server's encrypted flight with a ~6 KB chain arrives in a record longer than 4096; an mbedTLS 3.6 client with a 4096-byte input buffer aborts.", Args: args4096,
 			Server: sServer(big[0], big[1], "-tls1_3"), Client: mbed("3.6-4096", "force_version=tls13"), Expect: bigRecord.fn},
 		Scenario{Name: "big-chain-16384-mbedtls36", Desc: "The same ~6 KB chain with the stock 16384-byte input buffer: the mbedTLS 3.6 handshake succeeds.",
 			Server: sServer(big[0], big[1], "-tls1_2"), Client: mbed("3.6-16384", "force_version=tls12"), Expect: healthy},
-		Scenario{Name: "mfl-fragmented-mbedtls228", Desc: "The client offers max_fragment_length 4096, openssl honours it and splits the ~6 KB Certificate message over several records; mbedTLS 2.28 cannot reassemble it.", Args: args228,
+		Scenario{Name: "mfl-fragmented-mbedtls228", Desc: "The client offers max_fragment_length 4096, openssl honours it and splits the ~6 KB Certificate message over several records; mbedTLS 2.28 cannot reassemble it.",
 			Server: sServer(big[0], big[1], "-tls1_2"), Client: mbed("2.28-16384", "max_frag_len=4096"),
 			Expect: exp{outcome: "failed", findings: []string{"handshake-fragmented"}, dev: "client", rec: func(h recordHeader) bool { return h.HSType == 11 && h.HSLen+4 > h.Length }}.fn},
 		Scenario{Name: "mfl-fragmented-mbedtls36", Desc: "The client offers max_fragment_length 4096, openssl splits the Certificate message over several records; mbedTLS 3.6.6 reassembles it and succeeds.",
@@ -254,27 +254,7 @@ func scenarios() []Scenario {
 			Expect: exp{outcome: "not-tls", findings: []string{"not-tls"}, dev: "client", filter: fServerData}.fn},
 		Scenario{Name: "record-truncated", Desc: "The server's TLS 1.2 flight is cut in the middle of the Certificate record and the server closes with FIN.",
 			Server: func(r *Run) error {
-				cfg, err := pairCfg(leaf[0], leaf[1], tls.VersionTLS12)(r)
-				if err != nil {
-					return err
-				}
-				return r.goListen("go proxy: real crypto/tls TLS 1.2 flight, cut half-way through the Certificate record, then FIN (testdata/gen/scenarios)", func(c *net.TCPConn, logf func(string, ...any)) {
-					defer c.Close()
-					hello, err := readRecord(c, 5*time.Second)
-					if err != nil {
-						logf("error: %v", err)
-						return
-					}
-					flight, err := r.upstreamFlight(hello, cfg)
-					if err != nil {
-						logf("error: %v", err)
-						return
-					}
-					recs := splitRecords(flight)
-					if len(recs) < 2 {
-						logf("error: flight has %d records", len(recs))
-						return
-					}
+				return r.serverHelloProxy("go proxy: real crypto/tls TLS 1.2 flight, cut half-way through the Certificate record, then FIN (testdata/gen/scenarios)", leaf, func(c *net.TCPConn, recs [][]byte, logf func(string, ...any)) {
 					cut := append(append([]byte{}, recs[0]...), recs[1][:len(recs[1])/2]...)
 					c.Write(cut)
 					logf("sent ServerHello record and %d of %d bytes of the next record, then FIN", len(recs[1])/2, len(recs[1]))
@@ -284,23 +264,7 @@ func scenarios() []Scenario {
 			Expect: exp{outcome: "failed", findings: []string{"record-truncated"}, dev: "client", rec: func(h recordHeader) bool { return !h.Complete }}.fn},
 		Scenario{Name: "record-overflow", Desc: "After a real ServerHello the server sends a handshake record whose header claims 20000 bytes (more than 16384+2048 allowed by RFC 5246).",
 			Server: func(r *Run) error {
-				cfg, err := pairCfg(leaf[0], leaf[1], tls.VersionTLS12)(r)
-				if err != nil {
-					return err
-				}
-				return r.goListen("go proxy: real ServerHello record, then a record with length 20000 (testdata/gen/scenarios)", func(c *net.TCPConn, logf func(string, ...any)) {
-					defer c.Close()
-					hello, err := readRecord(c, 5*time.Second)
-					if err != nil {
-						logf("error: %v", err)
-						return
-					}
-					flight, err := r.upstreamFlight(hello, cfg)
-					if err != nil {
-						logf("error: %v", err)
-						return
-					}
-					recs := splitRecords(flight)
+				return r.serverHelloProxy("go proxy: real ServerHello record, then a record with length 20000 (testdata/gen/scenarios)", leaf, func(c *net.TCPConn, recs [][]byte, logf func(string, ...any)) {
 					out := append([]byte{}, recs[0]...)
 					body := make([]byte, 20000)
 					copy(body, recs[1][5:])
@@ -319,10 +283,10 @@ func scenarios() []Scenario {
 		Scenario{Name: "tls10-only-server-mbedtls36", Desc: "openssl s_server allows only TLS 1.0; it answers the TLS 1.2-only mbedTLS 3.6 client with a TLS 1.0 ServerHello and the client sends protocol_version.",
 			Server: sServer(leaf[0], leaf[1], "-tls1", "-cipher", "DEFAULT@SECLEVEL=0"), Client: mbed("3.6-16384"),
 			Expect: exp{outcome: "failed", findings: []string{"version-mismatch"}, dev: "client", filter: fClientAlert}.fn},
-		Scenario{Name: "tls10-only-server-mbedtls228", Desc: "openssl s_server allows only TLS 1.0 and answers with a TLS 1.0 ServerHello; the mbedTLS 2.28 client, limited to TLS 1.2 minimum like ESP-IDF, sends protocol_version.", Args: args228,
+		Scenario{Name: "tls10-only-server-mbedtls228", Desc: "openssl s_server allows only TLS 1.0 and answers with a TLS 1.0 ServerHello; the mbedTLS 2.28 client, limited to TLS 1.2 minimum like ESP-IDF, sends protocol_version.",
 			Server: sServer(leaf[0], leaf[1], "-tls1", "-cipher", "DEFAULT@SECLEVEL=0"), Client: mbed("2.28-16384", "min_version=tls12"),
 			Expect: exp{outcome: "failed", findings: []string{"version-mismatch"}, dev: "client", filter: fClientAlert}.fn},
-		Scenario{Name: "tls10-accepted-mbedtls228", Desc: "openssl s_server allows only TLS 1.0; Debian's stock mbedTLS 2.28.3 client (library default minimum TLS 1.0) completes a TLS 1.0 handshake.", Args: args228,
+		Scenario{Name: "tls10-accepted-mbedtls228", Desc: "openssl s_server allows only TLS 1.0; Debian's stock mbedTLS 2.28.3 client (library default minimum TLS 1.0) completes a TLS 1.0 handshake.",
 			Server: sServer(leaf[0], leaf[1], "-tls1", "-cipher", "DEFAULT@SECLEVEL=0"), Client: mbed("2.28-16384"),
 			Expect: healthy, Notes: "Healthy on the wire; tlspcap may add warnings about TLS 1.0 or a CBC/SHA-1 suite, which this sidecar does not require."},
 		Scenario{Name: "tls13-only-server", Desc: "openssl s_server allows only TLS 1.3; an mbedTLS 3.6 client limited to TLS 1.2 gets a protocol_version alert.",
@@ -393,7 +357,7 @@ func scenarios() []Scenario {
 		Scenario{Name: "weak-certificate-mbedtls36", Desc: "The server's leaf has a 1024-bit RSA key (trusted chain); mbedTLS 3.6's default profile rejects it.",
 			Server: sServer("weak-chain.crt", "weak.key", "-tls1_2", "-cipher", "DEFAULT@SECLEVEL=0"), Client: mbed("3.6-16384", "force_version=tls12"),
 			Expect: certFail("weak-certificate", fClientAlert)},
-		Scenario{Name: "weak-certificate-mbedtls228", Desc: "The server's leaf has a 1024-bit RSA key (trusted chain); the mbedTLS 2.28 client checks it.", Args: args228,
+		Scenario{Name: "weak-certificate-mbedtls228", Desc: "The server's leaf has a 1024-bit RSA key (trusted chain); the mbedTLS 2.28 client checks it.",
 			Server: sServer("weak-chain.crt", "weak.key", "-tls1_2", "-cipher", "DEFAULT@SECLEVEL=0"), Client: mbed("2.28-16384"),
 			Expect: certFail("weak-certificate", fClientAlert)},
 		Scenario{Name: "tls13-untrusted-encrypted", Desc: "TLS 1.3 with a chain from an unknown root: the server's certificate is encrypted; the mbedTLS 3.6 client aborts with an unknown_ca alert.",
@@ -521,29 +485,7 @@ func scenarios() []Scenario {
 	ss = append(ss,
 		Scenario{Name: "server-reset-mid-certificate", Desc: "The server's TLS 1.2 flight stops half-way through the Certificate record and the server resets the connection (it died mid-certificate).",
 			Server: func(r *Run) error {
-				cfg, err := pairCfg(leaf[0], leaf[1], tls.VersionTLS12)(r)
-				if err != nil {
-					return err
-				}
-				return r.goListen("go proxy: real crypto/tls TLS 1.2 flight, cut half-way through the Certificate record, then RST (testdata/gen/scenarios)", func(c *net.TCPConn, logf func(string, ...any)) {
-					hello, err := readRecord(c, 5*time.Second)
-					if err != nil {
-						logf("error: %v", err)
-						c.Close()
-						return
-					}
-					flight, err := r.upstreamFlight(hello, cfg)
-					if err != nil {
-						logf("error: %v", err)
-						c.Close()
-						return
-					}
-					recs := splitRecords(flight)
-					if len(recs) < 2 {
-						logf("error: flight has %d records", len(recs))
-						c.Close()
-						return
-					}
+				return r.serverHelloProxy("go proxy: real crypto/tls TLS 1.2 flight, cut half-way through the Certificate record, then RST (testdata/gen/scenarios)", leaf, func(c *net.TCPConn, recs [][]byte, logf func(string, ...any)) {
 					c.Write(append(append([]byte{}, recs[0]...), recs[1][:len(recs[1])/2]...))
 					time.Sleep(50 * time.Millisecond)
 					c.SetLinger(0)
@@ -563,6 +505,9 @@ func scenarios() []Scenario {
 			},
 			Expect: exp{outcome: "failed", findings: []string{"hostname-mismatch"}, filter: fClientAlert}.fn},
 	)
+	ss = append(ss, chainScenarios()...)
+	ss = append(ss, moreScenarios()...)
+	ss = append(ss, twinScenarios()...)
 	return ss
 }
 
