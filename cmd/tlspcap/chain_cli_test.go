@@ -63,16 +63,6 @@ func expectSidecar(t *testing.T, name string) sidecar {
 	return s
 }
 
-// repoArgs makes a sidecar's arguments (paths relative to the repository
-// root) usable from this directory.
-func repoArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = strings.Replace(a, "testdata/pcaps/", pcaps, 1)
-	}
-	return out
-}
-
 func chainReport(t *testing.T, args ...string) (int, diagnose.Report) {
 	t.Helper()
 	code, out, errs := tlspcap(t, append([]string{"analyze", "--format", "json", "--no-progress"}, args...)...)

@@ -46,14 +46,7 @@ func sidecarArgs(t *testing.T, name string) []string {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatal(err)
 	}
-	var args []string
-	for _, a := range s.Args {
-		if strings.HasPrefix(a, "testdata/") {
-			a = "../../" + a
-		}
-		args = append(args, a)
-	}
-	return args
+	return repoArgs(s.Args)
 }
 
 // findingKey is what must survive the export: id, severity, device error

@@ -42,9 +42,15 @@ type sidecar struct {
 // the root cause, its frame and the device's error against what the real
 // programs did.
 func TestScenarios(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/pcaps/*.expect.json")
+	// TLSPCAP_PCAPS checks another directory of scenarios, e.g. a suite
+	// just rebuilt with `go run ./testdata/gen/scenarios -out DIR`.
+	dir := "../../testdata/pcaps"
+	if d := os.Getenv("TLSPCAP_PCAPS"); d != "" {
+		dir = d
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.expect.json"))
 	if len(files) == 0 {
-		t.Skip("no testdata/pcaps/*.expect.json")
+		t.Skipf("no %s/*.expect.json", dir)
 	}
 	sort.Strings(files)
 	var causes, causesOK, codes, codesOK int
@@ -63,14 +69,7 @@ func TestScenarios(t *testing.T) {
 			if _, err := os.Stat(pcap); err != nil {
 				pcap = strings.TrimSuffix(sc, ".expect.json") + ".pcap"
 			}
-			args := []string{"analyze", "--format", "json", "--no-progress"}
-			for _, a := range s.Args {
-				// Files named in the sidecar are relative to the repository root.
-				if strings.HasPrefix(a, "testdata/") {
-					a = "../../" + a
-				}
-				args = append(args, a)
-			}
+			args := append([]string{"analyze", "--format", "json", "--no-progress"}, repoArgs(s.Args)...)
 			args = append(args, pcap)
 			var out, errb bytes.Buffer
 			code := run(args, nil, &out, &errb)
@@ -189,4 +188,17 @@ func firstError(fs []diagnose.Finding) *diagnose.Finding {
 		}
 	}
 	return nil
+}
+
+// repoArgs maps the files a sidecar names (relative to the repository
+// root) to paths from this package's directory.
+func repoArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		if strings.HasPrefix(a, "testdata/") {
+			a = "../../" + a
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -54,8 +54,8 @@ func TestTLS13Twins(t *testing.T) {
 		}
 		tested++
 		t.Run(name, func(t *testing.T) {
-			keyed := twinConn(t, analyzeArgs(t, append(twinArgs(s13.Args), pcap13)...), s13.Expect.Stream)
-			twin := twinConn(t, analyzeArgs(t, append(twinArgs(s12.Args), strings.TrimSuffix(sc12, ".expect.json")+".pcapng")...), s12.Expect.Stream)
+			keyed := twinConn(t, analyzeArgs(t, append(repoArgs(s13.Args), pcap13)...), s13.Expect.Stream)
+			twin := twinConn(t, analyzeArgs(t, append(repoArgs(s12.Args), strings.TrimSuffix(sc12, ".expect.json")+".pcapng")...), s12.Expect.Stream)
 			r13, r12 := firstError(keyed.Findings), firstError(twin.Findings)
 			if r13 == nil || r12 == nil || r13.ID != r12.ID {
 				t.Fatalf("root cause with keys %s, TLS 1.2 twin %s (findings %s / %s)", idOf(r13), idOf(r12), ids(keyed.Findings), ids(twin.Findings))
@@ -140,23 +140,10 @@ func readSidecar(t *testing.T, path string) sidecar {
 	return s
 }
 
-// twinArgs maps files named in a sidecar (relative to the repository
-// root) to this directory.
-func twinArgs(args []string) []string {
-	out := make([]string, 0, len(args))
-	for _, a := range args {
-		if strings.HasPrefix(a, "testdata/") {
-			a = "../../" + a
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 // splitKeylogArgs returns the sidecar's args without --keylog FILE, and
 // the key log files.
 func splitKeylogArgs(args []string) (rest, keys []string) {
-	args = twinArgs(args)
+	args = repoArgs(args)
 	for i := 0; i < len(args); i++ {
 		if args[i] == "--keylog" && i+1 < len(args) {
 			keys = append(keys, args[i+1])
