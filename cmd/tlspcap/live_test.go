@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -1010,7 +1009,7 @@ func TestReleaseBuildMipsle(t *testing.T) {
 	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Skipf("go not on PATH: the linux/mipsle build is not checked: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "tlspcap-linux-mipsle")
 	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
