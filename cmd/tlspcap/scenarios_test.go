@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -69,7 +70,15 @@ func TestScenarios(t *testing.T) {
 			if _, err := os.Stat(pcap); err != nil {
 				pcap = strings.TrimSuffix(sc, ".expect.json") + ".pcap"
 			}
-			args := append([]string{"analyze", "--format", "json", "--no-progress"}, repoArgs(s.Args)...)
+			// Files the sidecar names next to the captures (CA files, key
+			// logs) belong to the suite being checked.
+			sargs := slices.Clone(s.Args)
+			for i, a := range sargs {
+				if rest, ok := strings.CutPrefix(a, "testdata/pcaps/"); ok {
+					sargs[i] = filepath.Join(dir, rest)
+				}
+			}
+			args := append([]string{"analyze", "--format", "json", "--no-progress"}, repoArgs(sargs)...)
 			args = append(args, pcap)
 			var out, errb bytes.Buffer
 			code := run(args, nil, &out, &errb)
