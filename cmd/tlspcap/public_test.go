@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
+	"tlspcap/capture"
 	"tlspcap/diagnose"
 )
 
@@ -74,6 +76,7 @@ func TestPublicCaptures(t *testing.T) {
 			t.Errorf("%s: bad JSON: %v", path, err)
 			continue
 		}
+		checkNothingLost(t, filepath.Join(dir, path), row["packets"], &rep)
 		if row["alerts"] != "-" || row["rst_pkts_in_tls_streams"] != "0" || row["tls_records"] == "0" {
 			continue
 		}
@@ -110,5 +113,47 @@ func TestPublicCaptures(t *testing.T) {
 	t.Logf("public captures: %d healthy per tshark, %d without any error finding", healthy, clean)
 	if os.Getenv("TLSPCAP_PRINT_PUBLIC_ERRORS") != "" {
 		t.Log("\n" + strings.Join(update, "\n"))
+	}
+}
+
+// streamSet records the tcp.stream of every connection the capture stage
+// finds (capture's own tests hold those equal to tshark's).
+type streamSet map[int]bool
+
+func (s streamSet) Conn(c *capture.Conn) capture.ConnHandler { s[c.Stream] = true; return nil }
+func (s streamSet) DNS(*capture.DNSMessage)                  {}
+func (s streamSet) Problem(capture.Problem)                  {}
+
+// checkNothingLost: every frame of the file is accounted for in the report
+// (a TCP packet analysed, another packet, undecodable, or a duplicate), the
+// frame count is tshark's (MANIFEST), and every TCP connection the capture
+// holds is in the report.
+func checkNothingLost(t *testing.T, file, tsharkPackets string, rep *diagnose.Report) {
+	t.Helper()
+	c := rep.Capture
+	if sum := c.TCPPackets + c.OtherPackets + c.Undecodable + c.Duplicates; sum != c.Frames {
+		t.Errorf("%s: %d frames, but %d TCP + %d other + %d undecodable + %d duplicates = %d", file, c.Frames, c.TCPPackets, c.OtherPackets, c.Undecodable, c.Duplicates, sum)
+	}
+	if n, err := strconv.Atoi(tsharkPackets); err == nil && n != c.Frames {
+		t.Errorf("%s: %d frames, tshark counts %d", file, c.Frames, n)
+	}
+	want := streamSet{}
+	if _, err := capture.ReadFile(file, want, capture.Options{}); err != nil && len(want) == 0 {
+		return // an unreadable file: TestPublicCaptures reports the analyze error
+	}
+	got := map[int]bool{}
+	for _, conn := range rep.Connections {
+		got[conn.Stream] = true
+	}
+	// A stream can hold two connections (ports reused after a RST): both
+	// are listed under the stream's number, as tshark numbers them.
+	if len(got) != len(want) || c.Connections != len(rep.Connections) {
+		t.Errorf("%s: the capture holds %d tcp.streams, the report lists %d (%d connections, tcp_connections %d)", file, len(want), len(got), len(rep.Connections), c.Connections)
+		return
+	}
+	for s := range want {
+		if !got[s] {
+			t.Errorf("%s: tcp.stream %d is missing from the report", file, s)
+		}
 	}
 }
