@@ -45,9 +45,10 @@ type Options struct {
 	OnConnection func(*Connection)
 	// Concurrent decides finished connections on a second goroutine, in
 	// the order they finish, while the capture is read on: the verdicts
-	// and the report are the same. OnConnection is then called from that
-	// goroutine, which Report stops. Not for live
-	// sources: their kernel drop readings are read by the rules.
+	// and the report are the same. They are handed over in batches, so
+	// OnConnection is called late, from that goroutine, which Report
+	// stops. Not for live sources: their kernel drop readings are read by
+	// the rules.
 	Concurrent bool
 	// KeyLog is NSS key log text (SSLKEYLOGFILE format; several files may
 	// be concatenated): TLS 1.3 and 1.2 sessions whose secrets it holds are
@@ -80,13 +81,21 @@ type Analyzer struct {
 	// unknown until Report.
 	captureEnd time.Time
 	// With concurrent (Options.Concurrent, until drain), finished
-	// connections go to decideLoop through jobs; done is closed when it has
-	// decided the last. Bounded, so memory stays that of the open
-	// connections plus a few.
+	// connections go to decideLoop in batches (one wake-up per batch, not
+	// per connection) through jobs; done is closed when it has decided the
+	// last. Bounded, so memory stays that of the open connections plus a
+	// few batches.
 	concurrent bool
-	jobs       chan decideJob
+	batch      []decideJob
+	jobs       chan []decideJob
 	done       chan struct{}
 }
+
+// decideBatch connections per hand-over; decideQueue batches waiting.
+const (
+	decideBatch = 32
+	decideQueue = 4
+)
 
 // decideJob is one finished connection: from here on only decideLoop
 // touches it (the capture hands nothing more to an ended connection).
@@ -125,7 +134,7 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 // startPipeline starts decideLoop, on the first finished connection: a
 // capture that cannot be opened leaves no goroutine behind.
 func (a *Analyzer) startPipeline() {
-	a.jobs = make(chan decideJob, 64)
+	a.jobs = make(chan []decideJob, decideQueue)
 	a.done = make(chan struct{})
 	go a.decideLoop()
 }
@@ -133,8 +142,10 @@ func (a *Analyzer) startPipeline() {
 // decideLoop owns a.ctx (its caches, the profile in use), a.conns and the
 // decided connections while the pipeline runs.
 func (a *Analyzer) decideLoop() {
-	for j := range a.jobs {
-		a.settle(j.c, j.captureEnd)
+	for b := range a.jobs {
+		for _, j := range b {
+			a.settle(j.c, j.captureEnd)
+		}
 	}
 	close(a.done)
 }
@@ -145,6 +156,10 @@ func (a *Analyzer) drain() {
 	a.concurrent = false
 	if a.jobs == nil {
 		return
+	}
+	if len(a.batch) > 0 {
+		a.jobs <- a.batch
+		a.batch = nil
 	}
 	close(a.jobs)
 	<-a.done
@@ -240,7 +255,11 @@ func (a *Analyzer) finish(c *conn) {
 		if a.jobs == nil {
 			a.startPipeline()
 		}
-		a.jobs <- decideJob{c, a.captureEnd}
+		a.batch = append(a.batch, decideJob{c, a.captureEnd})
+		if len(a.batch) == decideBatch {
+			a.jobs <- a.batch
+			a.batch = make([]decideJob, 0, decideBatch)
+		}
 		return
 	}
 	a.settle(c, a.captureEnd)
