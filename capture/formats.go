@@ -142,6 +142,7 @@ const (
 	ngIDB = 0x00000001
 	ngOPB = 0x00000002 // obsolete Packet Block
 	ngSPB = 0x00000003
+	ngISB = 0x00000005
 	ngEPB = 0x00000006
 	ngDSB = 0x0000000a
 )
@@ -161,6 +162,9 @@ type ngSource struct {
 	hdr     [12]byte
 	buf     []byte
 	secrets SecretsHandler
+	// drops, when set, receives each interface statistics block's
+	// isb_ifdrop: the packets the capturing kernel dropped so far.
+	drops func(iface uint32, ts time.Time, dropped uint64)
 }
 
 func newNgSource(r *bufio.Reader) (*ngSource, error) {
@@ -270,6 +274,17 @@ func (s *ngSource) next() (record, error) {
 				}
 			}
 			return rec, nil
+		case ngISB:
+			if s.drops != nil && len(body) >= 12 {
+				id := s.order.Uint32(body[0:4])
+				var ts time.Time
+				if int(id) < len(s.ifaces) {
+					ts = s.ifaces[id].time(uint64(s.order.Uint32(body[4:8]))<<32 | uint64(s.order.Uint32(body[8:12])))
+				}
+				if d, ok := s.isbDrops(body[12:]); ok {
+					s.drops(id, ts, d)
+				}
+			}
 		case ngDSB:
 			if s.secrets != nil && len(body) >= 8 {
 				st := s.order.Uint32(body[0:4])
@@ -282,6 +297,28 @@ func (s *ngSource) next() (record, error) {
 			}
 		}
 	}
+}
+
+// isbDrops reads isb_ifdrop (option 5, a 64-bit count) from an interface
+// statistics block's options.
+func (s *ngSource) isbDrops(b []byte) (uint64, bool) {
+	for len(b) >= 4 {
+		code := s.order.Uint16(b[0:2])
+		n := int(s.order.Uint16(b[2:4]))
+		b = b[4:]
+		if code == 0 || n > len(b) {
+			return 0, false
+		}
+		if code == 5 && n == 8 {
+			return s.order.Uint64(b[:8]), true
+		}
+		if pad := (n + 3) &^ 3; pad <= len(b) {
+			b = b[pad:]
+		} else {
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 func (s *ngSource) interfaceOptions(ifc *ngInterface, b []byte) {

@@ -372,6 +372,13 @@ func (s *liveSink) readDrops(now time.Time) {
 	if dh, ok := s.h.(DropsHandler); ok {
 		dh.KernelDrops(ev)
 	}
+	// The reading goes into the file where it happened, between the same
+	// packets, so analyze on the file sees the drops where live did.
+	if s.out != nil && s.err == nil {
+		if err := s.out.stats(packets, drops); err != nil {
+			s.err = fmt.Errorf("--write %s: %w", s.out.current(), err)
+		}
+	}
 }
 
 // finish takes a last drop reading, ends every connection and completes
@@ -568,22 +575,32 @@ func (o *pcapngOut) write(linkType uint32, data []byte, wireLen int, ts time.Tim
 	return nil
 }
 
+// stats writes the kernel's counters now as an interface statistics block
+// (isb_ifrecv, isb_ifdrop).
+func (o *pcapngOut) stats(kernelPackets, kernelDrops uint64) error {
+	if o.ng == nil || o.f == nil {
+		return nil
+	}
+	now := time.Now()
+	o.pending += statsRoom
+	return o.ng.WriteInterfaceStats(0, pcapgo.NgInterfaceStatistics{
+		LastUpdate: now, StartTime: o.start, EndTime: now,
+		PacketsReceived: kernelPackets, PacketsDropped: kernelDrops,
+	})
+}
+
 // close completes the current file: the kernel's counters so far in an
 // interface statistics block (live capture), flushed and closed.
 func (o *pcapngOut) close(kernelPackets, kernelDrops uint64) error {
 	if o.f == nil {
 		return nil
 	}
+	var err error
+	if kernelPackets > 0 || kernelDrops > 0 {
+		err = o.stats(kernelPackets, kernelDrops)
+	}
 	f := o.f
 	o.f = nil
-	var err error
-	if o.ng != nil && (kernelPackets > 0 || kernelDrops > 0) {
-		now := time.Now()
-		err = o.ng.WriteInterfaceStats(0, pcapgo.NgInterfaceStatistics{
-			LastUpdate: now, StartTime: o.start, EndTime: now,
-			PacketsReceived: kernelPackets, PacketsDropped: kernelDrops,
-		})
-	}
 	if ferr := o.flush(); err == nil {
 		err = ferr
 	}

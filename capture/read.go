@@ -104,12 +104,15 @@ func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 		return Stats{}, err
 	}
 	defer done()
-	if sh, ok := h.(SecretsHandler); ok {
-		if ng, ok := src.(*ngSource); ok {
+	p := newProcessor(h, o)
+	if ng, ok := src.(*ngSource); ok {
+		if sh, ok := h.(SecretsHandler); ok {
 			ng.secrets = sh
 		}
+		if dh, ok := h.(DropsHandler); ok {
+			ng.drops = dropsReader(p, dh)
+		}
 	}
-	p := newProcessor(h, o)
 	for {
 		rec, err := src.next()
 		if err != nil {
@@ -244,4 +247,19 @@ func sourceFor(br *bufio.Reader, magic []byte) (src recordSource, known bool, er
 		return nil, false, nil
 	}
 	return src, true, err
+}
+
+// dropsReader turns the kernel drop counters a live capture wrote into its
+// pcapng (interface statistics blocks between the packets) into the
+// KernelDrops events live gave, at the same frames.
+func dropsReader(p *processor, dh DropsHandler) func(iface uint32, ts time.Time, dropped uint64) {
+	last := map[uint32]uint64{}
+	return func(iface uint32, ts time.Time, dropped uint64) {
+		prev := last[iface]
+		if dropped <= prev {
+			return
+		}
+		last[iface] = dropped
+		dh.KernelDrops(KernelDrops{Frame: Frame{Number: p.stats.Frames, Time: ts}, Dropped: dropped - prev, Total: dropped})
+	}
 }

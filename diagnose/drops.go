@@ -17,6 +17,9 @@ func (a *Analyzer) KernelDrops(d capture.KernelDrops) {
 	if d.Dropped == 0 {
 		return
 	}
+	// The rules read the drops of the connections being decided: decide
+	// on this goroutine from here on.
+	a.drain()
 	if a.drops == nil {
 		a.drops = map[int]dropsSeen{}
 	}

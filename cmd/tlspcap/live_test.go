@@ -75,7 +75,22 @@ type jsonConn struct {
 	Findings []struct {
 		ID       string `json:"id"`
 		Severity string `json:"severity"`
+		Frames   []int  `json:"frames"`
 	} `json:"findings"`
+}
+
+// allFindings lists every finding with its frames, per server, in
+// connection order.
+func allFindings(conns []jsonConn) map[string]string {
+	m := map[string]string{}
+	for _, c := range conns {
+		m[c.Server] += fmt.Sprintf("[%s", c.Outcome)
+		for _, f := range c.Findings {
+			m[c.Server] += fmt.Sprintf(" %s@%v", f.ID, f.Frames)
+		}
+		m[c.Server] += "]"
+	}
+	return m
 }
 
 func TestLiveUsageErrors(t *testing.T) {
@@ -871,11 +886,12 @@ func TestLiveNamespaceDrops(t *testing.T) {
 	caFile := writeCerts(t, dir)
 	startNamespaceServer(t, dir)
 
+	written := filepath.Join(dir, "drops.pcapng")
 	var out, errb syncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run([]string{"live", "-i", host, "--duration", "10s", "--buffer", "128KiB", "--ca", caFile, "--in-content-len", "4096",
-			"--format", "json", "tcp", "and", "(port", "443", "or", "port", "447)"}, strings.NewReader(""), &out, &errb)
+			"--write", written, "--format", "json", "tcp", "and", "(port", "443", "or", "port", "447)"}, strings.NewReader(""), &out, &errb)
 	}()
 	time.Sleep(500 * time.Millisecond) // the socket is open
 	slow := make(chan error)
@@ -918,6 +934,19 @@ func TestLiveNamespaceDrops(t *testing.T) {
 	has := false
 	for _, f := range slowConn.Findings {
 		has = has || f.ID == "capture-kernel-drops"
+	}
+	// The drop readings are in the written file between the same packets:
+	// analyze on it gives live's findings, drops included, at the same frames.
+	var aout, aerr bytes.Buffer
+	run([]string{"analyze", "--format", "json", "--ca", caFile, "--in-content-len", "4096", written}, nil, &aout, &aerr)
+	var rep struct {
+		Connections []jsonConn `json:"connections"`
+	}
+	if err := json.Unmarshal(aout.Bytes(), &rep); err != nil {
+		t.Fatalf("analyze %s: %v %s", written, err, aerr.String())
+	}
+	if a, l := allFindings(rep.Connections), allFindings(live.summary.Connections); fmt.Sprint(a) != fmt.Sprint(l) {
+		t.Errorf("analyze on the written file:\n%v\nlive:\n%v", a, l)
 	}
 	switch {
 	case *live.kernelDrops == 0:
