@@ -155,7 +155,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		d.Problems = append(d.Problems, termSafe(p))
 	}
 	for _, c := range r.Connections {
-		show := htmlShow(c, o)
+		show := detailed(c, o)
 		row := htmlRow{
 			Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: termSafe(c.SNI),
 			Version: termSafe(c.Version), Stage: string(c.Stage), Outcome: string(c.Outcome),
@@ -180,12 +180,6 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		d.Findings = append(d.Findings, htmlFindingOf(f, false))
 	}
 	return d
-}
-
-// htmlShow decides which connections get a section: the same ones the text
-// report details.
-func htmlShow(c *diagnose.Connection, o Options) bool {
-	return c.Failed() || c.Outcome == diagnose.OutcomeNotTLS || o.All
 }
 
 // rootCause is the connection's first error finding, as in the summary table.
@@ -508,7 +502,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 </tbody>
 </table>
 {{- if .Healthy}}
-<p class="legend">{{.Healthy}} connection(s) without problems are not detailed; use --all to show them.</p>
+<p class="legend">{{.Healthy}} connection(s) without errors or warnings are not detailed; use --all to show them.</p>
 {{- end}}
 </section>
 {{- end}}

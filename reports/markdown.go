@@ -22,7 +22,7 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 		mdTable(w, summaryHeader, summaryRows(r, mdSafe))
 	}
 	for _, c := range r.Connections {
-		if !(c.Failed() || c.Outcome == diagnose.OutcomeNotTLS || o.All) {
+		if !detailed(c, o) {
 			continue
 		}
 		fmt.Fprintf(w, "\n### tcp.stream %d: %s → %s", c.Stream, mdSafe(c.Client), mdSafe(c.Server))

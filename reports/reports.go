@@ -211,3 +211,19 @@ func framesList(fs []int) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// detailed decides which connections every format details: the failed and
+// not-TLS ones, and those with a warning (a handshake that completed with
+// verification off, a chain a device would refuse) even when they
+// succeeded; --all shows every connection.
+func detailed(c *diagnose.Connection, o Options) bool {
+	if c.Failed() || c.Outcome == diagnose.OutcomeNotTLS || o.All {
+		return true
+	}
+	for _, f := range c.Findings {
+		if f.Severity == diagnose.SeverityWarning {
+			return true
+		}
+	}
+	return false
+}

@@ -88,8 +88,7 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 		return err
 	}
 	for _, c := range r.Connections {
-		show := c.Failed() || c.Outcome == diagnose.OutcomeNotTLS || o.All
-		if !show {
+		if !detailed(c, o) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s tcp.stream %d  %s → %s", paint(o, ansiBold, "■"), c.Stream, termSafe(c.Client), termSafe(c.Server))
