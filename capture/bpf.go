@@ -317,25 +317,16 @@ func portTest(q quals, id string) (*fnode, error) {
 		return nil, fmt.Errorf("%s port: use port, tcp port or udp port", q.proto)
 	}
 	k := uint32(port)
-	pick := func(src, dst *fnode) *fnode {
-		switch q.dir {
-		case "src":
-			return src
-		case "dst":
-			return dst
-		}
-		return or(src, dst)
-	}
 	var v6p, v4p []*fnode
 	for _, pr := range protos {
 		v6p = append(v6p, leaf(test{size: 1, off: 14 + 6, k: pr}))
 		v4p = append(v4p, leaf(test{size: 1, off: 14 + 9, k: pr}))
 	}
 	v6 := allOf(etherType(ethIPv6), anyOf(v6p...),
-		pick(leaf(test{size: 2, off: 14 + 40, k: k}), leaf(test{size: 2, off: 14 + 42, k: k})))
+		pickDir(q.dir, leaf(test{size: 2, off: 14 + 40, k: k}), leaf(test{size: 2, off: 14 + 42, k: k})))
 	notFrag := &fnode{op: "not", a: leaf(test{size: 2, off: 14 + 6, k: 0x1fff, jset: true})}
 	v4 := allOf(etherType(ethIPv4), anyOf(v4p...), notFrag,
-		pick(leaf(test{size: 2, off: 0, ipv4Rel: true, k: k}), leaf(test{size: 2, off: 2, ipv4Rel: true, k: k})))
+		pickDir(q.dir, leaf(test{size: 2, off: 0, ipv4Rel: true, k: k}), leaf(test{size: 2, off: 2, ipv4Rel: true, k: k})))
 	return or(v6, v4), nil
 }
 
@@ -411,21 +402,23 @@ func nameTest(q quals, name string) (*fnode, error) {
 	return anyOf(ns...), nil
 }
 
+// pickDir applies a src/dst qualifier; without one either side matches.
+func pickDir(dir string, src, dst *fnode) *fnode {
+	switch dir {
+	case "src":
+		return src
+	case "dst":
+		return dst
+	}
+	return or(src, dst)
+}
+
 func prefixTest(q quals, pfx netip.Prefix) (*fnode, error) {
 	id := pfx.Addr().String()
 	if q.typ == "net" {
 		id = pfx.String()
 	}
 	a := pfx.Addr()
-	pick := func(src, dst *fnode) *fnode {
-		switch q.dir {
-		case "src":
-			return src
-		case "dst":
-			return dst
-		}
-		return or(src, dst)
-	}
 	if a.Is4() {
 		switch q.proto {
 		case "", "ip", "arp", "rarp":
@@ -444,8 +437,8 @@ func prefixTest(q quals, pfx netip.Prefix) (*fnode, error) {
 			}
 			return leaf(test{size: 4, off: off, mask: mask, k: k})
 		}
-		ip := and(etherType(ethIPv4), pick(cmp(14+12), cmp(14+16)))
-		arpAddr := pick(cmp(14+14), cmp(14+24))
+		ip := and(etherType(ethIPv4), pickDir(q.dir, cmp(14+12), cmp(14+16)))
+		arpAddr := pickDir(q.dir, cmp(14+14), cmp(14+24))
 		arp := and(or(etherType(ethARP), etherType(ethRARP)), arpAddr)
 		switch q.proto {
 		case "ip":
@@ -479,7 +472,7 @@ func prefixTest(q quals, pfx netip.Prefix) (*fnode, error) {
 		}
 		return allOf(words...)
 	}
-	return and(etherType(ethIPv6), pick(cmp(14+8), cmp(14+24))), nil
+	return and(etherType(ethIPv6), pickDir(q.dir, cmp(14+8), cmp(14+24))), nil
 }
 
 // Code generation: each node jumps to a true or a false label.

@@ -9,24 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"tlspcap/internal/corpus"
 )
 
 // sharedPcaps locates the public capture corpus: $TLSPCAP_SHARED (the
 // shared dir or its pcaps subdir), else ../../shared/pcaps.
 func sharedPcaps(t testing.TB) string {
-	t.Helper()
-	var cands []string
-	if env := os.Getenv("TLSPCAP_SHARED"); env != "" {
-		cands = append(cands, filepath.Join(env, "pcaps"), env)
-	}
-	cands = append(cands, filepath.Join("..", "..", "shared", "pcaps"))
-	for _, c := range cands {
-		if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); err == nil {
-			return c
-		}
-	}
-	t.Skip("…/shared/pcaps not found: public capture tests skipped")
-	return ""
+	return corpus.Pcaps(t, "public capture tests")
 }
 
 // streamRecorder records each connection's stream index and first frame.

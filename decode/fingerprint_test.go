@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"tlspcap/capture"
+	"tlspcap/internal/corpus"
 )
 
 // helloSeen is one ClientHello or ServerHello a capture holds.
@@ -105,19 +106,7 @@ func readCapture(t *testing.T, path string) *helloCollector {
 // sharedDir locates the public capture corpus: $TLSPCAP_SHARED (the shared
 // dir or its pcaps subdir), else ../../shared/pcaps.
 func sharedDir(t *testing.T) string {
-	t.Helper()
-	var cands []string
-	if env := os.Getenv("TLSPCAP_SHARED"); env != "" {
-		cands = append(cands, filepath.Join(env, "pcaps"), env)
-	}
-	cands = append(cands, filepath.Join("..", "..", "shared", "pcaps"))
-	for _, c := range cands {
-		if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); err == nil {
-			return c
-		}
-	}
-	t.Skip("…/shared/pcaps not found (set TLSPCAP_SHARED): fingerprint checks on public captures skipped")
-	return ""
+	return corpus.Pcaps(t, "fingerprint checks on public captures")
 }
 
 // ja4Difference names an expected value this package deliberately does not

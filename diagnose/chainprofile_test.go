@@ -18,13 +18,7 @@ func TestChainFollowsProfile(t *testing.T) {
 	ch := pcapbuild.NewChain("203.0.113.10", 0)
 	ws := exchangeFor(t, ch, "203.0.113.10", tls.VersionTLS12, true)
 	c := pcapbuild.New()
-	k := c.Conn(client, server)
-	k.Handshake()
-	for _, w := range ws {
-		k.SendSegments(w.Dir, w.Data, 1460)
-	}
-	k.FIN(pcapbuild.C2S)
-	k.FIN(pcapbuild.S2C)
+	c.Replay(client, server, ws)
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ch.Root.Raw})
 
 	for _, tc := range []struct {

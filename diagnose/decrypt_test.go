@@ -28,13 +28,7 @@ func keyedCapture(t *testing.T, version uint16) ([]byte, []byte) {
 		t.Fatal("the client accepted an untrusted chain")
 	}
 	c := pcapbuild.New()
-	k := c.Conn(client, server)
-	k.Handshake()
-	for _, w := range ws {
-		k.SendSegments(w.Dir, w.Data, 1460)
-	}
-	k.FIN(pcapbuild.C2S)
-	k.FIN(pcapbuild.S2C)
+	c.Replay(client, server, ws)
 	return c.Bytes(), kl.Bytes()
 }
 

@@ -78,23 +78,11 @@ func TestRules(t *testing.T) {
 		want  want
 	}{
 		{"healthy TLS 1.2", func(c *pcapbuild.Capture) int {
-			k := c.Conn(client, server)
-			k.Handshake()
-			for _, w := range ws12 {
-				k.SendSegments(w.Dir, w.Data, 1460)
-			}
-			k.FIN(pcapbuild.C2S)
-			k.FIN(pcapbuild.S2C)
+			c.Replay(client, server, ws12)
 			return 0
 		}, diagnose.Options{}, want{outcome: diagnose.OutcomeOK}},
 		{"healthy TLS 1.3", func(c *pcapbuild.Capture) int {
-			k := c.Conn(client, server)
-			k.Handshake()
-			for _, w := range ws13 {
-				k.SendSegments(w.Dir, w.Data, 1460)
-			}
-			k.FIN(pcapbuild.C2S)
-			k.FIN(pcapbuild.S2C)
+			c.Replay(client, server, ws13)
 			return 0
 		}, diagnose.Options{}, want{outcome: diagnose.OutcomeOK}},
 		{"connection refused", func(c *pcapbuild.Capture) int {
@@ -363,13 +351,7 @@ func TestObservations(t *testing.T) {
 	other := pcapbuild.NewChain("device.test", 0)
 	ws := exchange(t, chain, tls.VersionTLS12, true)
 	c := pcapbuild.New()
-	k := c.Conn(client, server)
-	k.Handshake()
-	for _, w := range ws {
-		k.SendSegments(w.Dir, w.Data, 1460)
-	}
-	k.FIN(pcapbuild.C2S)
-	k.FIN(pcapbuild.S2C)
+	c.Replay(client, server, ws)
 	c.DNS("192.168.4.23:40000", "192.168.4.1:53", 7, "device.test", false, 0)
 	c.DNS("192.168.4.23:40000", "192.168.4.1:53", 7, "device.test", true, 0, netip.MustParseAddr("203.0.113.10"))
 	c.DNS("192.168.4.23:40001", "8.8.8.8:53", 8, "device.test", false, 0)

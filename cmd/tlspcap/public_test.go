@@ -13,20 +13,12 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/diagnose"
+	"tlspcap/internal/corpus"
 )
 
 // sharedPcaps finds the public capture corpus beside the repository.
 func sharedPcaps(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("TLSPCAP_SHARED")
-	if dir == "" {
-		dir = "../../../shared"
-	}
-	dir = filepath.Join(dir, "pcaps")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		t.Skip("../shared/pcaps not found: public capture tests skipped")
-	}
-	return dir
+	return corpus.Pcaps(t, "public capture tests")
 }
 
 // TestPublicCaptures runs analyze over every public capture: it must never

@@ -39,6 +39,18 @@ type Write struct {
 	Data []byte
 }
 
+// Replay adds one whole connection carrying ws: the three-way handshake,
+// the writes in 1460-byte segments, then a FIN from each side.
+func (c *Capture) Replay(client, server string, ws []Write) {
+	k := c.Conn(client, server)
+	k.Handshake()
+	for _, w := range ws {
+		k.SendSegments(w.Dir, w.Data, 1460)
+	}
+	k.FIN(C2S)
+	k.FIN(S2C)
+}
+
 // recConn records writes of one side.
 type recConn struct {
 	net.Conn
