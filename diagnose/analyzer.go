@@ -65,7 +65,10 @@ type Options struct {
 type Analyzer struct {
 	opts     Options
 	profile  device.Profile
-	conns    []*Connection
+	verdicts verdicts
+	// spillErr: the verdicts could not go to a temporary file (said in
+	// the report's capture problems).
+	spillErr error
 	open     map[int]*conn
 	dns      dnsState
 	problems []capture.Problem
@@ -269,7 +272,9 @@ func (a *Analyzer) finish(c *conn) {
 func (a *Analyzer) settle(c *conn, captureEnd time.Time) {
 	a.ctx.captureEnd = captureEnd
 	r := a.decide(c)
-	a.conns = append(a.conns, r)
+	if err := a.verdicts.add(r); err != nil && a.spillErr == nil {
+		a.spillErr = err
+	}
 	if a.opts.OnConnection != nil {
 		a.opts.OnConnection(r)
 	}
@@ -285,9 +290,19 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 		c.End(capture.EndCaptureDone)
 	}
 	a.drain()
-	sort.Slice(a.conns, func(i, j int) bool { return a.conns[i].Stream < a.conns[j].Stream })
+	conns, spill := a.verdicts.mem, a.verdicts.spill
+	a.verdicts = verdicts{}
+	// Two connections share a tcp.stream when a port is reused after a
+	// RST (as Wireshark numbers them): the earlier one first.
+	sort.Slice(conns, func(i, j int) bool {
+		a, b := conns[i], conns[j]
+		return a.Stream < b.Stream || a.Stream == b.Stream && a.FirstFrame < b.FirstFrame
+	})
 	if !a.opts.deviceNamed() {
-		espressifFirst(a.conns)
+		espressifFirst(conns)
+	}
+	if spill != nil {
+		spill.sortReport(!a.opts.deviceNamed())
 	}
 	r := &Report{
 		Schema:  Schema,
@@ -300,20 +315,24 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 			Undecodable: st.Undecodable,
 			TCPPackets:  st.TCPPackets, OtherPackets: st.Frames - st.TCPPackets - st.Undecodable - st.Duplicates,
 			Duplicates: st.Duplicates, TimeBackwards: st.TimeBackwards, FragmentConflicts: st.FragmentConflicts,
-			Connections: len(a.conns),
 		},
-		Connections: a.conns,
+		Connections: conns,
+		spill:       spill,
 	}
+	r.Capture.Connections = r.Len()
 	if a.opts.Profile != "" {
 		r.ProfileReason = reasonGiven
 	}
-	r.Profile, r.ProfileReason = commonProfile(a.conns, r.Profile, r.ProfileReason)
+	r.Profile, r.ProfileReason = commonProfile(r.profiles(), r.Profile, r.ProfileReason)
 	for _, p := range a.problems {
 		r.Capture.Problems = append(r.Capture.Problems, describeProblem(p))
 	}
+	if a.spillErr != nil {
+		r.Capture.Problems = append(r.Capture.Problems, a.spillErr.Error())
+	}
 	r.Findings = append(r.Findings, a.dns.findings(st.End)...)
 	r.Findings = append(r.Findings, a.captureFindings()...)
-	if r.Connections == nil {
+	if r.Connections == nil && spill == nil {
 		r.Connections = []*Connection{}
 	}
 	if r.Findings == nil {

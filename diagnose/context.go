@@ -110,7 +110,9 @@ func browserChains(pcap, keyLog []byte, p device.Profile) (map[string][]*x509.Ce
 		return nil, nil, err
 	}
 	out := map[string][]*x509.Certificate{}
-	for _, c := range a.Report("browser capture", st).Connections {
+	rep := a.Report("browser capture", st)
+	defer rep.Close()
+	for c := range rep.All() {
 		var certs []*x509.Certificate
 		for _, ct := range c.Certificates {
 			if cert, err := x509.ParseCertificate(ct.DER); err == nil {

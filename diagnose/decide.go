@@ -276,8 +276,12 @@ func (c *conn) ending(o Options) Ending {
 		}
 	}
 	if len(cs) == 0 {
-		if c.tcp.end == capture.EndIdle {
+		switch c.tcp.end {
+		case capture.EndIdle:
 			return Ending{How: "idle"}
+		case capture.EndEvicted:
+			// tlspcap stopped following it (--max-connections), not the peers.
+			return Ending{How: "connection-limit"}
 		}
 		return Ending{How: "capture-ended"}
 	}

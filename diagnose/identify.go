@@ -3,6 +3,7 @@ package diagnose
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"net"
 	"net/netip"
 	"slices"
@@ -166,18 +167,21 @@ func chooseProfile(given *device.Profile, def device.Profile, g clientGuess, dev
 // same profile). When the connections' profiles differ it is the fallback
 // (--profile or the default), and the reason says that each connection
 // names its own.
-func commonProfile(conns []*Connection, fallback, fallbackReason string) (name, reason string) {
-	if len(conns) == 0 {
-		return fallback, fallbackReason
-	}
-	name = conns[0].Profile
-	for _, c := range conns {
-		if c.Profile != name {
+func commonProfile(profiles iter.Seq2[string, string], fallback, fallbackReason string) (name, reason string) {
+	first := true
+	for profile, why := range profiles {
+		if first {
+			name, first = profile, false
+		}
+		if profile != name {
 			return fallback, "profiles differ per connection: each connection says which it was judged with and why (otherwise " + fallbackReason + ")"
 		}
 		if reason == "" || reason == reasonDefault {
-			reason = c.ProfileReason
+			reason = why
 		}
+	}
+	if first {
+		return fallback, fallbackReason
 	}
 	return name, reason
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 )
@@ -56,7 +57,7 @@ type Step struct {
 // Ending says who ended a connection and how.
 type Ending struct {
 	By    string    `json:"by,omitempty"` // "client" | "server" | "" (nobody: capture ended)
-	How   string    `json:"how"`          // "FIN", "RST", "alert handshake_failure", "silence", "capture-ended"
+	How   string    `json:"how"`          // "FIN", "RST", "alert handshake_failure", "silence", "capture-ended", "idle", "connection-limit" (more than --max-connections open)
 	Frame int       `json:"frame,omitempty"`
 	Time  time.Time `json:"time,omitempty"`
 }
@@ -180,14 +181,115 @@ type Report struct {
 	Profile string      `json:"profile"`
 	// ProfileReason says why: the connections' common reason, or that
 	// their profiles differ (each connection then says its own).
-	ProfileReason string        `json:"profile_reason,omitempty"`
-	Connections   []*Connection `json:"connections"`
+	ProfileReason string `json:"profile_reason,omitempty"`
+	// Connections are the verdicts when the report keeps them in memory
+	// (up to SpillAfter); past it they are in a temporary file and this is
+	// nil. Read them with All and count them with Len.
+	Connections []*Connection `json:"connections"`
 	// Findings on the capture as a whole: DNS, capture quality.
 	Findings []Finding `json:"findings"`
+
+	spill *spillFile
+	err   error
+	// A derived report (Derived) reads its connections from src, each
+	// passed through mapConn.
+	src     *Report
+	mapConn func(*Connection) *Connection
+}
+
+// Derived returns top with r's connections, each passed through f as it
+// is read: how a report past SpillAfter is transformed (--redact) without
+// holding it whole. top's own Connections are ignored.
+func (r *Report) Derived(top *Report, f func(*Connection) *Connection) *Report {
+	out := *top
+	out.Connections, out.spill, out.err = nil, nil, nil
+	out.src, out.mapConn = r, f
+	return &out
+}
+
+// Len is the number of connections in the report.
+func (r *Report) Len() int {
+	if r.src != nil {
+		return r.src.Len()
+	}
+	if r.spill != nil {
+		return len(r.spill.index)
+	}
+	return len(r.Connections)
+}
+
+// All yields the connections in report order. Past SpillAfter each is read
+// back from the temporary file as it is yielded: a renderer holds one at a
+// time. A read error ends the sequence; Err returns it.
+func (r *Report) All() iter.Seq[*Connection] {
+	return func(yield func(*Connection) bool) {
+		if r.src != nil {
+			for c := range r.src.All() {
+				if !yield(r.mapConn(c)) {
+					return
+				}
+			}
+			return
+		}
+		if r.spill == nil {
+			for _, c := range r.Connections {
+				if !yield(c) {
+					return
+				}
+			}
+			return
+		}
+		rd, err := r.spill.reader()
+		if err != nil {
+			r.setErr(err)
+			return
+		}
+		for _, e := range r.spill.index {
+			c, err := rd.read(e)
+			if err != nil {
+				r.setErr(err)
+				return
+			}
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+func (r *Report) setErr(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// Err is the first error reading verdicts back from the temporary file:
+// a report rendered while it happened is incomplete.
+func (r *Report) Err() error {
+	if r.err == nil && r.src != nil {
+		return r.src.Err()
+	}
+	return r.err
+}
+
+// Close releases the temporary file of a report past SpillAfter: its
+// connections can no longer be read, though Len and Failed still answer.
+func (r *Report) Close() error {
+	if r.spill == nil {
+		return nil
+	}
+	return r.spill.f.Close()
 }
 
 // Failed reports whether anything failed (exit code 1).
 func (r *Report) Failed() bool {
+	if r.spill != nil {
+		for _, e := range r.spill.index {
+			if e.failed {
+				return true
+			}
+		}
+	}
 	for _, c := range r.Connections {
 		if c.Failed() {
 			return true
@@ -217,6 +319,18 @@ func (r *Report) SelectClients(spec string) error {
 	}[strings.ToLower(key)]
 	if field == nil {
 		return fmt.Errorf("--client %q: unknown fingerprint %q (ja3, ja4, ja3s, ja4s)", spec, key)
+	}
+	if r.spill != nil {
+		kept := make([]spilled, 0, len(r.spill.index))
+		i := 0
+		for c := range r.All() {
+			if field(c) == value {
+				kept = append(kept, r.spill.index[i])
+			}
+			i++
+		}
+		r.spill.index = kept
+		return r.Err()
 	}
 	kept := r.Connections[:0]
 	for _, c := range r.Connections {

@@ -25,10 +25,13 @@ type certsConn struct {
 // showed one.
 func WriteCerts(w io.Writer, r *diagnose.Report, f Format) error {
 	doc := certsDoc{Schema: diagnose.Schema, Connections: []certsConn{}}
-	for _, c := range r.Connections {
+	for c := range r.All() {
 		if len(c.Certificates) > 0 {
 			doc.Connections = append(doc.Connections, certsConn{c.Stream, c.Server, c.SNI, c.Certificates})
 		}
+	}
+	if err := r.Err(); err != nil {
+		return err
 	}
 	if f == JSON {
 		return writeJSON(w, doc)

@@ -35,20 +35,26 @@ const (
 )
 
 type htmlDoc struct {
-	Title       string
-	File        string
-	Frames      int
-	Bytes       int64
-	Start, End  string
-	Span        string
-	Profile     string
-	NConns      int
-	Failed      int
-	Problems    []string
-	Rows        []htmlRow
-	Conns       []htmlConn
-	Findings    []htmlFinding
-	Healthy     int // connections not shown in detail
+	Title      string
+	File       string
+	Frames     int
+	Bytes      int64
+	Start, End string
+	Span       string
+	Profile    string
+	NConns     int
+	Failed     int
+	Problems   []string
+	Rows       []htmlRow
+	Conns      []htmlConn
+	Findings   []htmlFinding
+	Healthy    int // connections not shown in detail
+	// Past maxTableRows: the rows left out of the table (Unlisted says
+	// them) and the connections not detailed (MoreDetails).
+	unlisted    unlisted
+	Unlisted    string
+	MoreDetails int
+	MaxRows     int
 	ShowHealthy bool
 }
 
@@ -144,7 +150,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		Frames:  r.Capture.Frames,
 		Bytes:   r.Capture.Bytes,
 		Profile: termSafe(profileText(r.Profile, r.ProfileReason)),
-		NConns:  len(r.Connections),
+		NConns:  r.Len(),
 	}
 	if !r.Capture.Start.IsZero() {
 		d.Start = r.Capture.Start.UTC().Format("2006-01-02 15:04:05.000000Z")
@@ -154,7 +160,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 	for _, p := range r.Capture.Problems {
 		d.Problems = append(d.Problems, termSafe(p))
 	}
-	for _, c := range r.Connections {
+	for c := range r.All() {
 		show := detailed(c, o)
 		row := htmlRow{
 			Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: termSafe(c.SNI),
@@ -164,12 +170,20 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		if rc := rootCause(c); rc != nil {
 			row.RootCause = rc.ID
 		}
-		d.Rows = append(d.Rows, row)
+		if len(d.Rows) < maxTableRows {
+			d.Rows = append(d.Rows, row)
+		} else {
+			d.unlisted.add(c)
+		}
 		if c.Outcome == diagnose.OutcomeFailed || c.Outcome == diagnose.OutcomeNotTLS {
 			d.Failed++
 		}
 		if !show {
 			d.Healthy++
+			continue
+		}
+		if len(d.Conns) == maxTableRows {
+			d.MoreDetails++
 			continue
 		}
 		hc := buildHTMLConn(c, o)
@@ -179,6 +193,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 	for _, f := range r.Findings {
 		d.Findings = append(d.Findings, htmlFindingOf(f, false))
 	}
+	d.Unlisted, d.MaxRows = d.unlisted.String(), maxTableRows
 	return d
 }
 
@@ -501,6 +516,9 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 {{- end}}
 </tbody>
 </table>
+{{- if .Unlisted}}
+<p class="legend">{{.Unlisted}}</p>
+{{- end}}
 {{- if .Healthy}}
 <p class="legend">{{.Healthy}} connection(s) without errors or warnings are not detailed; use --all to show them.</p>
 {{- end}}
@@ -582,6 +600,9 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 </table>
 {{- end}}
 </section>
+{{- end}}
+{{- if .MoreDetails}}
+<p class="legend">{{.MoreDetails}} more connection(s) with errors or warnings are not detailed here (the first {{.MaxRows}} are); the text and JSON reports detail every one.</p>
 {{- end}}
 {{- if .Findings}}
 <section id="capture-findings" class="capture-findings">

@@ -87,7 +87,7 @@ func WriteLiveSummary(w io.Writer, r *diagnose.Report, ls LiveStats, f Format, o
 			Files         []string         `json:"files,omitempty"`
 		}{r, received, dropsPtr(ls.KernelDrops), written, ls.Files})
 	}
-	fmt.Fprintf(w, "\n%s summary: %s: %d frames, %d TCP connections, profile %s\n", paint(o, ansiBold, "■"), termSafe(r.Capture.File), r.Capture.Frames, len(r.Connections), r.Profile)
+	fmt.Fprintf(w, "\n%s summary: %s: %d frames, %d TCP connections, profile %s\n", paint(o, ansiBold, "■"), termSafe(r.Capture.File), r.Capture.Frames, r.Len(), r.Profile)
 	switch {
 	case ls.KernelDrops == 0:
 		fmt.Fprintf(w, "  kernel: %d packets passed the filter, none dropped\n", ls.KernelPackets)

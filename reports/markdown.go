@@ -10,7 +10,7 @@ import (
 
 func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 	fmt.Fprintf(w, "## tlspcap report: `%s`\n\n", codeSafe(r.Capture.File))
-	fmt.Fprintf(w, "%d frames, %d TCP connections, device profile `%s`", r.Capture.Frames, len(r.Connections), r.Profile)
+	fmt.Fprintf(w, "%d frames, %d TCP connections, device profile `%s`", r.Capture.Frames, r.Len(), r.Profile)
 	if r.ProfileReason != "" {
 		fmt.Fprintf(w, " (%s)", mdSafe(r.ProfileReason))
 	}
@@ -18,10 +18,14 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "- capture: %s\n", mdSafe(p))
 	}
-	if len(r.Connections) > 0 {
-		mdTable(w, summaryHeader, summaryRows(r, mdSafe))
+	if r.Len() > 0 {
+		rows, rest := summaryRows(r, mdSafe)
+		mdTable(w, summaryHeader, rows)
+		if s := rest.String(); s != "" {
+			fmt.Fprintf(w, "\n%s\n", s)
+		}
 	}
-	for _, c := range r.Connections {
+	for c := range r.All() {
 		if !detailed(c, o) {
 			continue
 		}

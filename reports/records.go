@@ -34,13 +34,16 @@ type recordsConn struct {
 // WriteRecords renders every record of every connection (`tlspcap records`).
 func WriteRecords(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 	doc := recordsDoc{Schema: diagnose.Schema, Connections: []recordsConn{}}
-	for _, c := range r.Connections {
+	for c := range r.All() {
 		rs := c.Records
 		if rs == nil {
 			rs = []diagnose.RecordRow{}
 		}
 		doc.Connections = append(doc.Connections, recordsConn{Stream: c.Stream, Client: c.Client, Server: c.Server, SNI: c.SNI, Records: rs,
 			JA3: c.JA3, JA4: c.JA4, JA3S: c.JA3S, JA4S: c.JA4S})
+	}
+	if err := r.Err(); err != nil {
+		return err
 	}
 	if f == JSON {
 		return writeJSON(w, doc)

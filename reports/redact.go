@@ -29,10 +29,36 @@ func Redact(r *diagnose.Report) *diagnose.Report {
 	rd := newRedactor()
 	src := reflect.ValueOf(r).Elem()
 	rd.collect(src, "")
+	if r.Connections == nil { // past diagnose.SpillAfter: read them one by one
+		for c := range r.All() {
+			rd.collect(reflect.ValueOf(c), "")
+		}
+	}
 	rd.index()
 	out := &diagnose.Report{}
-	rd.copy(reflect.ValueOf(out).Elem(), src, "")
-	return out
+	if r.Connections != nil {
+		rd.copy(reflect.ValueOf(out).Elem(), src, "")
+		return out
+	}
+	// Pseudonyms are numbered as they are first used: copy the connections
+	// once in report order before the findings, as for a report in memory,
+	// then again as each is read for rendering (same names by then).
+	copyConn := func(c *diagnose.Connection) *diagnose.Connection {
+		var rc *diagnose.Connection
+		rd.copy(reflect.ValueOf(&rc).Elem(), reflect.ValueOf(c), "")
+		return rc
+	}
+	findings := r.Findings
+	top := *r
+	top.Findings = nil
+	rd.copy(reflect.ValueOf(out).Elem(), reflect.ValueOf(&top).Elem(), "")
+	for c := range r.All() {
+		copyConn(c)
+	}
+	var fs []diagnose.Finding
+	rd.copy(reflect.ValueOf(&fs).Elem(), reflect.ValueOf(findings), "Findings")
+	out.Findings = fs
+	return r.Derived(out, copyConn)
 }
 
 // keptFields hold no names: protocol words, ids, fingerprints of software.

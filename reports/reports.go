@@ -46,16 +46,21 @@ type Options struct {
 
 // Write renders the analysis report.
 func Write(w io.Writer, r *diagnose.Report, f Format, o Options) error {
+	var err error
 	switch f {
 	case JSON:
-		return writeReportJSON(w, r)
+		err = writeReportJSON(w, r)
 	case Markdown:
-		return writeMarkdown(w, r, o)
+		err = writeMarkdown(w, r, o)
 	case HTML:
-		return writeHTML(w, r, o)
+		err = writeHTML(w, r, o)
 	default:
-		return writeText(w, r, o)
+		err = writeText(w, r, o)
 	}
+	if err == nil {
+		err = r.Err() // verdicts that could not be read back: the report is incomplete
+	}
+	return err
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -134,19 +139,21 @@ func writeReportJSON(w io.Writer, r *diagnose.Report) error {
 			return err
 		}
 	}
-	if len(r.Connections) == 0 {
+	if r.Len() == 0 {
 		bw.WriteString("  \"connections\": [],\n")
 	} else {
 		bw.WriteString("  \"connections\": [\n")
-		for i, c := range r.Connections {
+		i := 0
+		for c := range r.All() {
 			bw.WriteString("    ")
 			if err := put("    ", c); err != nil {
 				return err
 			}
-			if i < len(r.Connections)-1 {
+			if i < r.Len()-1 {
 				bw.WriteString(",")
 			}
 			bw.WriteString("\n")
+			i++
 		}
 		bw.WriteString("  ],\n")
 	}

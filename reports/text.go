@@ -53,10 +53,50 @@ func width(o Options) int {
 	return o.Width
 }
 
-// summaryRows is the connection table shared by text and Markdown.
-func summaryRows(r *diagnose.Report, safe func(string) string) [][]string {
+// maxTableRows bounds the summary table of the human formats: a table of
+// a SYN flood's million rows helps nobody and would be held whole to lay it
+// out. The rest are counted below it (unlisted); JSON lists every one.
+const maxTableRows = 5000
+
+// unlisted counts the connections past maxTableRows, by outcome.
+type unlisted struct {
+	n         int
+	byOutcome map[diagnose.Outcome]int
+}
+
+func (u *unlisted) add(c *diagnose.Connection) {
+	if u.byOutcome == nil {
+		u.byOutcome = map[diagnose.Outcome]int{}
+	}
+	u.n++
+	u.byOutcome[c.Outcome]++
+}
+
+// String is the line under a capped table ("" when nothing was left out).
+func (u unlisted) String() string {
+	if u.n == 0 {
+		return ""
+	}
+	var parts []string
+	for _, o := range []diagnose.Outcome{diagnose.OutcomeFailed, diagnose.OutcomeNotTLS, diagnose.OutcomeIncomplete, diagnose.OutcomeOK} {
+		if k := u.byOutcome[o]; k > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", k, o))
+		}
+	}
+	return fmt.Sprintf("%s not listed in this table (the first %d are): %s; --format json lists every connection.",
+		capitalize(plural(u.n, "more connection", "more connections")), maxTableRows, strings.Join(parts, ", "))
+}
+
+// summaryRows is the connection table shared by text and Markdown: its
+// first maxTableRows rows and what is left out.
+func summaryRows(r *diagnose.Report, safe func(string) string) ([][]string, unlisted) {
 	var rows [][]string
-	for _, c := range r.Connections {
+	var rest unlisted
+	for c := range r.All() {
+		if len(rows) == maxTableRows {
+			rest.add(c)
+			continue
+		}
 		cause := ""
 		for _, f := range c.Findings {
 			if f.Severity == diagnose.SeverityError {
@@ -69,14 +109,14 @@ func summaryRows(r *diagnose.Report, safe func(string) string) [][]string {
 			string(c.Stage), string(c.Outcome), cause,
 		})
 	}
-	return rows
+	return rows, rest
 }
 
 var summaryHeader = []string{"stream", "client", "server", "SNI", "version", "stage", "outcome", "root cause"}
 
 func writeText(w io.Writer, r *diagnose.Report, o Options) error {
-	conns := fmt.Sprintf("%d TCP connections", len(r.Connections))
-	if len(r.Connections) == 1 {
+	conns := fmt.Sprintf("%d TCP connections", r.Len())
+	if r.Len() == 1 {
 		conns = "1 TCP connection"
 	}
 	fmt.Fprintf(w, "%s: %d frames, %s, profile %s\n", termSafe(r.Capture.File), r.Capture.Frames, conns, profileText(r.Profile, r.ProfileReason))
@@ -87,7 +127,7 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 	if err := writeSummaryTable(w, r, o); err != nil {
 		return err
 	}
-	for _, c := range r.Connections {
+	for c := range r.All() {
 		if !detailed(c, o) {
 			continue
 		}
@@ -131,7 +171,7 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 
 // writeSummaryTable is the connection table (analyze, and live's summary).
 func writeSummaryTable(w io.Writer, r *diagnose.Report, o Options) error {
-	if len(r.Connections) == 0 {
+	if r.Len() == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
@@ -141,12 +181,19 @@ func writeSummaryTable(w io.Writer, r *diagnose.Report, o Options) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 	)
-	for _, row := range summaryRows(r, termSafe) {
+	rows, rest := summaryRows(r, termSafe)
+	for _, row := range rows {
 		if err := t.Append(row); err != nil {
 			return err
 		}
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if s := rest.String(); s != "" {
+		fmt.Fprintln(w, s)
+	}
+	return nil
 }
 
 // writeCaptureAndTotal ends a text report: capture-level findings and the
@@ -159,12 +206,12 @@ func writeCaptureAndTotal(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 	}
 	failed := 0
-	for _, c := range r.Connections {
+	for c := range r.All() {
 		if c.Failed() {
 			failed++
 		}
 	}
-	_, err := fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, len(r.Connections))
+	_, err := fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, r.Len())
 	return err
 }
 
@@ -276,4 +323,18 @@ func writePacketCounts(w io.Writer, c diagnose.CaptureInfo) {
 		fmt.Fprint(w, " (see the capture problems below)")
 	}
 	fmt.Fprintln(w)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

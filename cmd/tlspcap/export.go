@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"iter"
 	"net/netip"
 	"os"
 
@@ -10,44 +11,51 @@ import (
 	"tlspcap/diagnose"
 )
 
-// exportSelection picks, from the whole report (all connections, before
-// --client narrowed it), the packets a bug ticket needs: every connection
-// that failed (an error finding, as the exit code counts it), the DNS
-// messages for its server name or address, and the frames of capture-level
-// error findings (DNS failures). failed is the list the selection kept.
-func exportSelection(all []*diagnose.Connection, failed []*diagnose.Connection, findings []diagnose.Finding) capture.ExportSelection {
-	var sel capture.ExportSelection
-	type ends struct{ a, b netip.AddrPort }
-	key := func(c, s netip.AddrPort) ends {
-		if c.Compare(s) > 0 {
-			c, s = s, c
-		}
-		return ends{c, s}
+// connEnds is a connection's two endpoints, in a fixed order.
+type connEnds struct{ a, b netip.AddrPort }
+
+func endsOf(c *diagnose.Connection) (cl, sv netip.AddrPort, k connEnds, ok bool) {
+	cl, err1 := netip.ParseAddrPort(c.Client)
+	sv, err2 := netip.ParseAddrPort(c.Server)
+	k = connEnds{cl, sv}
+	if cl.Compare(sv) > 0 {
+		k = connEnds{sv, cl}
 	}
-	starts := map[ends][]int{}
-	parse := func(c *diagnose.Connection) (netip.AddrPort, netip.AddrPort, bool) {
-		cl, err1 := netip.ParseAddrPort(c.Client)
-		sv, err2 := netip.ParseAddrPort(c.Server)
-		return cl, sv, err1 == nil && err2 == nil
-	}
-	for _, c := range all {
-		if cl, sv, ok := parse(c); ok {
-			k := key(cl, sv)
+	return cl, sv, k, err1 == nil && err2 == nil
+}
+
+// connStarts is, per pair of endpoints, the first frames of their
+// connections: where a reused port's next connection begins.
+func connStarts(conns iter.Seq[*diagnose.Connection]) map[connEnds][]int {
+	starts := map[connEnds][]int{}
+	for c := range conns {
+		if _, _, k, ok := endsOf(c); ok {
 			starts[k] = append(starts[k], c.FirstFrame)
 		}
 	}
-	for _, c := range failed {
+	return starts
+}
+
+// exportSelection picks, from the whole report (starts: all connections,
+// before --client narrowed it), the packets a bug ticket needs: every
+// connection that failed (an error finding, as the exit code counts it),
+// the DNS messages for its server name or address, and the frames of
+// capture-level error findings (DNS failures). failed is the list the
+// selection kept.
+func exportSelection(starts map[connEnds][]int, failed iter.Seq[*diagnose.Connection], findings []diagnose.Finding) capture.ExportSelection {
+	var sel capture.ExportSelection
+	for c := range failed {
 		if !c.Failed() {
 			continue
 		}
-		cl, sv, ok := parse(c)
+		cl, sv, k, ok := endsOf(c)
 		if !ok {
 			continue
 		}
 		ec := capture.ExportConn{Client: cl, Server: sv, First: c.FirstFrame}
 		// Port reuse: the next connection between the same endpoints
 		// starts where this one's packets end.
-		for _, f := range starts[key(cl, sv)] {
+		for _, f := range starts[k] {
 			if f > c.FirstFrame && (ec.Next == 0 || f < ec.Next) {
 				ec.Next = f
 			}
@@ -68,8 +76,8 @@ func exportSelection(all []*diagnose.Connection, failed []*diagnose.Connection, 
 
 // exportFailing writes the failing connections' packets to out and says
 // on stderr what it wrote.
-func exportFailing(stderr io.Writer, in, out string, all []*diagnose.Connection, rep *diagnose.Report) error {
-	sel := exportSelection(all, rep.Connections, rep.Findings)
+func exportFailing(stderr io.Writer, in, out string, starts map[connEnds][]int, rep *diagnose.Report) error {
+	sel := exportSelection(starts, rep.All(), rep.Findings)
 	fh, err := os.Create(out)
 	if err != nil {
 		return fmt.Errorf("--export-failing: %v", unwrapPathError(err))

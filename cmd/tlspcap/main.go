@@ -87,7 +87,7 @@ type readFlags struct {
 	// before --client narrowed them (the export's port-reuse bounds).
 	exportFailing string
 	redact        bool
-	unselected    []*diagnose.Connection
+	unselected    map[connEnds][]int
 }
 
 func (f *readFlags) register(c *cobra.Command, analysis bool) {
@@ -263,7 +263,7 @@ type renderer func(w io.Writer, rep *diagnose.Report, f reports.Format, o report
 
 // readAndRender is what every capture-reading command does: check the flags,
 // run the pipeline over the file, render to stdout or -o.
-func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool, render renderer) (*diagnose.Report, error) {
+func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool, render renderer) (_ *diagnose.Report, err error) {
 	fmtOut, err := f.outFormat()
 	if err != nil {
 		return nil, err
@@ -278,8 +278,13 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil { // the caller gets no report to close
+			rep.Close()
+		}
+	}()
 	if f.exportFailing != "" {
-		f.unselected = append([]*diagnose.Connection(nil), rep.Connections...)
+		f.unselected = connStarts(rep.All())
 	}
 	if f.client != "" {
 		if err := rep.SelectClients(f.client); err != nil {
@@ -291,10 +296,13 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 		return nil, err
 	}
 	ro.All = f.all
-	if err := render(w, rep, fmtOut, ro); err != nil {
+	if err = render(w, rep, fmtOut, ro); err != nil {
 		return nil, err
 	}
-	return rep, closeOut()
+	if err = closeOut(); err != nil {
+		return nil, err
+	}
+	return rep, nil
 }
 
 func analyzeCmd(code *int) *cobra.Command {
@@ -320,6 +328,7 @@ func analyzeCmd(code *int) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer rep.Close()
 			if f.exportFailing != "" {
 				if err := exportFailing(c.ErrOrStderr(), args[0], f.exportFailing, f.unselected, rep); err != nil {
 					return err
@@ -347,7 +356,10 @@ func recordsCmd() *cobra.Command {
 			if f.format == string(reports.HTML) {
 				return usageError{fmt.Errorf("records: --format html is for analyze; use text, markdown or json")}
 			}
-			_, err := readAndRender(c, args[0], &f, true, reports.WriteRecords)
+			rep, err := readAndRender(c, args[0], &f, true, reports.WriteRecords)
+			if err == nil {
+				rep.Close()
+			}
 			return err
 		},
 	}
@@ -366,7 +378,7 @@ func certsCmd() *cobra.Command {
 			if f.format == string(reports.HTML) {
 				return usageError{fmt.Errorf("certs: --format html is for analyze; use text, markdown or json")}
 			}
-			_, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
+			rep, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
 				if outDir != "" {
 					if err := writeChains(outDir, rep); err != nil {
 						return err
@@ -374,6 +386,9 @@ func certsCmd() *cobra.Command {
 				}
 				return reports.WriteCerts(w, rep, fm)
 			})
+			if err == nil {
+				rep.Close()
+			}
 			return err
 		},
 	}
@@ -387,7 +402,7 @@ func writeChains(dir string, rep *diagnose.Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--out: %v", err)
 	}
-	for _, c := range rep.Connections {
+	for c := range rep.All() {
 		if len(c.Certificates) == 0 {
 			continue
 		}
@@ -442,7 +457,7 @@ func exactFile(c *cobra.Command, args []string) error {
 
 // registerLimits adds the resource bound flags of analyze and live.
 func registerLimits(c *cobra.Command, maxConns *int, maxBuffered *string) {
-	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 1000000)")
+	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 100000)")
 	c.Flags().StringVar(maxBuffered, "max-buffered", "", "out-of-order bytes kept per connection direction while waiting for a missing segment; beyond it the missing bytes are reported as a gap, with a warning (default 4MiB)")
 }
 

@@ -58,14 +58,7 @@ func TestScenarios(t *testing.T) {
 	for _, sc := range files {
 		name := strings.TrimSuffix(filepath.Base(sc), ".expect.json")
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(sc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var s sidecar
-			if err := json.Unmarshal(raw, &s); err != nil {
-				t.Fatalf("%s: %v", sc, err)
-			}
+			s := readSidecar(t, sc)
 			pcap := strings.TrimSuffix(sc, ".expect.json") + ".pcapng"
 			if _, err := os.Stat(pcap); err != nil {
 				pcap = strings.TrimSuffix(sc, ".expect.json") + ".pcap"
