@@ -49,6 +49,7 @@ var catalogue = []rule{
 	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
 	{"memory-estimate", 2, ruleMemoryEstimate},
 	{"capture-kernel-drops", 2, ruleKernelDrops},
+	{"tlspcap-limit", 2, ruleOverBound},
 }
 
 // ---- capture quality ----

@@ -50,6 +50,10 @@ type tlsFacts struct {
 	// firstEncrypted is the first encrypted record per direction (TLS 1.3
 	// handshake flight, or TLS 1.2 Finished after CCS).
 	firstEncrypted [2]*decode.Record
+	// overBound are messages beyond a bound of decode (MaxKeptMessage,
+	// MaxCertificates), the first maxOverBound of them; overBoundN counts all.
+	overBound  []*decode.Handshake
+	overBoundN int
 }
 
 type tlsState struct{ tls tlsFacts }
@@ -178,6 +182,11 @@ func (c *conn) event(ev decode.Event) {
 	case *decode.Handshake:
 		if len(t.handshakes) < maxKeptRecords {
 			t.handshakes = append(t.handshakes, e)
+		}
+		if overBound(e) {
+			if t.overBoundN++; len(t.overBound) < maxOverBound {
+				t.overBound = append(t.overBound, e)
+			}
 		}
 		switch e.Type {
 		case decode.TypeClientHello:
