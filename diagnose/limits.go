@@ -25,10 +25,22 @@ func overBound(h *decode.Handshake) bool {
 	return ok && c.Count > len(c.Entries)
 }
 
-// ruleOverBound: a handshake message larger than decode.MaxKeptMessage, or
-// a Certificate listing more than decode.MaxCertificates certificates.
+// ruleOverBound: a handshake message larger than decode.MaxKeptMessage, a
+// Certificate listing more than decode.MaxCertificates certificates, or
+// more records than maxKeptRecords.
 func ruleOverBound(x *ruleRun) []Finding {
 	var out []Finding
+	if l := &x.tls.late; l.dropped > 0 {
+		total := x.tls.recordCount[0] + x.tls.recordCount[1]
+		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityInfo, Frames: frames(l.first.Number),
+			Title: fmt.Sprintf("This connection carried %d TLS records: tlspcap lists %d of them", total, len(x.tls.records)),
+			Explanation: fmt.Sprintf("tlspcap keeps the first %d records of a connection for its rules, the timeline and `tlspcap records`. "+
+				"From frame %d on it kept only the last %d of each direction and those its rules look for (a truncated record, one larger than all before it), "+
+				"and counted the other %d: the diagnosis is complete, the records listing is not.",
+				maxKeptRecords, l.first.Number, tailRecords, l.dropped),
+			Fix: "Open the later records in Wireshark (the filter below).",
+		})
+	}
 	for _, h := range x.tls.overBound {
 		from := x.who(h.Dir)
 		name := decode.HandshakeTypeName(h.Type)

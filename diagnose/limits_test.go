@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -148,5 +149,73 @@ func TestDNSLimit(t *testing.T) {
 		WiresharkFilter: fmt.Sprintf("dns && frame.number >= %d", first)}
 	if fmt.Sprint(f) != fmt.Sprint(want) {
 		t.Errorf("got  %+v\nwant %+v", f, want)
+	}
+}
+
+// TestLongConnection: past the records a connection keeps (4096), the
+// rules still see how it ended, and a tlspcap-limit info finding says how
+// many records are not listed.
+func TestLongConnection(t *testing.T) {
+	chain := pcapbuild.NewChain("device.test", 0)
+	ws := exchange(t, chain, tls.VersionTLS12, true)
+	records := 0 // in the exchange
+	for _, w := range ws {
+		for b := w.Data; len(b) >= 5; b = b[5+(int(b[3])<<8|int(b[4])):] {
+			records++
+		}
+	}
+	const extra = 5000 // server records after the exchange
+	appData := pcapbuild.Record(23, 0x0303, make([]byte, 100))
+	cases := []struct {
+		name  string
+		last  []byte // the server's last record (or its first bytes), then its FIN
+		opts  diagnose.Options
+		id    string
+		bytes int
+	}{
+		{"record over the device buffer", pcapbuild.Record(23, 0x0303, make([]byte, 6000)), diagnose.Options{InContentLen: 4096}, "record-exceeds-device-buffer", 6000},
+		{"record cut by the server's FIN", pcapbuild.Record(23, 0x0303, make([]byte, 2000))[:1005], diagnose.Options{}, "record-truncated", 2000},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := pcapbuild.New()
+			k := c.Conn(client, server)
+			k.Handshake()
+			for _, w := range ws {
+				k.SendSegments(w.Dir, w.Data, 1460)
+			}
+			firstLate := 0
+			for i := range extra - 1 {
+				f := k.Send(pcapbuild.S2C, appData)
+				if records+i+1 == 4097 {
+					firstLate = f
+				}
+			}
+			last := k.Send(pcapbuild.S2C, tc.last)
+			k.FIN(pcapbuild.S2C)
+			k.FIN(pcapbuild.C2S)
+			rep := analyse(t, c.Bytes(), tc.opts)
+			r := rep.Connections[0]
+			var got, lim *diagnose.Finding
+			for i, f := range r.Findings {
+				switch f.ID {
+				case tc.id:
+					got = &r.Findings[i]
+				case "tlspcap-limit":
+					lim = &r.Findings[i]
+				}
+			}
+			// The record after the bound is found, at its frame.
+			if got == nil || got.Frames[0] != last || !strings.Contains(got.Title, fmt.Sprintf(" %d-byte record", tc.bytes)) && !strings.Contains(got.Title, fmt.Sprintf(" %d bytes", tc.bytes)) {
+				t.Errorf("%+v, want %s at frame %d (findings %v)", got, tc.id, last, idsOf(r.Findings))
+			}
+			total, listed := records+extra, 4096+8
+			want := fmt.Sprintf("This connection carried %d TLS records: tlspcap lists %d of them", total, listed)
+			expl := fmt.Sprintf("From frame %d on it kept only the last 8 of each direction and those its rules look for (a truncated record, one larger than all before it), "+
+				"and counted the other %d: the diagnosis is complete, the records listing is not.", firstLate, total-listed)
+			if lim == nil || lim.Severity != diagnose.SeverityInfo || lim.Title != want || len(lim.Frames) != 1 || lim.Frames[0] != firstLate || !strings.HasSuffix(lim.Explanation, expl) {
+				t.Errorf("got %+v\nwant %q at frame %d: %q", lim, want, firstLate, expl)
+			}
+		})
 	}
 }
