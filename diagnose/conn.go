@@ -28,15 +28,21 @@ type tcpFacts struct {
 	synRetries      int
 	fin, rst        [2]*capture.TCPEvent // first FIN / RST per direction
 	zeroWindow      [2]*capture.TCPEvent
-	gaps            []capture.TCPEvent
+	gaps            []capture.TCPEvent // the first 64
 	retransmissions [2]int
 	lastFrame       [2]capture.Frame // last packet per direction (TCP events or payload)
 	firstPayload    [2]capture.Frame
 	payloadBytes    [2]int64
 	lastPayload     [2]capture.Frame
-	cutFrames       []int // this connection's packets the capture cut short
+	cutFrames       []int // this connection's packets the capture cut short (the first 64)
 	end             capture.EndReason
 	ended           bool
+
+	// Past the first 64 gaps: how many more and their bytes, [0] where
+	// packets are missing, [1] in packets the snap length cut; cutCount
+	// counts all the cut packets.
+	moreGaps, moreGapBytes [2]int
+	cutCount               int
 }
 
 // tlsFacts are what the TLS decoder said.
@@ -46,6 +52,7 @@ type tlsFacts struct {
 	largest      [2]*decode.Record // largest record per direction
 	handshakes   []*decode.Handshake
 	alerts       []*decode.Alert
+	fatalKept    [2]bool // alerts holds a readable fatal alert of the direction
 	ccs          [2]*decode.ChangeCipherSpec
 	notTLS       [2]*decode.NotTLS
 	decodeErrors []*decode.DecodeError
@@ -120,6 +127,13 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 	case capture.Gap:
 		if len(c.tcp.gaps) < 64 {
 			c.tcp.gaps = append(c.tcp.gaps, e)
+		} else {
+			k := 0
+			if c.an.snaplenFrames[ev.Frame.Number] {
+				k = 1
+			}
+			c.tcp.moreGaps[k]++
+			c.tcp.moreGapBytes[k] += ev.Missing
 		}
 		c.decoder().Gap(ev.Dir, ev.Missing)
 	}
@@ -140,8 +154,10 @@ func (c *conn) Payload(p capture.Payload) {
 		if len(c.an.snaplenFrames) == 0 {
 			break
 		}
-		if c.an.snaplenFrames[sp.Frame.Number] && len(c.tcp.cutFrames) < 64 {
-			c.tcp.cutFrames = append(c.tcp.cutFrames, sp.Frame.Number)
+		if c.an.snaplenFrames[sp.Frame.Number] {
+			if c.tcp.cutCount++; len(c.tcp.cutFrames) < 64 {
+				c.tcp.cutFrames = append(c.tcp.cutFrames, sp.Frame.Number)
+			}
 		}
 	}
 	c.tcp.payloadBytes[p.Dir] += int64(len(p.Data))
@@ -234,8 +250,12 @@ func (c *conn) event(ev decode.Event) {
 			}
 		}
 	case *decode.Alert:
-		if len(t.alerts) < 64 {
+		// Past 64 alerts, the first readable fatal one of a direction is
+		// still kept: the rules name it.
+		fatal := !e.Encrypted && e.Level == decode.AlertFatal
+		if len(t.alerts) < 64 || fatal && !t.fatalKept[e.Dir&1] {
 			t.alerts = append(t.alerts, e)
+			t.fatalKept[e.Dir&1] = t.fatalKept[e.Dir&1] || fatal
 		}
 	case *decode.ChangeCipherSpec:
 		if t.ccs[e.Dir] == nil {

@@ -153,8 +153,8 @@ func TestDNSLimit(t *testing.T) {
 }
 
 // TestLongConnection: past the records a connection keeps (4096), the
-// rules still see how it ended, and a tlspcap-limit info finding says how
-// many records are not listed.
+// rules and the timeline still see how it ended, and a tlspcap-limit info
+// finding says how many records are not listed.
 func TestLongConnection(t *testing.T) {
 	chain := pcapbuild.NewChain("device.test", 0)
 	ws := exchange(t, chain, tls.VersionTLS12, true)
@@ -193,9 +193,14 @@ func TestLongConnection(t *testing.T) {
 			}
 			last := k.Send(pcapbuild.S2C, tc.last)
 			k.FIN(pcapbuild.S2C)
-			k.FIN(pcapbuild.C2S)
+			end := k.FIN(pcapbuild.C2S)
+			tc.opts.KeepTimeline, tc.opts.AllTimelines = true, true
 			rep := analyse(t, c.Bytes(), tc.opts)
 			r := rep.Connections[0]
+			// The timeline keeps the first 150 steps and the last 50: the end.
+			if tl := r.Timeline; len(tl) != 200 || tl[0].Frame != 1 || tl[199].Frame != end || tl[198].Frame != end-1 || tl[150].Frame <= tl[149].Frame+1 {
+				t.Errorf("timeline of %d steps, frames %d, %d…%d, %d", len(tl), tl[0].Frame, tl[149].Frame, tl[150].Frame, tl[len(tl)-1].Frame)
+			}
 			var got, lim *diagnose.Finding
 			for i, f := range r.Findings {
 				switch f.ID {
@@ -218,4 +223,53 @@ func TestLongConnection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPastKeptCounts: past the 64 gaps and 64 alerts a connection keeps,
+// the totals still count and a fatal alert is still named.
+func TestPastKeptCounts(t *testing.T) {
+	chain := pcapbuild.NewChain("device.test", 0)
+	clientHello := exchange(t, chain, tls.VersionTLS12, true)[0].Data
+	t.Run("70 gaps", func(t *testing.T) {
+		c := pcapbuild.New()
+		k := c.Conn(client, server)
+		k.Handshake()
+		k.Send(pcapbuild.C2S, clientHello)
+		first := 0
+		for i := range 70 {
+			k.Send(pcapbuild.S2C, pcapbuild.Record(22, 0x0303, make([]byte, 20)))
+			k.Skip(pcapbuild.S2C, 10)
+			if i == 0 {
+				first = c.Frames() + 1 // the gap shows at the next packet
+			}
+		}
+		k.Send(pcapbuild.S2C, pcapbuild.Record(22, 0x0303, make([]byte, 20)))
+		k.FIN(pcapbuild.S2C)
+		rep := analyse(t, c.Bytes(), diagnose.Options{})
+		for _, f := range rep.Connections[0].Findings {
+			if f.ID == "capture-missing-bytes" {
+				if f.Title != "700 bytes missing from the capture" || !strings.Contains(f.Explanation, "over 700 bytes in 70 places") || len(f.Frames) != 64 || f.Frames[0] != first {
+					t.Errorf("%s (frames %d from %d)\n%s", f.Title, len(f.Frames), f.Frames[0], f.Explanation)
+				}
+				return
+			}
+		}
+		t.Errorf("no capture-missing-bytes: %v", idsOf(rep.Connections[0].Findings))
+	})
+	t.Run("70 warnings, then a fatal alert", func(t *testing.T) {
+		c := pcapbuild.New()
+		k := c.Conn(client, server)
+		k.Handshake()
+		k.Send(pcapbuild.C2S, clientHello)
+		for range 70 {
+			k.Send(pcapbuild.S2C, pcapbuild.Alert(1, 112))
+		}
+		fatal := k.Send(pcapbuild.S2C, pcapbuild.Alert(2, 80))
+		k.FIN(pcapbuild.S2C)
+		rep := analyse(t, c.Bytes(), diagnose.Options{})
+		root := firstError(rep.Connections[0].Findings)
+		if root == nil || root.ID != "server-alert" || root.Frames[0] != fatal || !strings.Contains(root.Title, "internal_error (80)") {
+			t.Errorf("root cause %+v, want server-alert internal_error at frame %d", root, fatal)
+		}
+	})
 }
