@@ -12,7 +12,7 @@ const (
 	maxPlaintext   = 1 << 14
 	maxCiphertext  = maxPlaintext + 2048 // RFC 5246 §6.2.3
 	maxKeptMessage = MaxKeptMessage      // larger handshake messages keep type and length only
-	maxSmallBody   = 64                  // CCS and alert bodies kept for reading
+	maxSmallBody   = 64                  // CCS and alert bodies kept for reading; a longer alert record (33+ alerts) shows as one encrypted alert
 	sniffLen       = 64                  // bytes looked at to name a non-TLS protocol
 	resyncWindow   = 1 << 16             // bytes held while looking for a record header
 	resyncGiveUp   = 1 << 18             // bytes skipped before giving up on a direction

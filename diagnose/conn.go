@@ -212,6 +212,8 @@ func (c *conn) event(ev decode.Event) {
 		}
 		t.late.seen(e)
 	case *decode.Handshake:
+		// 4096 handshake messages are far past any handshake: later ones
+		// (tickets, renegotiations) are not what the rules look for.
 		if len(t.handshakes) < maxKeptRecords {
 			t.handshakes = append(t.handshakes, e)
 		}
@@ -266,6 +268,7 @@ func (c *conn) event(ev decode.Event) {
 			t.notTLS[e.Dir] = e
 		}
 	case *decode.DecodeError:
+		// The rules read only the key log's note, which comes once, early.
 		if len(t.decodeErrors) < 16 {
 			t.decodeErrors = append(t.decodeErrors, e)
 		}
