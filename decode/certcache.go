@@ -6,7 +6,8 @@ import (
 	"sync"
 )
 
-// maxCertCache bounds the parsed certificates kept for reuse.
+// maxCertCache bounds the parsed certificates kept for reuse. Silence is
+// fine when it fills: the cache starts over and certificates are parsed again.
 const maxCertCache = 1024
 
 // certCache holds certificates parsed once per distinct DER: a capture

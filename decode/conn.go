@@ -11,8 +11,8 @@ import (
 const (
 	maxPlaintext   = 1 << 14
 	maxCiphertext  = maxPlaintext + 2048 // RFC 5246 §6.2.3
-	maxKeptMessage = 1 << 20             // larger handshake messages keep type and length only
-	maxSmallBody   = 64                  // CCS and alert bodies kept for reading
+	maxKeptMessage = MaxKeptMessage      // larger handshake messages keep type and length only
+	maxSmallBody   = 64                  // CCS and alert bodies kept for reading; a longer alert record (33+ alerts) shows as one encrypted alert
 	sniffLen       = 64                  // bytes looked at to name a non-TLS protocol
 	resyncWindow   = 1 << 16             // bytes held while looking for a record header
 	resyncGiveUp   = 1 << 18             // bytes skipped before giving up on a direction
@@ -679,7 +679,7 @@ func (c *Conn) hsComplete(d *dirState) {
 	case h.lost:
 		m.Truncated, m.ParseErr = true, errMessageGap
 	case !h.keep && parsedType(m.Type):
-		m.ParseErr = fmt.Errorf("%s of %d bytes is too large to keep", HandshakeTypeName(m.Type), m.Length)
+		m.ParseErr = &LimitError{Type: m.Type, Length: m.Length, Limit: maxKeptMessage}
 	case h.keep:
 		c.parseMessage(d, m, h.buf)
 	}

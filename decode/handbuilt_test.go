@@ -2,6 +2,8 @@ package decode
 
 import (
 	"bytes"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -408,5 +410,78 @@ func TestNames(t *testing.T) {
 		if strings.HasPrefix(AlertName(d), "alert_") {
 			t.Errorf("alert %d has no name", d)
 		}
+	}
+}
+
+// TestBounds: a message beyond tlspcap's bounds is counted, not kept, and
+// what follows it decodes.
+func TestBounds(t *testing.T) {
+	sh := firstMessages(t, "tls12-ecdhe-rsa-aes128-gcm", capture.FromServer)[0]
+	done := hsMessage(TypeServerHelloDone, nil)
+	// certs is a Certificate body listing n entries of der.
+	certs := func(n int, der []byte) []byte {
+		var list []byte
+		for range n {
+			list = append(list, byte(len(der)>>16), byte(len(der)>>8), byte(len(der)))
+			list = append(list, der...)
+		}
+		return append([]byte{byte(len(list) >> 16), byte(len(list) >> 8), byte(len(list))}, list...)
+	}
+	// split puts handshake bytes into records of at most 16384 bytes, one
+	// segment (frame) each.
+	split := func(hs []byte) [][]byte {
+		var segs [][]byte
+		for len(hs) > 0 {
+			n := min(len(hs), 1<<14)
+			segs = append(segs, record(22, hs[:n]))
+			hs = hs[n:]
+		}
+		return segs
+	}
+	cases := []struct {
+		name        string
+		cert        []byte // the Certificate message, after a ServerHello in the same record
+		limit       *LimitError
+		kept, count int
+	}{
+		{"message one byte over MaxKeptMessage", hsMessage(TypeCertificate, certs(1, make([]byte, MaxKeptMessage-5))),
+			&LimitError{Type: TypeCertificate, Length: MaxKeptMessage + 1, Limit: MaxKeptMessage}, 0, 0},
+		{"message of MaxKeptMessage", hsMessage(TypeCertificate, certs(1, make([]byte, MaxKeptMessage-6))), nil, 1, 1},
+		{"certificates over MaxCertificates", hsMessage(TypeCertificate, certs(1000, nil)), nil, MaxCertificates, 1000},
+		{"MaxCertificates certificates", hsMessage(TypeCertificate, certs(MaxCertificates, []byte{0x30, 0})), nil, MaxCertificates, MaxCertificates},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			segs := split(append(append(slices.Clone(sh), tc.cert...), done...))
+			evs := feedSegments(capture.FromServer, segs...)
+			var cert, sdone *Handshake
+			for _, ev := range evs {
+				if h, ok := ev.(*Handshake); ok && h.Type == TypeCertificate {
+					cert = h
+				} else if ok && h.Type == TypeServerHelloDone {
+					sdone = h
+				}
+			}
+			if cert == nil || sdone == nil || sdone.Truncated || sdone.ParseErr != nil {
+				t.Fatalf("Certificate %v, ServerHelloDone %v", cert, sdone)
+			}
+			if cert.Frames[0] != 1 || cert.Records != len(segs) || cert.Truncated {
+				t.Errorf("Certificate: frames %v, %d records (want %d)", cert.Frames[:1], cert.Records, len(segs))
+			}
+			var le *LimitError
+			if errors.As(cert.ParseErr, &le) != (tc.limit != nil) || le != nil && *le != *tc.limit {
+				t.Errorf("ParseErr %v, want %+v", cert.ParseErr, tc.limit)
+			}
+			if tc.limit != nil {
+				if cert.Body != nil || le.Error() != "Certificate of 1048577 bytes is too large to keep (tlspcap keeps up to 1048576 bytes)" {
+					t.Errorf("body %T, error %q", cert.Body, le)
+				}
+				return
+			}
+			c, ok := cert.Body.(*Certificate)
+			if !ok || len(c.Entries) != tc.kept || c.Count != tc.count {
+				t.Fatalf("Certificate: %T %v", cert.Body, cert.ParseErr)
+			}
+		})
 	}
 }

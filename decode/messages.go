@@ -218,7 +218,9 @@ func ParseServerHello(data []byte) (*ServerHello, error) {
 
 // ParseCertificate parses a Certificate body: the TLS 1.2 format, or with
 // tls13 the TLS 1.3 format (context and per-entry extensions). A
-// certificate crypto/x509 cannot parse is kept with its ParseErr.
+// certificate crypto/x509 cannot parse is kept with its ParseErr. Only the
+// first MaxCertificates are parsed and kept; the others are checked for
+// structure and counted in Count.
 func ParseCertificate(data []byte, tls13 bool) (*Certificate, error) {
 	const msg = "Certificate"
 	s := cryptobyte.String(data)
@@ -245,7 +247,10 @@ func ParseCertificate(data []byte, tls13 bool) (*Certificate, error) {
 				return nil, errMessage(msg, "certificate entry extensions")
 			}
 		}
-		m.Entries = append(m.Entries, parseCertEntry(der))
+		if m.Count < MaxCertificates {
+			m.Entries = append(m.Entries, parseCertEntry(der))
+		}
+		m.Count++
 	}
 	return m, nil
 }

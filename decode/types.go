@@ -5,6 +5,7 @@ package decode
 
 import (
 	"crypto/x509"
+	"fmt"
 	"time"
 
 	"tlspcap/capture"
@@ -130,6 +131,36 @@ type Handshake struct {
 	Decrypted bool
 }
 
+// MaxKeptMessage bounds the handshake message tlspcap buffers to parse:
+// a header may claim up to 2^24-1 bytes. A larger message is counted (the
+// records after it decode as usual) and its Handshake has Body nil and a
+// *LimitError as ParseErr. Real stacks refuse far smaller messages: mbedTLS
+// needs a handshake message to fit its input buffer
+// (MBEDTLS_SSL_IN_CONTENT_LEN, at most 16384), Go's crypto/tls takes 64 KiB
+// (256 KiB for a Certificate), OpenSSL 100 KiB (SSL_MAX_CERT_LIST_DEFAULT).
+// 1 MiB keeps every message any of them accepts, with room to spare.
+const MaxKeptMessage = 1 << 20
+
+// MaxCertificates bounds the certificates parsed from one Certificate
+// message: a hostile 1 MiB message could list some 350 000 empty ones.
+// mbedTLS gives up on a chain with more than 8 intermediates
+// (MBEDTLS_X509_MAX_INTERMEDIATE_CA) and real servers send 1 to 5, so 64
+// keeps every chain a device could verify and enough of a longer one to
+// show why it fails. Each certificate is bounded by MaxKeptMessage.
+const MaxCertificates = 64
+
+// LimitError is the ParseErr of a handshake message longer than
+// MaxKeptMessage: its bytes were counted, not buffered, and not parsed.
+type LimitError struct {
+	Type   uint8 // handshake type
+	Length int   // from the message header
+	Limit  int   // MaxKeptMessage
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s of %d bytes is too large to keep (tlspcap keeps up to %d bytes)", HandshakeTypeName(e.Type), e.Length, e.Limit)
+}
+
 // Extension type numbers the parsers use.
 const (
 	ExtServerName             uint16 = 0
@@ -222,7 +253,11 @@ type CertificateEntry struct {
 // Certificate is the Certificate message (TLS 1.2, or TLS 1.3 once decrypted).
 type Certificate struct {
 	Context []byte // TLS 1.3 certificate_request_context
+	// Entries are the first MaxCertificates certificates of the message;
+	// Count is how many it holds (more than len(Entries) when tlspcap's
+	// bound dropped the rest).
 	Entries []CertificateEntry
+	Count   int
 }
 
 // CertificateRequest carries what the server asks of a client certificate.

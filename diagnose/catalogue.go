@@ -49,6 +49,7 @@ var catalogue = []rule{
 	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
 	{"memory-estimate", 2, ruleMemoryEstimate},
 	{"capture-kernel-drops", 2, ruleKernelDrops},
+	{"tlspcap-limit", 2, ruleOverBound},
 }
 
 // ---- capture quality ----
@@ -74,6 +75,8 @@ func ruleMissingBytes(x *ruleRun) []Finding {
 	if len(x.tcp.gaps) == 0 {
 		return nil
 	}
+	// Gaps past the first 64 count in the totals.
+	more, moreBytes := x.tcp.moreGaps, x.tcp.moreGapBytes
 	// Gaps in packets the capture cut short (snap length) and gaps where
 	// whole packets are missing say different things about the capture.
 	var cut, lost []int
@@ -85,31 +88,33 @@ func ruleMissingBytes(x *ruleRun) []Finding {
 			lost, lostBytes = append(lost, g.Frame.Number), lostBytes+g.Missing
 		}
 	}
+	cutBytes, lostBytes = cutBytes+moreBytes[1], lostBytes+moreBytes[0]
+	nCut, nLost := len(cut)+more[1], len(lost)+more[0]
 	// The cut packets themselves are the evidence (the gap shows up at the
 	// next packet).
-	if len(cut) > 0 && len(x.tcp.cutFrames) > 0 {
-		cut = append([]int(nil), x.tcp.cutFrames...)
+	if nCut > 0 && len(x.tcp.cutFrames) > 0 {
+		cut, nCut = append([]int(nil), x.tcp.cutFrames...), x.tcp.cutCount
 	}
 	sort.Ints(cut)
 	sort.Ints(lost)
 	var out []Finding
-	if len(cut) > 0 {
+	if nCut > 0 {
 		out = append(out, Finding{
 			ID: "capture-truncated-packets", Severity: SeverityWarning, Frames: cut,
 			Title: fmt.Sprintf("%s of this connection cut short by the capture's snap length (%s not captured)",
-				capitalize(plural(len(cut), "packet", "packets")), plural(cutBytes, "byte", "bytes")),
+				capitalize(plural(nCut, "packet", "packets")), plural(cutBytes, "byte", "bytes")),
 			Explanation: "These packets are shorter in the file than they were on the wire: the capture was taken with a small snap length, " +
 				"so the TLS records in them cannot be read, although the endpoints received them whole. Nothing can be concluded about the missing bytes.",
 			Fix: "Capture with the full snap length: tcpdump -s 0 (the default of current tcpdump), dumpcap/Wireshark without a packet size limit.",
 		})
 	}
-	if len(lost) > 0 {
+	if nLost > 0 {
 		out = append(out, Finding{
 			ID: "capture-missing-bytes", Severity: SeverityWarning, Frames: lost,
 			Title: fmt.Sprintf("%s missing from the capture", capitalize(plural(lostBytes, "byte", "bytes"))),
 			Explanation: fmt.Sprintf("TCP sequence numbers jump over %s in %s: the capture lost packets the endpoints did receive "+
 				"(capture buffer overrun, or capturing where not all packets pass). What was in them cannot be diagnosed.",
-				plural(lostBytes, "byte", "bytes"), plural(len(lost), "place", "places")),
+				plural(lostBytes, "byte", "bytes"), plural(nLost, "place", "places")),
 			Fix: "Capture again closer to the device (on the AP's bridge interface), with a larger buffer (tcpdump -B 8192) and full snap length (-s 0).",
 		})
 	}

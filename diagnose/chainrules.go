@@ -58,7 +58,8 @@ func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
 	return x.ctx.analyzeChain(in), h, true
 }
 
-// maxChainCache bounds the chain analyses kept for reuse.
+// maxChainCache bounds the chain analyses kept for reuse. Silence is fine
+// when it fills: the cache starts over and chains are analysed again.
 const maxChainCache = 4096
 
 // analyzeChain runs chain.Analyze once per distinct input: a capture holds
@@ -344,7 +345,8 @@ func (ctx *ruleContext) certificates(h *decode.Handshake) []Certificate {
 	return out
 }
 
-// maxRowCache bounds the certificate rows kept for reuse.
+// maxRowCache bounds the certificate rows kept for reuse (silently: a full
+// cache starts over, rows are described again).
 const maxRowCache = 4096
 
 // certRow describes a certificate once per distinct DER (describing checks

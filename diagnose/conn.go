@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"slices"
 	"time"
 
 	"tlspcap/capture"
@@ -8,8 +9,18 @@ import (
 )
 
 // maxKeptRecords bounds the records a connection keeps for rules and the
-// `records` listing; counters keep counting past it.
+// `records` listing; counters keep counting past it. Past it, a connection
+// still keeps what the rules look for (see lateRecords), and a tlspcap-limit
+// finding says how many records are not listed.
 const maxKeptRecords = 4096
+
+// Past maxKeptRecords: the last tailRecords records per direction are kept
+// (how a long connection ended: the last record before a close, a
+// truncated one), and at most maxLateRecords others the rules need.
+const (
+	tailRecords    = 8
+	maxLateRecords = 256
+)
 
 // tcpFacts are what the capture layer said about one connection.
 type tcpFacts struct {
@@ -17,15 +28,21 @@ type tcpFacts struct {
 	synRetries      int
 	fin, rst        [2]*capture.TCPEvent // first FIN / RST per direction
 	zeroWindow      [2]*capture.TCPEvent
-	gaps            []capture.TCPEvent
+	gaps            []capture.TCPEvent // the first 64
 	retransmissions [2]int
 	lastFrame       [2]capture.Frame // last packet per direction (TCP events or payload)
 	firstPayload    [2]capture.Frame
 	payloadBytes    [2]int64
 	lastPayload     [2]capture.Frame
-	cutFrames       []int // this connection's packets the capture cut short
+	cutFrames       []int // this connection's packets the capture cut short (the first 64)
 	end             capture.EndReason
 	ended           bool
+
+	// Past the first 64 gaps: how many more and their bytes, [0] where
+	// packets are missing, [1] in packets the snap length cut; cutCount
+	// counts all the cut packets.
+	moreGaps, moreGapBytes [2]int
+	cutCount               int
 }
 
 // tlsFacts are what the TLS decoder said.
@@ -35,6 +52,7 @@ type tlsFacts struct {
 	largest      [2]*decode.Record // largest record per direction
 	handshakes   []*decode.Handshake
 	alerts       []*decode.Alert
+	fatalKept    [2]bool // alerts holds a readable fatal alert of the direction
 	ccs          [2]*decode.ChangeCipherSpec
 	notTLS       [2]*decode.NotTLS
 	decodeErrors []*decode.DecodeError
@@ -50,6 +68,11 @@ type tlsFacts struct {
 	// firstEncrypted is the first encrypted record per direction (TLS 1.3
 	// handshake flight, or TLS 1.2 Finished after CCS).
 	firstEncrypted [2]*decode.Record
+	late           lateRecords
+	// overBound are messages beyond a bound of decode (MaxKeptMessage,
+	// MaxCertificates), the first maxOverBound of them; overBoundN counts all.
+	overBound  []*decode.Handshake
+	overBoundN int
 }
 
 type tlsState struct{ tls tlsFacts }
@@ -104,6 +127,13 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 	case capture.Gap:
 		if len(c.tcp.gaps) < 64 {
 			c.tcp.gaps = append(c.tcp.gaps, e)
+		} else {
+			k := 0
+			if c.an.snaplenFrames[ev.Frame.Number] {
+				k = 1
+			}
+			c.tcp.moreGaps[k]++
+			c.tcp.moreGapBytes[k] += ev.Missing
 		}
 		c.decoder().Gap(ev.Dir, ev.Missing)
 	}
@@ -124,8 +154,10 @@ func (c *conn) Payload(p capture.Payload) {
 		if len(c.an.snaplenFrames) == 0 {
 			break
 		}
-		if c.an.snaplenFrames[sp.Frame.Number] && len(c.tcp.cutFrames) < 64 {
-			c.tcp.cutFrames = append(c.tcp.cutFrames, sp.Frame.Number)
+		if c.an.snaplenFrames[sp.Frame.Number] {
+			if c.tcp.cutCount++; len(c.tcp.cutFrames) < 64 {
+				c.tcp.cutFrames = append(c.tcp.cutFrames, sp.Frame.Number)
+			}
 		}
 	}
 	c.tcp.payloadBytes[p.Dir] += int64(len(p.Data))
@@ -152,6 +184,7 @@ func (c *conn) End(reason capture.EndReason) {
 	c.tcp.end = reason
 	if c.dec != nil { // a fresh decoder has nothing to end
 		c.dec.End()
+		c.tls.records = c.tls.late.join(c.tls.records)
 	}
 	c.an.finish(c)
 }
@@ -174,10 +207,20 @@ func (c *conn) event(ev decode.Event) {
 		}
 		if len(t.records) < maxKeptRecords {
 			t.records = append(t.records, e)
+		} else {
+			t.late.add(e)
 		}
+		t.late.seen(e)
 	case *decode.Handshake:
+		// 4096 handshake messages are far past any handshake: later ones
+		// (tickets, renegotiations) are not what the rules look for.
 		if len(t.handshakes) < maxKeptRecords {
 			t.handshakes = append(t.handshakes, e)
+		}
+		if overBound(e) {
+			if t.overBoundN++; len(t.overBound) < maxOverBound {
+				t.overBound = append(t.overBound, e)
+			}
 		}
 		switch e.Type {
 		case decode.TypeClientHello:
@@ -209,8 +252,12 @@ func (c *conn) event(ev decode.Event) {
 			}
 		}
 	case *decode.Alert:
-		if len(t.alerts) < 64 {
+		// Past 64 alerts, the first readable fatal one of a direction is
+		// still kept: the rules name it.
+		fatal := !e.Encrypted && e.Level == decode.AlertFatal
+		if len(t.alerts) < 64 || fatal && !t.fatalKept[e.Dir&1] {
 			t.alerts = append(t.alerts, e)
+			t.fatalKept[e.Dir&1] = t.fatalKept[e.Dir&1] || fatal
 		}
 	case *decode.ChangeCipherSpec:
 		if t.ccs[e.Dir] == nil {
@@ -221,10 +268,85 @@ func (c *conn) event(ev decode.Event) {
 			t.notTLS[e.Dir] = e
 		}
 	case *decode.DecodeError:
+		// The rules read only the key log's note, which comes once, early.
 		if len(t.decodeErrors) < 16 {
 			t.decodeErrors = append(t.decodeErrors, e)
 		}
 	}
+}
+
+// lateRecords keeps, past maxKeptRecords, the records rules look for: the
+// first record that is larger than every record before it of its direction
+// and class (so "the first record over N bytes" is found for any N), the
+// first truncated record of each direction, and the last tailRecords of each
+// direction (the last record before a close or an alert).
+type lateRecords struct {
+	largest [2][4]int // per direction and class (encrypted, application data): the largest length so far
+	kept    []lateRecord
+	tail    [2][]lateRecord // rings
+	trunc   [2]bool
+	tailN   [2]int
+	n       int           // records past maxKeptRecords
+	first   capture.Frame // where the first of them started
+	dropped int           // of them, not kept (set by join)
+}
+
+type lateRecord struct {
+	n int // arrival order past the bound
+	r *decode.Record
+}
+
+func recordClass(r *decode.Record) int {
+	c := 0
+	if r.Encrypted {
+		c = 2
+	}
+	if r.ContentType == decode.ContentApplicationData {
+		c++
+	}
+	return c
+}
+
+// seen notes every record's length, before and past the bound.
+func (l *lateRecords) seen(r *decode.Record) {
+	m := &l.largest[r.Dir&1][recordClass(r)]
+	*m = max(*m, r.Length)
+}
+
+// add takes a record past the bound (before seen notes it).
+func (l *lateRecords) add(r *decode.Record) {
+	if l.n++; l.n == 1 {
+		l.first = frameOf(r.Where)
+	}
+	d := r.Dir & 1
+	lr := lateRecord{l.n, r}
+	if (r.Length > l.largest[d][recordClass(r)] || r.Truncated && !l.trunc[d]) && len(l.kept) < maxLateRecords {
+		l.kept = append(l.kept, lr)
+		l.trunc[d] = l.trunc[d] || r.Truncated
+	}
+	if l.tailN[d]++; len(l.tail[d]) < tailRecords {
+		l.tail[d] = append(l.tail[d], lr)
+	} else {
+		l.tail[d][(l.tailN[d]-1)%tailRecords] = lr // the oldest
+	}
+}
+
+// join appends the late records to the first ones, in arrival order.
+func (l *lateRecords) join(records []*decode.Record) []*decode.Record {
+	if l.n == 0 {
+		return records
+	}
+	all := append(slices.Clone(l.kept), l.tail[0]...)
+	all = append(all, l.tail[1]...)
+	slices.SortFunc(all, func(a, b lateRecord) int { return a.n - b.n })
+	l.dropped = l.n
+	for i, lr := range all {
+		if i == 0 || lr.n != all[i-1].n {
+			records = append(records, lr.r)
+			l.dropped--
+		}
+	}
+	return records
 }
 
 // dirs maps a wire direction to the real one when the capture guessed the

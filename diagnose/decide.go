@@ -316,6 +316,12 @@ func outcome(c *conn, r *Connection) Outcome {
 	return OutcomeIncomplete
 }
 
+// timelineHead and timelineTail bound a connection's timeline.
+const (
+	timelineHead = 150
+	timelineTail = 50
+)
+
 // timeline lists what happened, in frame order, for reports.
 func (c *conn) timeline() []Step {
 	var st []Step
@@ -359,8 +365,11 @@ func (c *conn) timeline() []Step {
 		add(frameOf(rec.Where), rec.Dir, kind, what, rec.Length)
 	}
 	sort.SliceStable(st, func(i, j int) bool { return st[i].Frame < st[j].Frame })
-	if len(st) > 200 {
-		st = st[:200]
+	// A summary for the reports: a long connection shows how it began and
+	// how it ended; the frame numbers show the jump, and `tlspcap records`
+	// lists the records between.
+	if len(st) > timelineHead+timelineTail {
+		st = append(st[:timelineHead], st[len(st)-timelineTail:]...)
 	}
 	return st
 }

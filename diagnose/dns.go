@@ -10,7 +10,10 @@ import (
 	"tlspcap/capture"
 )
 
-// maxDNSQueries bounds the DNS state kept per capture.
+// maxDNSQueries bounds the DNS state kept per capture: the queries followed
+// and the names seen resolved. Past it, queries are counted, not followed,
+// and a tlspcap-limit finding says so. 100000 queries is hours of a busy
+// network's DNS; a device under test asks a handful of names.
 const maxDNSQueries = 100000
 
 // dnsQuery is one question asked and what came back.
@@ -29,7 +32,10 @@ type dnsState struct {
 	pending  map[dnsKey]*dnsQuery
 	resolved map[string]bool    // names that got a NOERROR answer with records at least once
 	servers  map[netip.Addr]int // resolver → frame of the first query to it
-	dropped  int
+	// Past maxDNSQueries: queries not followed and successful answers not
+	// noted in resolved, each with the frame of the first.
+	dropped, droppedAnswers     int
+	droppedAt, answersDroppedAt capture.Frame
 }
 
 type dnsKey struct {
@@ -52,7 +58,9 @@ func (s *dnsState) add(m *capture.DNSMessage) {
 	name := strings.ToLower(strings.TrimSuffix(q0.Name, "."))
 	if !m.Response {
 		if len(s.queries) >= maxDNSQueries {
-			s.dropped++
+			if s.dropped++; s.dropped == 1 {
+				s.droppedAt = m.Frame
+			}
 			return
 		}
 		q := &dnsQuery{name: name, qtype: q0.Type, client: m.Client, server: m.Server, id: m.ID, frame: m.Frame}
@@ -63,8 +71,12 @@ func (s *dnsState) add(m *capture.DNSMessage) {
 		}
 		return
 	}
-	if m.RCode == 0 && len(m.Answers) > 0 {
-		s.resolved[name] = true
+	if m.RCode == 0 && len(m.Answers) > 0 && !s.resolved[name] {
+		if len(s.resolved) < maxDNSQueries {
+			s.resolved[name] = true
+		} else if s.droppedAnswers++; s.droppedAnswers == 1 {
+			s.answersDroppedAt = m.Frame
+		}
 	}
 	k := dnsKey{m.Client, m.ID, name}
 	if q, ok := s.pending[k]; ok {
@@ -162,7 +174,41 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			WiresharkFilter: "dns",
 		})
 	}
+	if f, ok := s.boundFinding(); ok {
+		out = append(out, f)
+	}
 	return out
+}
+
+// boundFinding says that maxDNSQueries was hit, and what the DNS findings
+// above may lack because of it.
+func (s *dnsState) boundFinding() (Finding, bool) {
+	if s.dropped == 0 && s.droppedAnswers == 0 {
+		return Finding{}, false
+	}
+	var title string
+	var why []string
+	at := s.droppedAt
+	if s.dropped > 0 {
+		title = fmt.Sprintf("DNS: %s after tlspcap's limit of %d were not followed", plural(s.dropped, "query", "queries"), maxDNSQueries)
+		why = append(why, fmt.Sprintf("tlspcap follows up to %d DNS queries per capture. From frame %d on, %s were counted but not matched with their answers: "+
+			"an NXDOMAIN, SERVFAIL or unanswered query among them is not reported, so a DNS failure after frame %d may be missing from this report.",
+			maxDNSQueries, s.droppedAt.Number, plural(s.dropped, "query", "queries"), s.droppedAt.Number))
+	} else {
+		title = fmt.Sprintf("DNS: names resolved beyond tlspcap's limit of %d were not noted", maxDNSQueries)
+	}
+	if s.droppedAnswers > 0 {
+		if at.Number == 0 || s.answersDroppedAt.Number < at.Number {
+			at = s.answersDroppedAt
+		}
+		why = append(why, fmt.Sprintf("tlspcap notes up to %d names that resolved. From frame %d on, %s for further names were not noted: "+
+			"a query for such a name that failed is reported as an error, although the name resolved in the end (a warning otherwise).",
+			maxDNSQueries, s.answersDroppedAt.Number, plural(s.droppedAnswers, "successful answer", "successful answers")))
+	}
+	return Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at.Number), DeviceErrors: []DeviceError{},
+		Title: title, Explanation: strings.Join(why, " "),
+		Fix:             "Analyse the device's DNS alone: cut the capture around the failure (editcap -A/-B), or capture only the device (tcpdump host DEVICE_IP).",
+		WiresharkFilter: fmt.Sprintf("dns && frame.number >= %d", at.Number)}, true
 }
 
 // captureFindings reports capture-level quality problems.

@@ -1,0 +1,73 @@
+package diagnose
+
+import (
+	"errors"
+	"fmt"
+
+	"tlspcap/decode"
+)
+
+// tlspcap-limit: a bound tlspcap sets on what it keeps was hit, so part of
+// the capture was counted but not read. One id for every such bound; the
+// text names the bound, the frame and the numbers.
+
+// maxOverBound bounds the over-bound messages kept per connection (each one
+// a finding); the rest are counted in the last finding.
+const maxOverBound = 8
+
+// overBound reports whether a decoded message hit a bound of decode.
+func overBound(h *decode.Handshake) bool {
+	var le *decode.LimitError
+	if errors.As(h.ParseErr, &le) {
+		return true
+	}
+	c, ok := h.Body.(*decode.Certificate)
+	return ok && c.Count > len(c.Entries)
+}
+
+// ruleOverBound: a handshake message larger than decode.MaxKeptMessage, a
+// Certificate listing more than decode.MaxCertificates certificates, or
+// more records than maxKeptRecords.
+func ruleOverBound(x *ruleRun) []Finding {
+	var out []Finding
+	if l := &x.tls.late; l.dropped > 0 {
+		total := x.tls.recordCount[0] + x.tls.recordCount[1]
+		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityInfo, Frames: frames(l.first.Number),
+			Title: fmt.Sprintf("This connection carried %d TLS records: tlspcap lists %d of them", total, len(x.tls.records)),
+			Explanation: fmt.Sprintf("tlspcap keeps the first %d records of a connection for its rules, the timeline and `tlspcap records`. "+
+				"From frame %d on it kept only the last %d of each direction and those its rules look for (a truncated record, one larger than all before it), "+
+				"and counted the other %d: the diagnosis is complete, the records listing is not.",
+				maxKeptRecords, l.first.Number, tailRecords, l.dropped),
+			Fix: "Open the later records in Wireshark (the filter below).",
+		})
+	}
+	for _, h := range x.tls.overBound {
+		from := x.who(h.Dir)
+		name := decode.HandshakeTypeName(h.Type)
+		f := Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(first(h.Where))}
+		var le *decode.LimitError
+		if errors.As(h.ParseErr, &le) {
+			f.Title = fmt.Sprintf("The %s's %s claims %d bytes, more than tlspcap's %d-byte limit: it was not read", from, name, le.Length, le.Limit)
+			f.Explanation = fmt.Sprintf("The handshake header in frame %d announces a %s of %d bytes. tlspcap keeps handshake messages of up to %d bytes, "+
+				"so it counted this one (%s) without parsing it: what the message holds (certificates, extensions) is not in this report. "+
+				"The records after it were decoded. No TLS stack takes a message this large: mbedTLS needs a handshake message to fit its input buffer "+
+				"(CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN, at most 16384 bytes).",
+				first(h.Where), name, le.Length, le.Limit, plural(h.Records, "record", "records"))
+			f.Fix = fmt.Sprintf("Look at what the %s sends in Wireshark (the filter opens it): a message of this size is a broken or hostile peer, or bytes that are not a handshake.", from)
+		} else {
+			c := h.Body.(*decode.Certificate)
+			f.Title = fmt.Sprintf("The %s's Certificate lists %d certificates: tlspcap kept the first %d", from, c.Count, len(c.Entries))
+			f.Explanation = fmt.Sprintf("The Certificate message in frame %d lists %d certificates. tlspcap parses at most %d per message, "+
+				"so the chain checks saw only the first %d; %s counted but not read. "+
+				"mbedTLS refuses a chain with more than 8 intermediate certificates (MBEDTLS_X509_MAX_INTERMEDIATE_CA → -0x3000).",
+				first(h.Where), c.Count, decode.MaxCertificates, len(c.Entries), plural(c.Count-len(c.Entries), "more was", "more were"))
+			f.Fix = fmt.Sprintf("Configure the %s to send its own certificate and the intermediates to the root, nothing else.", from)
+		}
+		out = append(out, f)
+	}
+	if n := x.tls.overBoundN - len(x.tls.overBound); n > 0 && len(out) > 0 {
+		out[len(out)-1].Explanation += fmt.Sprintf(" %s beyond tlspcap's bounds followed on this connection and are not listed.",
+			capitalize(plural(n, "more message", "more messages")))
+	}
+	return out
+}
