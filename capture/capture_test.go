@@ -294,7 +294,7 @@ func TestMaxConnsEvicts(t *testing.T) {
 		"conn 0 192.168.1.50:51000>93.184.216.34:443 syn=false guessed=true first=1",
 		`0 data client "a" f1:0+1`,
 		"conn 1 192.168.1.50:51001>93.184.216.34:443 syn=false guessed=true first=2",
-		"problem 4 frame=2 offset=-1",
+		"problem 8 frame=2 offset=-1",
 		"0 end 3",
 		`1 data client "b" f2:0+1`,
 		"1 " + endCaptureDone,

@@ -9,7 +9,8 @@ func (p *processor) bufferBound(c *conv, gap TCPEvent) {
 	if !p.assembling {
 		return // the flush timeout: the bytes never came
 	}
-	p.problem(Problem{Kind: ProblemLimit, Frame: gap.Frame.Number, Offset: -1,
+	p.stats.BufferLimited++
+	p.problem(Problem{Kind: ProblemBufferLimit, Frame: gap.Frame.Number, Offset: -1,
 		Detail: fmt.Sprintf("frame %d: tcp.stream %d (%s side) had more than %d bytes waiting for %d missing bytes: they are reported as missing now; raise --max-buffered to wait longer",
 			gap.Frame.Number, c.conn.Stream, gap.Dir, p.o.MaxBufferedPerDir, gap.Missing)})
 }

@@ -56,6 +56,7 @@ type processor struct {
 
 func newProcessor(h Handler, o Options) *processor {
 	p := &processor{h: h, o: o, convs: make(map[convKey]*conv), tombs: make(map[convKey]*tomb)}
+	p.stats.MaxConns, p.stats.MaxBufferedPerDir = o.MaxConns, o.MaxBufferedPerDir
 	p.pool = reassembly.NewStreamPool(streamFactory{p})
 	p.asm = reassembly.NewAssembler(p.pool)
 	pages := 2 * o.MaxBufferedPerDir / 1900
@@ -807,7 +808,8 @@ func (p *processor) newConvStream(key convKey, side int, f Frame, syn, ack, macs
 	p.live++
 	if p.live > p.o.MaxConns {
 		old := p.lru.head
-		p.problem(Problem{Kind: ProblemLimit, Frame: f.Number, Offset: -1,
+		p.stats.Evicted++
+		p.problem(Problem{Kind: ProblemConnLimit, Frame: f.Number, Offset: -1,
 			Detail: fmt.Sprintf("frame %d: more than %d connections open at once: tcp.stream %d was ended early", f.Number, p.o.MaxConns, old.conn.Stream)})
 		p.end(old, EndEvicted)
 	}

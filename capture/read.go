@@ -17,9 +17,10 @@ import (
 type Options struct {
 	// MaxConns is the number of TCP connections tracked at once; the
 	// least recently active one is ended (EndEvicted) beyond it.
-	// Default 100,000: about 1.2 KB each while open, so a SYN flood
-	// stays near 150 MiB, far more than a device's lab or fleet capture
-	// keeps open at once.
+	// Default 65,536, as many as a small router's connection tracking
+	// table (Linux nf_conntrack_max on 1 GiB of RAM): about 1.5 KB each
+	// while open, so a SYN flood's open connections stay under 100 MiB.
+	// Connections quiet for IdleTimeout are ended anyway.
 	MaxConns int
 	// MaxBufferedPerDir is how many out-of-order bytes are buffered per
 	// connection direction while waiting for a missing segment; beyond
@@ -37,7 +38,7 @@ type Options struct {
 	Linger time.Duration
 	// MaxClosed is how many ended connections are remembered so late
 	// packets (and port reuse) get Wireshark's tcp.stream numbers.
-	// Default 200,000.
+	// Default 65,536 (as many as MaxConns; about 330 bytes each).
 	MaxClosed int
 	// MaxProblems caps the problems reported per kind; one ProblemLimit
 	// says when more were dropped. Default 1000.
@@ -46,7 +47,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.MaxConns <= 0 {
-		o.MaxConns = 100_000
+		o.MaxConns = 65_536
 	}
 	if o.MaxBufferedPerDir <= 0 {
 		o.MaxBufferedPerDir = 4 << 20
@@ -61,7 +62,7 @@ func (o Options) withDefaults() Options {
 		o.Linger = 2 * time.Second
 	}
 	if o.MaxClosed <= 0 {
-		o.MaxClosed = 200_000
+		o.MaxClosed = 65_536
 	}
 	if o.MaxProblems <= 0 {
 		o.MaxProblems = 1000

@@ -139,6 +139,8 @@ const (
 	ProblemTimeBackwards                      // a timestamp earlier than the packet before
 	ProblemDuplicate                          // the same packet captured twice
 	ProblemFragmentOverlap                    // IPv4 fragments overlapping with different bytes
+	ProblemConnLimit                          // a connection ended early: more than MaxConns open
+	ProblemBufferLimit                        // bytes awaited skipped: more than MaxBufferedPerDir waiting
 
 	numProblemKinds // keep last: sizes the per-kind counters
 )
@@ -190,5 +192,12 @@ type Stats struct {
 	Duplicates        int // packets captured twice, ignored
 	TimeBackwards     int // packets with a timestamp earlier than the one before
 	FragmentConflicts int // IPv4 fragments overlapping with different bytes
-	Start, End        time.Time
+	// Resource bounds hit (Options), each also reported as a Problem:
+	// connections ended early (MaxConns) and waits cut short
+	// (MaxBufferedPerDir).
+	Evicted       int
+	BufferLimited int
+	// The bounds applied (defaults filled in), for saying them.
+	MaxConns, MaxBufferedPerDir int
+	Start, End                  time.Time
 }

@@ -76,6 +76,9 @@ type Analyzer struct {
 	// snap-length gap from lost packets.
 	snaplenFrames map[int]bool
 	probeCount    map[capture.ProblemKind]int
+	firstProblem  map[capture.ProblemKind]capture.Problem
+	// problemsLeft: problems past the 100 listed in the report.
+	problemsLeft int
 	// drops: kernel drops seen while each open connection was open (live).
 	drops map[int]dropsSeen
 	ctx   ruleContext
@@ -122,7 +125,7 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 	if o.SilenceAfter == 0 {
 		o.SilenceAfter = 2 * time.Second
 	}
-	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, snaplenFrames: map[int]bool{},
+	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, firstProblem: map[capture.ProblemKind]capture.Problem{}, snaplenFrames: map[int]bool{},
 		concurrent: o.Concurrent}
 	a.dns.init()
 	a.keys = decode.NewKeyLog()
@@ -220,14 +223,25 @@ func (a *Analyzer) DNS(m *capture.DNSMessage) { a.dns.add(m) }
 // Problem implements capture.Handler.
 func (a *Analyzer) Problem(p capture.Problem) {
 	a.probeCount[p.Kind]++
+	if _, seen := a.firstProblem[p.Kind]; !seen {
+		a.firstProblem[p.Kind] = p
+	}
 	if p.Kind == capture.ProblemSnaplenCut && p.Frame > 0 && len(a.snaplenFrames) < 100000 {
 		// The rules read snaplenFrames: a capture cut by its snap length
 		// is decided on this goroutine from here on.
 		a.drain()
 		a.snaplenFrames[p.Frame] = true
 	}
+	a.listProblem(p)
+}
+
+// listProblem keeps p for the report's list of capture problems, which
+// shows the first 100 and counts the rest.
+func (a *Analyzer) listProblem(p capture.Problem) {
 	if len(a.problems) < 100 {
 		a.problems = append(a.problems, p)
+	} else {
+		a.problemsLeft++
 	}
 }
 
@@ -237,6 +251,7 @@ func (a *Analyzer) finish(c *conn) {
 	if c.tlsState == nil { // no payload came: the rules read empty TLS facts
 		c.tlsState = new(tlsState)
 	}
+	c.tcp.stream() // the rules read the stream facts, empty or not
 	if _, mine := c.deviceEnd(a.opts); a.opts.deviceNamed() && !mine {
 		c.dec = nil // another host's connection: not in the report
 		c.tlsState = nil
@@ -245,12 +260,12 @@ func (a *Analyzer) finish(c *conn) {
 	// A key log that does not fit this connection is said in the report
 	// (decode reports it once per connection), not left to silence.
 	for _, e := range c.tls.decodeErrors {
-		if strings.HasPrefix(e.Detail, "the key log") && len(a.problems) < 100 {
+		if strings.HasPrefix(e.Detail, "the key log") {
 			f := 0
 			if len(e.Frames) > 0 {
 				f = e.Frames[0]
 			}
-			a.problems = append(a.problems, capture.Problem{Kind: capture.ProblemLimit, Frame: f, Offset: -1,
+			a.listProblem(capture.Problem{Kind: capture.ProblemLimit, Frame: f, Offset: -1,
 				Detail: fmt.Sprintf("tcp.stream %d: %s", c.info.Stream, e.Detail)})
 		}
 	}
@@ -327,11 +342,15 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 	for _, p := range a.problems {
 		r.Capture.Problems = append(r.Capture.Problems, describeProblem(p))
 	}
+	if a.problemsLeft > 0 {
+		r.Capture.Problems = append(r.Capture.Problems, fmt.Sprintf("%d more capture problems are not listed (the first %d are)", a.problemsLeft, len(a.problems)))
+	}
 	if a.spillErr != nil {
 		r.Capture.Problems = append(r.Capture.Problems, a.spillErr.Error())
 	}
 	r.Findings = append(r.Findings, a.dns.findings(st.End)...)
 	r.Findings = append(r.Findings, a.captureFindings()...)
+	r.Findings = append(r.Findings, a.boundFindings(st)...)
 	if r.Connections == nil && spill == nil {
 		r.Connections = []*Connection{}
 	}

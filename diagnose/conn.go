@@ -24,25 +24,41 @@ const (
 
 // tcpFacts are what the capture layer said about one connection.
 type tcpFacts struct {
-	syn, synAck     *capture.TCPEvent
-	synRetries      int
-	fin, rst        [2]*capture.TCPEvent // first FIN / RST per direction
+	syn, synAck *capture.TCPEvent
+	synRetries  int
+	fin, rst    [2]*capture.TCPEvent // first FIN / RST per direction
+	lastFrame   [2]capture.Frame     // last packet per direction (TCP events or payload)
+	end         capture.EndReason
+	ended       bool
+	// *streamFacts (c.tcp.gaps, ...) comes with the first byte or
+	// stream event (streamFacts): a SYN flood's half-open connections, a
+	// large share of a flood's memory, go without it until decided.
+	*streamFacts
+}
+
+// streamFacts are what the capture said about a connection's byte stream.
+type streamFacts struct {
 	zeroWindow      [2]*capture.TCPEvent
 	gaps            []capture.TCPEvent // the first 64
 	retransmissions [2]int
-	lastFrame       [2]capture.Frame // last packet per direction (TCP events or payload)
 	firstPayload    [2]capture.Frame
 	payloadBytes    [2]int64
 	lastPayload     [2]capture.Frame
 	cutFrames       []int // this connection's packets the capture cut short (the first 64)
-	end             capture.EndReason
-	ended           bool
 
 	// Past the first 64 gaps: how many more and their bytes, [0] where
 	// packets are missing, [1] in packets the snap length cut; cutCount
 	// counts all the cut packets.
 	moreGaps, moreGapBytes [2]int
 	cutCount               int
+}
+
+// stream returns the stream facts, made on first use.
+func (t *tcpFacts) stream() *streamFacts {
+	if t.streamFacts == nil {
+		t.streamFacts = new(streamFacts)
+	}
+	return t.streamFacts
 }
 
 // tlsFacts are what the TLS decoder said.
@@ -98,55 +114,59 @@ func (c *conn) seen(dir capture.Dir, f capture.Frame) {
 // TCP implements capture.ConnHandler.
 func (c *conn) TCP(ev capture.TCPEvent) {
 	c.seen(ev.Dir, ev.Frame)
-	e := ev
 	switch ev.Kind {
 	case capture.SYN:
 		if c.tcp.syn == nil {
-			c.tcp.syn = &e
+			c.tcp.syn = keepEvent(ev)
 		} else {
 			c.tcp.synRetries++
 		}
 	case capture.SYNACK:
 		if c.tcp.synAck == nil {
-			c.tcp.synAck = &e
+			c.tcp.synAck = keepEvent(ev)
 		}
 	case capture.FIN:
 		if c.tcp.fin[ev.Dir] == nil {
-			c.tcp.fin[ev.Dir] = &e
+			c.tcp.fin[ev.Dir] = keepEvent(ev)
 		}
 	case capture.RST:
 		if c.tcp.rst[ev.Dir] == nil {
-			c.tcp.rst[ev.Dir] = &e
+			c.tcp.rst[ev.Dir] = keepEvent(ev)
 		}
 	case capture.ZeroWindow:
-		if c.tcp.zeroWindow[ev.Dir] == nil {
-			c.tcp.zeroWindow[ev.Dir] = &e
+		if s := c.tcp.stream(); s.zeroWindow[ev.Dir] == nil {
+			s.zeroWindow[ev.Dir] = keepEvent(ev)
 		}
 	case capture.Retransmission:
-		c.tcp.retransmissions[ev.Dir]++
+		c.tcp.stream().retransmissions[ev.Dir]++
 	case capture.Gap:
-		if len(c.tcp.gaps) < 64 {
-			c.tcp.gaps = append(c.tcp.gaps, e)
+		if s := c.tcp.stream(); len(s.gaps) < 64 {
+			s.gaps = append(s.gaps, ev)
 		} else {
 			k := 0
 			if c.an.snaplenFrames[ev.Frame.Number] {
 				k = 1
 			}
-			c.tcp.moreGaps[k]++
-			c.tcp.moreGapBytes[k] += ev.Missing
+			s.moreGaps[k]++
+			s.moreGapBytes[k] += ev.Missing
 		}
 		c.decoder().Gap(ev.Dir, ev.Missing)
 	}
 }
 
+// keepEvent copies ev to the heap: only the events a connection keeps are
+// allocated, not every retransmission.
+func keepEvent(ev capture.TCPEvent) *capture.TCPEvent { return &ev }
+
 // Payload implements capture.ConnHandler.
 func (c *conn) Payload(p capture.Payload) {
+	st := c.tcp.stream()
 	if len(p.Spans) > 0 {
-		if c.tcp.firstPayload[p.Dir].Number == 0 {
-			c.tcp.firstPayload[p.Dir] = p.Spans[0].Frame
+		if st.firstPayload[p.Dir].Number == 0 {
+			st.firstPayload[p.Dir] = p.Spans[0].Frame
 		}
 		last := p.Spans[len(p.Spans)-1].Frame
-		c.tcp.lastPayload[p.Dir] = last
+		st.lastPayload[p.Dir] = last
 		c.seen(p.Dir, last)
 	}
 	// Only captures with snap-length problems pay for this lookup.
@@ -155,12 +175,12 @@ func (c *conn) Payload(p capture.Payload) {
 			break
 		}
 		if c.an.snaplenFrames[sp.Frame.Number] {
-			if c.tcp.cutCount++; len(c.tcp.cutFrames) < 64 {
-				c.tcp.cutFrames = append(c.tcp.cutFrames, sp.Frame.Number)
+			if st.cutCount++; len(st.cutFrames) < 64 {
+				st.cutFrames = append(st.cutFrames, sp.Frame.Number)
 			}
 		}
 	}
-	c.tcp.payloadBytes[p.Dir] += int64(len(p.Data))
+	st.payloadBytes[p.Dir] += int64(len(p.Data))
 	c.decoder().Payload(p.Dir, p.Data, p.Spans)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"tlspcap/capture"
 	"tlspcap/decode"
 )
 
@@ -68,6 +69,36 @@ func ruleOverBound(x *ruleRun) []Finding {
 	if n := x.tls.overBoundN - len(x.tls.overBound); n > 0 && len(out) > 0 {
 		out[len(out)-1].Explanation += fmt.Sprintf(" %s beyond tlspcap's bounds followed on this connection and are not listed.",
 			capitalize(plural(n, "more message", "more messages")))
+	}
+	return out
+}
+
+// boundFindings: the capture layer's bounds (--max-connections,
+// --max-buffered) were hit; the report says where, how often and what it
+// means for the verdicts.
+func (a *Analyzer) boundFindings(st capture.Stats) []Finding {
+	var out []Finding
+	if n := st.Evicted; n > 0 {
+		at := a.firstProblem[capture.ProblemConnLimit].Frame
+		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
+			Title: fmt.Sprintf("%s ended early: more than %d TCP connections were open at once", capitalize(plural(n, "connection was", "connections were")), st.MaxConns),
+			Explanation: fmt.Sprintf("tlspcap follows at most %d TCP connections at once (--max-connections). From frame %d on, each connection beyond it ended the one that had been quiet longest: "+
+				"that one was judged with what the capture had shown of it so far, and its ending says connection-limit rather than how the peers ended it. "+
+				"So many connections open at once is a SYN flood, a port scan or a whole network's traffic, rarely one device's.", st.MaxConns, at),
+			Fix:             "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-connections (about 1.3 KB of memory per open connection).",
+			WiresharkFilter: fmt.Sprintf("tcp.flags.syn == 1 && tcp.flags.ack == 0 && frame.number >= %d", at),
+		})
+	}
+	if n := st.BufferLimited; n > 0 {
+		at := a.firstProblem[capture.ProblemBufferLimit].Frame
+		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
+			Title: fmt.Sprintf("More than %d bytes waited behind a missing TCP segment (%s): the missing bytes were reported lost", st.MaxBufferedPerDir, plural(n, "time", "times")),
+			Explanation: fmt.Sprintf("tlspcap holds up to %d out-of-order bytes per direction of a connection while a missing segment may still come (--max-buffered). "+
+				"From frame %d on, that was exceeded: the bytes still missing were reported as a gap so those behind them could be read. "+
+				"If the segment came later (a long retransmission delay), the records around the gap may be reported as cut although the device received them.", st.MaxBufferedPerDir, at),
+			Fix:             "Raise --max-buffered (e.g. --max-buffered 64MiB) and analyse again.",
+			WiresharkFilter: fmt.Sprintf("tcp.analysis.lost_segment && frame.number >= %d", at),
+		})
 	}
 	return out
 }

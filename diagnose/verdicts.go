@@ -88,7 +88,7 @@ type spillFile struct {
 	err   error // the first write or read error
 
 	profiles   []profileKey
-	profileIDs map[profileKey]int32
+	profileIDs map[profileKey]uint16
 }
 
 // spilled is where one verdict is in the file, and what ordering, the
@@ -96,12 +96,12 @@ type spillFile struct {
 // it back.
 type spilled struct {
 	off       int64
-	n         int32
-	stream    int
-	first     int // first frame
+	n         uint32
+	stream    uint32
+	first     uint32 // first frame
+	profile   uint16 // in spillFile.profiles
 	espressif bool
 	failed    bool
-	profile   int32 // in spillFile.profiles
 }
 
 // profileKey is a verdict's profile line, interned: a capture has few.
@@ -127,7 +127,7 @@ func newSpillFile() (*spillFile, error) {
 	// Removed now: the open file lives on until Close or the end of the
 	// process, and nothing is left in TMPDIR whatever happens.
 	os.Remove(f.Name())
-	s := &spillFile{f: f, w: bufio.NewWriterSize(f, 256<<10), profileIDs: map[profileKey]int32{}}
+	s := &spillFile{f: f, w: bufio.NewWriterSize(f, 256<<10), profileIDs: map[profileKey]uint16{}}
 	s.cw.w = s.w
 	s.enc = gob.NewEncoder(&s.cw)
 	// The first value carries the type descriptions: kept, to prime each
@@ -159,12 +159,16 @@ func (s *spillFile) add(c *Connection) error {
 	}
 	k := profileKey{c.Profile, c.ProfileReason}
 	id, ok := s.profileIDs[k]
-	if !ok {
-		id = int32(len(s.profiles))
+	if !ok && len(s.profiles) < 1<<16 {
+		id = uint16(len(s.profiles))
 		s.profiles = append(s.profiles, k)
 		s.profileIDs[k] = id
+	} else if !ok {
+		// A capture has a handful. Past 65,536 the profiles differ anyway,
+		// which is all the report's profile line says then.
+		id = uint16(len(s.profiles) - 1)
 	}
-	s.index = append(s.index, spilled{off: start, n: int32(s.cw.n - start), stream: c.Stream, first: c.FirstFrame,
+	s.index = append(s.index, spilled{off: start, n: uint32(s.cw.n - start), stream: uint32(c.Stream), first: uint32(c.FirstFrame),
 		espressif: isEspressifLabel(c.ClientLabel), failed: c.Failed(), profile: id})
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -195,9 +196,14 @@ func TestLiveStream(t *testing.T) {
 // servers in the namespace, the device's side played by Go clients that
 // behave on the wire as mbedTLS with a 4096-byte input buffer (espConn).
 
-const (
-	nsServerIP = "10.213.7.1"
-	nsHostIP   = "10.213.7.2"
+// A /24 of its own per test process: two runs at once (two checkouts)
+// would otherwise put the same host address on two veths and reach each
+// other's servers.
+// The server process in the namespace is told its parent's subnet.
+var (
+	nsSubnet   = cmp.Or(os.Getenv("TLSPCAP_TEST_SUBNET"), fmt.Sprintf("10.%d.%d", 200+os.Getpid()%50, os.Getpid()/50%250))
+	nsServerIP = nsSubnet + ".1"
+	nsHostIP   = nsSubnet + ".2"
 )
 
 // The namespace's servers, one port per way to end.
@@ -438,7 +444,7 @@ func espDial(t *testing.T, port, caFile string) (int64, error) {
 // startNamespaceServer runs TestLiveHelperServer in the namespace.
 func startNamespaceServer(t *testing.T, dir string) {
 	srv := exec.Command("ip", "netns", "exec", os.Getenv("TLSPCAP_TEST_NS"), os.Args[0], "-test.run=^TestLiveHelperServer$", "-test.v")
-	srv.Env = append(os.Environ(), "TLSPCAP_LIVE_SERVER="+dir)
+	srv.Env = append(os.Environ(), "TLSPCAP_LIVE_SERVER="+dir, "TLSPCAP_TEST_SUBNET="+nsSubnet)
 	stdin, _ := srv.StdinPipe()
 	stdout, _ := srv.StdoutPipe()
 	srv.Stderr = os.Stderr

@@ -41,6 +41,7 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	defer withMemoryBudget()()
 	code := exitOK
 	root := &cobra.Command{
 		Use:           programName,
@@ -457,7 +458,7 @@ func exactFile(c *cobra.Command, args []string) error {
 
 // registerLimits adds the resource bound flags of analyze and live.
 func registerLimits(c *cobra.Command, maxConns *int, maxBuffered *string) {
-	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 100000)")
+	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 65536)")
 	c.Flags().StringVar(maxBuffered, "max-buffered", "", "out-of-order bytes kept per connection direction while waiting for a missing segment; beyond it the missing bytes are reported as a gap, with a warning (default 4MiB)")
 }
 
