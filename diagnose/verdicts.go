@@ -15,8 +15,11 @@ import (
 // made, so nothing is left behind) and is read back one at a time while the
 // report is rendered: a flood of a million connections then costs a small
 // index entry each instead of a whole verdict (about 1.5 KB with its
-// timeline). Tests lower it to render every capture from the file.
-var SpillAfter = 20_000
+// timeline), and memory does not grow with a long capture's connections.
+// Writing and reading them back costs no measurable time (the 1 GiB
+// benchmark capture: same CPU time, peak RSS 69 instead of 134 MiB).
+// Tests lower it to render every capture from the file.
+var SpillAfter = 1000
 
 // verdicts keeps the decided connections, in the order they were decided.
 type verdicts struct {

@@ -300,7 +300,7 @@ func TestMalformedCapturesStdin(t *testing.T) {
 // (both come with its first packet after the SYNs). At most
 // --max-connections (65,536) are open at once: beyond, the quietest is
 // decided early, with a tlspcap-limit warning, and its verdict goes to the
-// temporary file past 20,000 verdicts, so memory no longer grows with the
+// temporary file past 1,000 verdicts, so memory no longer grows with the
 // flood but by an index entry (24 bytes) per connection. 1,000,000 SYNs
 // peaked at 277 MiB (goal 300 MiB); the bound asserted leaves a margin
 // for other machines. TLSPCAP_SYN_FLOOD_SYNS and
