@@ -38,7 +38,9 @@ type Options struct {
 	Linger time.Duration
 	// MaxClosed is how many ended connections are remembered so late
 	// packets (and port reuse) get Wireshark's tcp.stream numbers.
-	// Default 65,536 (as many as MaxConns; about 330 bytes each).
+	// Default 16,384 (about 250 bytes each): minutes of a busy network,
+	// hours of a device's; a later packet of an older one starts a new
+	// tcp.stream where Wireshark would reuse the old number.
 	MaxClosed int
 	// MaxProblems caps the problems reported per kind; one ProblemLimit
 	// says when more were dropped. Default 1000.
@@ -62,7 +64,7 @@ func (o Options) withDefaults() Options {
 		o.Linger = 2 * time.Second
 	}
 	if o.MaxClosed <= 0 {
-		o.MaxClosed = 65_536
+		o.MaxClosed = 16_384
 	}
 	if o.MaxProblems <= 0 {
 		o.MaxProblems = 1000

@@ -11,24 +11,33 @@ import (
 )
 
 // maxDNSQueries bounds the DNS state kept per capture: the queries followed
-// and the names seen resolved. Past it, queries are counted, not followed,
+// (asked and not yet answered, or answered with a failure: a query answered
+// well is forgotten) and the names seen resolved. Past it, queries are counted, not followed,
 // and a tlspcap-limit finding says so. 100000 queries is hours of a busy
 // network's DNS; a device under test asks a handful of names.
 const maxDNSQueries = 100000
 
 // dnsQuery is one question asked and what came back.
 type dnsQuery struct {
-	name     string
-	qtype    uint16
-	client   netip.AddrPort
-	server   netip.AddrPort
-	id       uint16
-	frame    capture.Frame
-	answered *capture.DNSMessage
+	name   string
+	qtype  uint16
+	client netip.AddrPort
+	server netip.AddrPort
+	id     uint16
+	frame  capture.Frame
+	// The answer, when one came: its frame and response code (the
+	// message itself is not kept).
+	answered    bool
+	rcode       uint8
+	answerFrame int
+	ok          bool // answered without failure: forgotten
 }
 
 type dnsState struct {
+	// queries in the order asked; those answered well are forgotten
+	// (ok set, then dropped by compact), as no finding needs them.
 	queries  []*dnsQuery
+	kept     int // queries not forgotten
 	pending  map[dnsKey]*dnsQuery
 	resolved map[string]bool    // names that got a NOERROR answer with records at least once
 	servers  map[netip.Addr]int // resolver → frame of the first query to it
@@ -57,7 +66,7 @@ func (s *dnsState) add(m *capture.DNSMessage) {
 	q0 := m.Questions[0]
 	name := strings.ToLower(strings.TrimSuffix(q0.Name, "."))
 	if !m.Response {
-		if len(s.queries) >= maxDNSQueries {
+		if s.kept >= maxDNSQueries {
 			if s.dropped++; s.dropped == 1 {
 				s.droppedAt = m.Frame
 			}
@@ -65,6 +74,7 @@ func (s *dnsState) add(m *capture.DNSMessage) {
 		}
 		q := &dnsQuery{name: name, qtype: q0.Type, client: m.Client, server: m.Server, id: m.ID, frame: m.Frame}
 		s.queries = append(s.queries, q)
+		s.kept++
 		s.pending[dnsKey{m.Client, m.ID, name}] = q
 		if _, ok := s.servers[m.Server.Addr()]; !ok {
 			s.servers[m.Server.Addr()] = m.Frame.Number
@@ -80,9 +90,30 @@ func (s *dnsState) add(m *capture.DNSMessage) {
 	}
 	k := dnsKey{m.Client, m.ID, name}
 	if q, ok := s.pending[k]; ok {
-		q.answered = m
+		q.answered, q.rcode, q.answerFrame = true, m.RCode, m.Frame.Number
 		delete(s.pending, k)
+		if q.rcode != 2 && q.rcode != 3 {
+			q.ok = true
+			s.kept--
+			s.compact()
+		}
 	}
+}
+
+// compact drops the forgotten queries once they are half of the list:
+// memory follows the queries still needed, at constant cost per query.
+func (s *dnsState) compact() {
+	if len(s.queries) < 1024 || s.kept*2 > len(s.queries) {
+		return
+	}
+	kept := s.queries[:0]
+	for _, q := range s.queries {
+		if !q.ok {
+			kept = append(kept, q)
+		}
+	}
+	clear(s.queries[len(kept):])
+	s.queries = kept
 }
 
 // dnsNoResponseAfter: a query unanswered for this long counts as lost.
@@ -110,15 +141,16 @@ func (s *dnsState) findings(end time.Time) []Finding {
 	}
 	for _, q := range s.queries {
 		switch {
-		case q.answered == nil:
+		case q.ok:
+		case !q.answered:
 			if !end.IsZero() && end.Sub(q.frame.Time) < dnsNoResponseAfter {
 				continue
 			}
 			addTo("dns-no-response", q.name, q.frame.Number, q.server.Addr().String())
-		case q.answered.RCode == 3:
-			addTo("dns-nxdomain", q.name, q.answered.Frame.Number, q.server.Addr().String())
-		case q.answered.RCode == 2:
-			addTo("dns-servfail", q.name, q.answered.Frame.Number, q.server.Addr().String())
+		case q.rcode == 3:
+			addTo("dns-nxdomain", q.name, q.answerFrame, q.server.Addr().String())
+		case q.rcode == 2:
+			addTo("dns-servfail", q.name, q.answerFrame, q.server.Addr().String())
 		}
 	}
 	var out []Finding

@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -125,10 +127,13 @@ func TestDNSLimit(t *testing.T) {
 	c := pcapbuild.New()
 	nx := c.DNS("192.168.4.23:40000", resolver, 1, "gone.example", false, 0)
 	c.DNS("192.168.4.23:40000", resolver, 1, "gone.example", true, layers.DNSResponseCodeNXDomain)
-	for i := 1; i < 100000; i++ {
-		id := uint16(i)
-		c.DNS("192.168.4.23:40001", resolver, id, "device.test", false, 0)
-		c.DNS("192.168.4.23:40001", resolver, id, "device.test", true, 0, netip.MustParseAddrPort(server).Addr())
+	// Queries answered well are forgotten: the limit counts those still
+	// awaiting an answer (here, too close to the end to count as lost).
+	c.DNS("192.168.4.23:40001", resolver, 1, "device.test", false, 0)
+	c.DNS("192.168.4.23:40001", resolver, 1, "device.test", true, 0, netip.MustParseAddrPort(server).Addr())
+	c.Step = time.Microsecond
+	for i := 2; i <= 100000; i++ {
+		c.DNS("192.168.4.23:40001", resolver, uint16(i), "device.test", false, 0)
 	}
 	first := c.DNS("192.168.4.23:40002", resolver, 2, "late.example", false, 0)
 	c.DNS("192.168.4.23:40002", resolver, 2, "late.example", true, layers.DNSResponseCodeNXDomain)
@@ -272,4 +277,36 @@ func TestPastKeptCounts(t *testing.T) {
 			t.Errorf("root cause %+v, want server-alert internal_error at frame %d", root, fatal)
 		}
 	})
+}
+
+// TestDNSForgetsAnsweredQueries: queries answered well are dropped as they
+// come (memory follows the queries still needed), and the failures among
+// thousands of them are still reported, in the order asked, at their frames.
+func TestDNSForgetsAnsweredQueries(t *testing.T) {
+	const resolver = "192.168.4.1:53"
+	c := pcapbuild.New()
+	var nx []int
+	for i := range 5000 {
+		id := uint16(i + 1)
+		if i%1000 == 500 {
+			name := fmt.Sprintf("gone%d.example", i/1000)
+			c.DNS("192.168.4.23:40000", resolver, id, name, false, 0)
+			nx = append(nx, c.DNS("192.168.4.23:40000", resolver, id, name, true, layers.DNSResponseCodeNXDomain))
+			continue
+		}
+		c.DNS("192.168.4.23:40001", resolver, id, "device.test", false, 0)
+		c.DNS("192.168.4.23:40001", resolver, id, "device.test", true, 0, netip.MustParseAddrPort(server).Addr())
+	}
+	rep := analyse(t, c.Bytes(), diagnose.Options{})
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, fmt.Sprint(f.ID, f.Frames))
+	}
+	var want []string
+	for _, f := range nx {
+		want = append(want, fmt.Sprint("dns-nxdomain", []int{f}))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
 }
