@@ -3,9 +3,11 @@ package diagnose
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"tlspcap/capture"
 	"tlspcap/decode"
@@ -25,90 +27,113 @@ var alertChainIDs = map[uint8][]string{
 	49: {"chain-incomplete", "chain-untrusted", "self-signed"},
 }
 
-// serverChain runs the chain analysis over the server's Certificate message.
-func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
+// serverChain runs the chain analysis over the server's Certificate
+// message, once per connection: several rules ask. res is nil when not ok.
+func (x *ruleRun) serverChain() (res *chain.Result, h *decode.Handshake, ok bool) {
+	if !x.chainDone {
+		x.chainDone = true
+		x.chainRes, x.chainH, x.chainOK = x.analyzeServerChain()
+	}
+	return x.chainRes, x.chainH, x.chainOK
+}
+
+func (x *ruleRun) analyzeServerChain() (*chain.Result, *decode.Handshake, bool) {
 	h := x.tls.certificate[x.fromServer()]
 	if h == nil {
-		return chain.Result{}, nil, false
+		return nil, nil, false
 	}
 	cm, ok := h.Body.(*decode.Certificate)
 	if !ok || len(cm.Entries) == 0 {
-		return chain.Result{}, h, false
+		return nil, h, false
 	}
-	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr(),
-		Device: chain.Device{MbedTLS: chain.ParseVersion(x.ctx.profile.MbedTLS)}}
+	parsed := 0
 	for _, e := range cm.Entries {
-		if e.Cert == nil {
-			continue
+		if e.Cert != nil {
+			parsed++
 		}
-		in.Certs = append(in.Certs, e.Cert)
-		in.Raw = append(in.Raw, e.Raw)
 	}
-	if len(in.Certs) == 0 {
-		return chain.Result{}, h, false
+	if parsed == 0 {
+		return nil, h, false
 	}
+	sni := ""
 	if ch, ok := clientHello(x.conn); ok {
-		in.ServerName = ch.ServerName
+		sni = ch.ServerName
 	}
 	// The browser asked for the name the device wanted; without SNI on the
 	// device's side, match by the server's address.
-	in.Browser = x.ctx.browserChainFor(in.ServerName, x.serverAddr())
-	in.BrowserFromCapture = x.ctx.browserBy != nil
-	in.BrowserFetched = x.ctx.browserFetched
-	return x.ctx.analyzeChain(in), h, true
+	browser := x.ctx.browserChainFor(sni, x.serverAddr())
+	mbed := chain.ParseVersion(x.ctx.profile.MbedTLS)
+	var kb [512]byte
+	key := chainKey(kb[:0], cm.Entries, h.Time, sni, x.serverAddr(), mbed, browser, x.ctx.browserBy != nil)
+	if r, ok := x.ctx.chainCache[string(key)]; ok {
+		return r, h, true
+	}
+	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr(), ServerName: sni,
+		Device: chain.Device{MbedTLS: mbed}, Browser: browser,
+		BrowserFromCapture: x.ctx.browserBy != nil, BrowserFetched: x.ctx.browserFetched,
+		Certs: make([]*x509.Certificate, 0, parsed), Raw: make([][]byte, 0, parsed)}
+	for _, e := range cm.Entries {
+		if e.Cert != nil {
+			in.Certs = append(in.Certs, e.Cert)
+			in.Raw = append(in.Raw, e.Raw)
+		}
+	}
+	// chain.Analyze runs once per distinct input: a capture holds many
+	// connections to the same few servers, and path building with its
+	// signature checks costs a millisecond.
+	r := chain.Analyze(in)
+	if x.ctx.chainCache == nil || len(x.ctx.chainCache) >= maxChainCache {
+		x.ctx.chainCache = map[string]*chain.Result{}
+	}
+	x.ctx.chainCache[string(key)] = &r
+	return &r, h, true
 }
 
 // maxChainCache bounds the chain analyses kept for reuse.
 const maxChainCache = 4096
 
-// analyzeChain runs chain.Analyze once per distinct input: a capture holds
-// many connections to the same few servers, and path building with its
-// signature checks costs a millisecond.
-func (ctx *ruleContext) analyzeChain(in chain.Input) chain.Result {
-	k := chainKey(in)
-	if r, ok := ctx.chainCache[k]; ok {
-		return r
-	}
-	r := chain.Analyze(in)
-	if ctx.chainCache == nil || len(ctx.chainCache) >= maxChainCache {
-		ctx.chainCache = map[string]chain.Result{}
-	}
-	ctx.chainCache[k] = r
-	return r
-}
-
-// chainKey identifies inputs that give the same analysis: the same
-// certificates, server name (the address when there is none: the analysis
-// reads it only then), browser chain and capture day, with each
-// certificate on the same side of its validity period.
-func chainKey(in chain.Input) string {
-	h := sha256.New()
-	for _, r := range in.Raw {
-		h.Write(r)
-		h.Write([]byte{0})
-	}
-	ip := in.ServerIP
-	if in.ServerName != "" {
-		ip = netip.Addr{}
-	}
-	fmt.Fprintf(h, "|%s|%s|%s|%s|", in.ServerName, ip, in.Time.UTC().Format("2006-01-02"), in.Device.MbedTLS)
-	for _, c := range in.Certs {
+// chainKey identifies inputs that give the same analysis: the same parsed
+// certificates (by their SHA-256), server name (the address when there is
+// none: the analysis reads it only then), mbedTLS version, browser chain
+// and capture day, with each certificate on the same side of its validity
+// period. It is appended to b; variable-length parts are length-prefixed.
+func chainKey(b []byte, entries []decode.CertificateEntry, t time.Time, sni string, ip netip.Addr,
+	mbed chain.Version, browser []*x509.Certificate, browserFromCapture bool) []byte {
+	for _, e := range entries {
+		if e.Cert == nil {
+			continue
+		}
+		b = append(b, e.SHA256[:]...)
 		switch {
-		case in.Time.Before(c.NotBefore):
-			h.Write([]byte{'b'})
-		case in.Time.After(c.NotAfter):
-			h.Write([]byte{'a'})
+		case t.Before(e.Cert.NotBefore):
+			b = append(b, 'b')
+		case t.After(e.Cert.NotAfter):
+			b = append(b, 'a')
 		default:
-			h.Write([]byte{'v'})
+			b = append(b, 'v')
 		}
 	}
-	for _, b := range in.Browser {
-		h.Write(b.Raw)
+	b = append(b, '|')
+	b = binary.BigEndian.AppendUint16(b, uint16(min(len(sni), 0xffff)))
+	b = append(b, sni...)
+	if sni == "" {
+		b = ip.AppendTo(b)
 	}
-	if in.BrowserFromCapture {
-		h.Write([]byte{'c'})
+	b = append(b, '|')
+	b = t.UTC().AppendFormat(b, "2006-01-02")
+	b = binary.BigEndian.AppendUint32(b, uint32(mbed.Major))
+	b = binary.BigEndian.AppendUint32(b, uint32(mbed.Minor))
+	if len(browser) > 0 {
+		h := sha256.New()
+		for _, c := range browser {
+			h.Write(c.Raw)
+		}
+		b = h.Sum(b)
 	}
-	return string(h.Sum(nil))
+	if browserFromCapture {
+		b = append(b, 'c')
+	}
+	return b
 }
 
 // ruleChainByAlert: the device rejected the server's certificate; the alert

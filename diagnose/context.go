@@ -26,9 +26,9 @@ type ruleContext struct {
 	// browserFetched: certificates the browser's capture shows it
 	// downloading over HTTP (AIA caIssuers).
 	browserFetched []chain.Fetched
-	captureEnd     time.Time               // time of the last packet, when known
-	chainCache     map[string]chain.Result // analyses by chainKey
-	rowCache       map[string]Certificate  // certificate rows by DER
+	captureEnd     time.Time                // time of the last packet, when known
+	chainCache     map[string]*chain.Result // analyses by chainKey
+	rowCache       map[string]Certificate   // certificate rows by DER
 }
 
 func newRuleContext(o Options, p device.Profile) (ruleContext, error) {

@@ -7,6 +7,7 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/chain"
 	"tlspcap/diagnose/device"
 )
 
@@ -29,6 +30,11 @@ type ruleRun struct {
 	r         *Connection
 	dev, peer capture.Dir // wire directions of the device and its peer
 	found     []Finding
+	// serverChain's answer, worked out on the first call.
+	chainDone bool
+	chainOK   bool
+	chainRes  *chain.Result
+	chainH    *decode.Handshake
 }
 
 // run applies the catalogue to one connection.
