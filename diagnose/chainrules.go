@@ -258,10 +258,16 @@ func missingSNI(x *ruleRun) Finding {
 // noServerName: the ClientHello names no server the server can use: no
 // server_name at all, or an IP address in it.
 func noServerName(ch *decode.ClientHello) bool {
-	if ch.ServerName == "" {
+	n := ch.ServerName
+	if n == "" {
 		return true
 	}
-	_, err := netip.ParseAddr(ch.ServerName)
+	// An address starts with a digit (IPv4) or holds a colon (IPv6): a
+	// host name does not pay for a failed parse.
+	if (n[0] < '0' || n[0] > '9') && !strings.Contains(n, ":") {
+		return false
+	}
+	_, err := netip.ParseAddr(n)
 	return err == nil
 }
 
@@ -354,7 +360,10 @@ func (ctx *ruleContext) certificates(h *decode.Handshake) []Certificate {
 	if !ok {
 		return nil
 	}
-	var out []Certificate
+	if len(cm.Entries) == 0 {
+		return nil
+	}
+	out := make([]Certificate, 0, len(cm.Entries))
 	for _, e := range cm.Entries {
 		if e.Cert == nil {
 			msg := "does not parse"
@@ -364,7 +373,7 @@ func (ctx *ruleContext) certificates(h *decode.Handshake) []Certificate {
 			out = append(out, Certificate{Size: len(e.Raw), ParseError: msg, DER: e.Raw})
 			continue
 		}
-		out = append(out, ctx.certRow(e.Cert))
+		out = append(out, ctx.certRowBy(e.SHA256, e.Cert))
 	}
 	return out
 }
@@ -376,14 +385,19 @@ const maxRowCache = 4096
 // the signature of a self-issued certificate). Rows share their slices,
 // which nothing modifies.
 func (ctx *ruleContext) certRow(c *x509.Certificate) Certificate {
-	if r, ok := ctx.rowCache[string(c.Raw)]; ok {
+	return ctx.certRowBy(sha256.Sum256(c.Raw), c)
+}
+
+// certRowBy is certRow for a certificate whose DER's SHA-256 is known.
+func (ctx *ruleContext) certRowBy(sum [32]byte, c *x509.Certificate) Certificate {
+	if r, ok := ctx.rowCache[sum]; ok {
 		return r
 	}
 	r := certRow(c)
 	if ctx.rowCache == nil || len(ctx.rowCache) >= maxRowCache {
-		ctx.rowCache = map[string]Certificate{}
+		ctx.rowCache = map[[32]byte]Certificate{}
 	}
-	ctx.rowCache[string(c.Raw)] = r
+	ctx.rowCache[sum] = r
 	return r
 }
 
