@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
 	"sync"
 )
@@ -27,7 +28,7 @@ func parseCertEntry(der []byte) CertificateEntry {
 	if ok {
 		return e
 	}
-	e = CertificateEntry{Raw: bytes.Clone(der)}
+	e = CertificateEntry{Raw: bytes.Clone(der), SHA256: sha256.Sum256(der)}
 	e.Cert, e.ParseErr = x509.ParseCertificate(e.Raw)
 	if e.ParseErr != nil {
 		e.Cert = nil

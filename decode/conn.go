@@ -53,6 +53,16 @@ type Conn struct {
 	swapped   bool
 
 	kd *keyState // decryption with a key log; nil without one
+
+	// Blocks the connection's events are cut from (alloc.go): a short
+	// connection's records, messages and frame lists take a few
+	// allocations instead of one each.
+	frames []int
+	recs   []Record
+	msgs   []Handshake
+	types  []uint8
+	// queueBuf is queue's first backing array.
+	queueBuf [8]Event
 }
 
 // ccsState says what a ChangeCipherSpec did to a TLS 1.2 direction.
@@ -77,9 +87,10 @@ type dirState struct {
 	hdrN int
 	hdrW Where
 
-	rec       *Record // record whose body is being read; nil between records
-	need      int     // body bytes of rec still to come
-	small     []byte  // body of a CCS, alert or SSLv2 hello record
+	heldBuf   [4]Event // held's first backing array
+	rec       *Record  // record whose body is being read; nil between records
+	need      int      // body bytes of rec still to come
+	small     []byte   // body of a CCS, alert or SSLv2 hello record
 	keepSmall bool
 	hsFeed    bool     // rec's body goes to the handshake reassembler
 	ccs       ccsState // TLS 1.2: whether a ChangeCipherSpec turned protection on
@@ -135,9 +146,11 @@ type resyncState struct {
 // NewConn returns a decoder that passes every event to emit.
 func NewConn(emit func(Event)) *Conn {
 	c := &Conn{emit: emit}
+	c.queue = c.queueBuf[:0]
 	for i := range c.d {
 		c.d[i].dir = capture.Dir(i)
 		c.d[i].first = true
+		c.d[i].held = c.d[i].heldBuf[:0]
 	}
 	return c
 }
@@ -311,6 +324,12 @@ func (c *Conn) feed(d *dirState, data []byte, f *feeder, i int) {
 // sniff collects the first bytes of a direction until they show TLS or not.
 func (c *Conn) sniff(d *dirState, data []byte, f *feeder, i int) int {
 	if len(d.pend.buf) == 0 {
+		// Bytes that show TLS at once are read where they are, not
+		// collected first (an SSLv2 reply is left to classify).
+		if data[i]&0x80 == 0 && classifyStart(data[i:min(len(data), i+sniffLen)]) == startTLS {
+			d.mode = modeRecords
+			return i
+		}
 		d.pend.base = d.off
 	}
 	n := min(len(data)-i, sniffLen-len(d.pend.buf))
@@ -349,7 +368,7 @@ func (c *Conn) notTLS(d *dirState) {
 
 func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 	if d.hdrN == 0 {
-		d.hdrW = Where{Dir: d.dir, Offset: d.off}
+		d.hdrW = Where{Dir: d.dir, Offset: d.off, Frames: c.frameRoom(2)}
 		if d.v2maybe && data[i]&0x80 != 0 {
 			d.v2 = true // the SSLv2 hello's sender goes on in SSLv2
 		}
@@ -384,7 +403,8 @@ func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 		d.first = false
 		c.v2hello, d.v2maybe, d.v2hello = true, true, true
 		length := int(h[0]&0x7f)<<8 | int(h[1])
-		d.rec = &Record{Where: d.hdrW, ContentType: ContentHandshake, Version: uint16(h[3])<<8 | uint16(h[4]),
+		d.rec = c.newRecord()
+		*d.rec = Record{Where: d.hdrW, ContentType: ContentHandshake, Version: uint16(h[3])<<8 | uint16(h[4]),
 			Length: length, Received: 3, SSLv2: true}
 		d.small = append(d.small, h[2:5]...)
 		d.keepSmall = true
@@ -404,10 +424,11 @@ func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 		return i
 	}
 	d.first = false
-	rec := &Record{Where: d.hdrW, ContentType: typ, Version: ver, Length: length}
+	rec := c.newRecord()
+	*rec = Record{Where: d.hdrW, ContentType: typ, Version: ver, Length: length}
 	if length > 2048 {
 		// Room for the frames of a long record: one per ~1 KB segment.
-		rec.Frames = append(make([]int, 0, len(rec.Frames)+length/1024+1), rec.Frames...)
+		rec.Frames = append(c.frameRoom(len(rec.Frames)+length/1024+1), rec.Frames...)
 	}
 	enc := c.encrypted(d)
 	switch typ {
@@ -473,7 +494,8 @@ func (c *Conn) finishRecord(d *dirState) {
 			c.judgeDeferred(d, rec)
 		}
 	}
-	var after []Event
+	var afterBuf [4]Event
+	after := afterBuf[:0]
 	if d.decrypt {
 		d.decrypt = false
 		if !rec.Truncated {
@@ -488,8 +510,9 @@ func (c *Conn) finishRecord(d *dirState) {
 	case rec.SSLv2:
 		d.v2hello = false
 		rec.HandshakeTypes = []uint8{TypeClientHello}
-		hs := &Handshake{Where: rec.Where, Type: TypeClientHello, Length: rec.Length, Records: 1}
-		hs.Frames = slices.Clone(rec.Frames)
+		hs := c.newHandshake()
+		*hs = Handshake{Where: rec.Where, Type: TypeClientHello, Length: rec.Length, Records: 1}
+		hs.Frames = c.cloneFrames(rec.Frames)
 		if rec.Truncated {
 			hs.Truncated = true
 			hs.ParseErr = fmt.Errorf("SSLv2 ClientHello: capture has %d of %d bytes", rec.Received, rec.Length)
@@ -547,8 +570,9 @@ func (c *Conn) finishRecord(d *dirState) {
 	case rec.ContentType == ContentHandshake && rec.Encrypted:
 		if d.ccs == ccsOn && !c.tls13 && !d.finSeen {
 			d.finSeen = true
-			hs := &Handshake{Where: rec.Where, Type: TypeFinished, Length: rec.Length, Records: 1, Encrypted: true}
-			hs.Frames = slices.Clone(rec.Frames)
+			hs := c.newHandshake()
+			*hs = Handshake{Where: rec.Where, Type: TypeFinished, Length: rec.Length, Records: 1, Encrypted: true}
+			hs.Frames = c.cloneFrames(rec.Frames)
 			after = append(after, hs)
 		}
 	case rec.ContentType == ContentHandshake:
@@ -562,9 +586,9 @@ func (c *Conn) finishRecord(d *dirState) {
 	for _, ev := range after {
 		switch e := ev.(type) {
 		case *Alert:
-			e.Frames = slices.Clone(e.Frames)
+			e.Frames = c.cloneFrames(e.Frames)
 		case *ChangeCipherSpec:
-			e.Frames = slices.Clone(e.Frames)
+			e.Frames = c.cloneFrames(e.Frames)
 		}
 	}
 	c.queue = append(c.queue, rec)
@@ -599,7 +623,7 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 	for len(chunk) > 0 && !h.broken {
 		if h.msg == nil {
 			if h.hdrN == 0 {
-				h.w = Where{Dir: d.dir, Offset: off}
+				h.w = Where{Dir: d.dir, Offset: off, Frames: c.frameRoom(2)}
 				h.records, h.lastRec, h.hdrRec = 0, nil, d.rec
 			}
 			n := min(4-h.hdrN, len(chunk))
@@ -624,29 +648,45 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 					return
 				}
 				if knownHandshakeType(h.hdr[0]) {
+					if d.rec.HandshakeTypes == nil {
+						d.rec.HandshakeTypes = c.typeRoom()
+					}
 					d.rec.HandshakeTypes = append(d.rec.HandshakeTypes, h.hdr[0])
 				}
 			}
 			h.hdrRec = nil
-			h.msg = &Handshake{Where: h.w, Type: h.hdr[0], Length: length}
+			h.msg = c.newHandshake()
+			*h.msg = Handshake{Where: h.w, Type: h.hdr[0], Length: length}
 			h.need, h.lost = length, false
 			h.keep = parsedType(h.hdr[0]) && length <= maxKeptMessage
 			h.buf = h.buf[:0]
+			if h.keep && length > cap(h.buf) && length > len(chunk) {
+				// The message goes on past this chunk: room for it at
+				// once, up to one full record (what arrives beyond grows
+				// it), so a bogus length claims no more.
+				h.buf = make([]byte, 0, min(length, maxPlaintext))
+			}
 			if h.need == 0 {
-				c.hsComplete(d)
+				c.hsComplete(d, nil)
 			}
 			continue
 		}
 		n := min(h.need, len(chunk))
+		var body []byte
 		if h.keep {
-			h.buf = append(h.buf, chunk[:n]...)
+			if len(h.buf) == 0 && n == h.need {
+				body = chunk[:n] // the whole body is here: parsed in place
+			} else {
+				h.buf = append(h.buf, chunk[:n]...)
+				body = h.buf
+			}
 		}
 		f.addTo(&h.msg.Where, pos, pos+n)
 		h.countRecord(d.rec)
 		h.need -= n
 		chunk, pos, off = chunk[n:], pos+n, off+int64(n)
 		if h.need == 0 {
-			c.hsComplete(d)
+			c.hsComplete(d, body)
 		}
 	}
 }
@@ -670,7 +710,9 @@ func parsedType(t uint8) bool {
 
 var errMessageGap = errors.New("bytes of this message are missing from the capture")
 
-func (c *Conn) hsComplete(d *dirState) {
+// hsComplete ends the message in progress; body is its body when kept
+// (in h.buf, or in the caller's bytes: the parsers copy what they keep).
+func (c *Conn) hsComplete(d *dirState, body []byte) {
 	h := &d.hs
 	m := h.msg
 	h.msg = nil
@@ -681,7 +723,7 @@ func (c *Conn) hsComplete(d *dirState) {
 	case !h.keep && parsedType(m.Type):
 		m.ParseErr = &LimitError{Type: m.Type, Length: m.Length, Limit: maxKeptMessage}
 	case h.keep:
-		c.parseMessage(d, m, h.buf)
+		c.parseMessage(d, m, body)
 	}
 	if cap(h.buf) > 1<<16 {
 		h.buf = nil // do not hold a large message's buffer for the connection's life
@@ -764,7 +806,7 @@ func (c *Conn) hsSkip(d *dirState, n int) {
 		h.need -= n
 		h.lost, h.keep = true, false
 		if h.need == 0 {
-			c.hsComplete(d)
+			c.hsComplete(d, nil)
 		}
 		return
 	}

@@ -465,7 +465,7 @@ func (c *Conn) keyProblem(d *dirState, w Where, detail string) {
 		return
 	}
 	c.kd.reported = true
-	w.Frames = slices.Clone(w.Frames)
+	w.Frames = c.cloneFrames(w.Frames)
 	c.put(d, &DecodeError{Where: w, Detail: detail})
 }
 

@@ -4,10 +4,8 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // Client and server fingerprints computed over the parsed hellos:
@@ -18,7 +16,12 @@ import (
 //     truncated to 12 hex digits, as in the FoxIO technical details.
 //
 // They are pure functions of the hello: the same bytes always give the same
-// fingerprint, whatever the capture.
+// fingerprint, whatever the capture. Every connection gets all four, so
+// they are built in one stack buffer each, not from formatted pieces.
+
+// fpBuf is the stack room for a fingerprint's text; longer hellos spill to
+// the heap through append.
+type fpBuf [1024]byte
 
 // JA3 returns the JA3 string of a ClientHello and its MD5 in hex:
 // SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats,
@@ -27,23 +30,23 @@ func JA3(ch *ClientHello) (raw, hash string) {
 	if ch == nil {
 		return "", ""
 	}
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(int(ch.Version)))
-	b.WriteByte(',')
-	writeDecList(&b, ch.CipherSuites)
-	b.WriteByte(',')
-	writeDecList(&b, ch.Extensions)
-	b.WriteByte(',')
-	writeDecList(&b, ch.SupportedGroups)
-	b.WriteByte(',')
+	var buf fpBuf
+	b := buf[:0]
+	b = strconv.AppendUint(b, uint64(ch.Version), 10)
+	b = append(b, ',')
+	b = appendDecList(b, ch.CipherSuites)
+	b = append(b, ',')
+	b = appendDecList(b, ch.Extensions)
+	b = append(b, ',')
+	b = appendDecList(b, ch.SupportedGroups)
+	b = append(b, ',')
 	for i, f := range ch.ECPointFormats {
 		if i > 0 {
-			b.WriteByte('-')
+			b = append(b, '-')
 		}
-		b.WriteString(strconv.Itoa(int(f)))
+		b = strconv.AppendUint(b, uint64(f), 10)
 	}
-	raw = b.String()
-	return raw, md5hex(raw)
+	return string(b), md5hex(b)
 }
 
 // JA3S returns the JA3S string of a ServerHello (SSLVersion,Cipher,Extensions)
@@ -52,32 +55,34 @@ func JA3S(sh *ServerHello) (raw, hash string) {
 	if sh == nil {
 		return "", ""
 	}
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(int(sh.Version)))
-	b.WriteByte(',')
-	b.WriteString(strconv.Itoa(int(sh.CipherSuite)))
-	b.WriteByte(',')
-	writeDecList(&b, sh.Extensions)
-	raw = b.String()
-	return raw, md5hex(raw)
+	var buf fpBuf
+	b := buf[:0]
+	b = strconv.AppendUint(b, uint64(sh.Version), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
+	b = append(b, ',')
+	b = appendDecList(b, sh.Extensions)
+	return string(b), md5hex(b)
 }
 
-func writeDecList(b *strings.Builder, vs []uint16) {
+// appendDecList appends the non-GREASE values in decimal, joined by '-'.
+func appendDecList(b []byte, vs []uint16) []byte {
 	first := true
 	for _, v := range vs {
 		if IsGREASE(v) {
 			continue
 		}
 		if !first {
-			b.WriteByte('-')
+			b = append(b, '-')
 		}
 		first = false
-		b.WriteString(strconv.Itoa(int(v)))
+		b = strconv.AppendUint(b, uint64(v), 10)
 	}
+	return b
 }
 
-func md5hex(s string) string {
-	sum := md5.Sum([]byte(s))
+func md5hex(b []byte) string {
+	sum := md5.Sum(b)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -109,15 +114,11 @@ func ja4(ch *ClientHello, transport byte, sorted, hashed bool) string {
 	if ch == nil {
 		return ""
 	}
-	ciphers := hexList(ch.CipherSuites, nil)
-	var exts []string
-	if sorted {
-		// SNI and ALPN are counted in the prefix but not hashed: they
-		// change with the destination, not with the client software.
-		exts = hexList(ch.Extensions, func(v uint16) bool { return v == ExtServerName || v == ExtALPN })
-	} else {
-		exts = hexList(ch.Extensions, nil)
-	}
+	var cbuf, ebuf [128]uint16
+	ciphers := appendNonGREASE(cbuf[:0], ch.CipherSuites, false)
+	// Sorted, SNI and ALPN are counted in the prefix but not hashed: they
+	// change with the destination, not with the client software.
+	exts := appendNonGREASE(ebuf[:0], ch.Extensions, sorted)
 	nExt := 0
 	for _, e := range ch.Extensions {
 		if !IsGREASE(e) {
@@ -125,6 +126,8 @@ func ja4(ch *ClientHello, transport byte, sorted, hashed bool) string {
 		}
 	}
 	if sorted {
+		// The lists are fixed-width lowercase hex: sorting the numbers
+		// sorts their text.
 		slices.Sort(ciphers)
 		slices.Sort(exts)
 	}
@@ -132,16 +135,31 @@ func ja4(ch *ClientHello, transport byte, sorted, hashed bool) string {
 	if slices.Contains(ch.Extensions, ExtServerName) {
 		sni = 'd'
 	}
-	prefix := fmt.Sprintf("%c%s%c%02d%02d%s", transport, ja4Version(ch.Version, ch.SupportedVersions),
-		sni, min(len(ciphers), 99), min(nExt, 99), ja4ALPN(ch.ALPN))
-
-	c := strings.Join(ciphers, ",")
-	e := strings.Join(exts, ",")
-	if sigs := hexList(ch.SignatureAlgorithms, nil); len(sigs) > 0 {
-		e += "_" + strings.Join(sigs, ",")
+	var buf fpBuf
+	b := append(buf[:0], transport)
+	b = append(b, ja4Version(ch.Version, ch.SupportedVersions)...)
+	b = append(b, sni)
+	b = append2Digits(b, min(len(ciphers), 99))
+	b = append2Digits(b, min(nExt, 99))
+	b = appendJA4ALPN(b, ch.ALPN)
+	prefix := len(b)
+	b = append(b, '_')
+	b = appendHexList(b, ciphers)
+	cEnd := len(b)
+	b = append(b, '_')
+	b = appendHexList(b, exts)
+	nSigs := 0
+	for _, s := range ch.SignatureAlgorithms {
+		if !IsGREASE(s) {
+			nSigs++
+		}
+	}
+	if nSigs > 0 {
+		b = append(b, '_')
+		b = appendHexList(b, ch.SignatureAlgorithms)
 	}
 	if !hashed {
-		return prefix + "_" + c + "_" + e
+		return string(b)
 	}
 	// The extension hash is zeros when nothing but SNI and ALPN was sent,
 	// in the original-order form too (as FoxIO's implementation does).
@@ -152,7 +170,13 @@ func ja4(ch *ClientHello, transport byte, sorted, hashed bool) string {
 			break
 		}
 	}
-	return prefix + "_" + ja4Hash(c, len(ciphers) == 0) + "_" + ja4Hash(e, noExt)
+	var out [64]byte
+	o := append(out[:0], b[:prefix]...)
+	o = append(o, '_')
+	o = appendJA4Hash(o, b[prefix+1:cEnd], len(ciphers) == 0)
+	o = append(o, '_')
+	o = appendJA4Hash(o, b[cEnd+1:], noExt)
+	return string(o)
 }
 
 // JA4S returns the JA4S fingerprint of a ServerHello, e.g.
@@ -175,40 +199,75 @@ func ja4s(sh *ServerHello, transport byte, hashed bool) string {
 	if sh.SelectedVersion != 0 {
 		versions = []uint16{sh.SelectedVersion}
 	}
-	var alpn []string
+	var ebuf [128]uint16
+	exts := appendNonGREASE(ebuf[:0], sh.Extensions, false)
+	var buf fpBuf
+	b := append(buf[:0], transport)
+	b = append(b, ja4Version(sh.Version, versions)...)
+	b = append2Digits(b, min(len(exts), 99))
 	if sh.ALPN != "" {
-		alpn = []string{sh.ALPN}
+		b = appendJA4ALPN(b, []string{sh.ALPN})
+	} else {
+		b = appendJA4ALPN(b, nil)
 	}
-	exts := hexList(sh.Extensions, nil)
-	e := strings.Join(exts, ",")
+	b = append(b, '_')
+	b = appendHex16(b, sh.CipherSuite)
+	b = append(b, '_')
 	if hashed {
-		e = ja4Hash(e, len(exts) == 0)
+		var list fpBuf
+		return string(appendJA4Hash(b, appendHexList(list[:0], exts), len(exts) == 0))
 	}
-	return fmt.Sprintf("%c%s%02d%s_%04x_%s", transport, ja4Version(sh.Version, versions),
-		min(len(exts), 99), ja4ALPN(alpn), sh.CipherSuite, e)
+	return string(appendHexList(b, exts))
 }
 
-// hexList renders the non-GREASE values as 4-digit lowercase hex, leaving
-// out those skip selects.
-func hexList(vs []uint16, skip func(uint16) bool) []string {
-	out := make([]string, 0, len(vs))
+// appendNonGREASE appends the values of vs that are not GREASE, leaving
+// out SNI and ALPN when skipNames is set.
+func appendNonGREASE(dst, vs []uint16, skipNames bool) []uint16 {
 	for _, v := range vs {
-		if IsGREASE(v) || (skip != nil && skip(v)) {
+		if IsGREASE(v) || skipNames && (v == ExtServerName || v == ExtALPN) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%04x", v))
+		dst = append(dst, v)
 	}
-	return out
+	return dst
 }
 
-// ja4Hash is the first 12 hex digits of SHA-256, or twelve zeros for an
-// empty list.
-func ja4Hash(s string, empty bool) string {
-	if empty {
-		return "000000000000"
+// appendHexList appends the non-GREASE values as 4-digit lowercase hex
+// joined by ','.
+func appendHexList(b []byte, vs []uint16) []byte {
+	first := true
+	for _, v := range vs {
+		if IsGREASE(v) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendHex16(b, v)
 	}
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])[:12]
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHex16(b []byte, v uint16) []byte {
+	return append(b, hexDigits[v>>12], hexDigits[v>>8&0xf], hexDigits[v>>4&0xf], hexDigits[v&0xf])
+}
+
+// append2Digits appends n (0..99) as two decimal digits.
+func append2Digits(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
+
+// appendJA4Hash appends the first 12 hex digits of SHA-256 of s, or twelve
+// zeros for an empty list.
+func appendJA4Hash(b, s []byte, empty bool) []byte {
+	if empty {
+		return append(b, "000000000000"...)
+	}
+	sum := sha256.Sum256(s)
+	return hex.AppendEncode(b, sum[:6])
 }
 
 // ja4Version is the two-character version: the highest non-GREASE entry
@@ -251,20 +310,19 @@ func ja4Version(legacy uint16, supported []uint16) string {
 	return "00"
 }
 
-// ja4ALPN is the first and last character of the first ALPN value, "00"
-// without one; when either is not an ASCII letter or digit, the first and
-// last digit of the value's hex form instead.
-func ja4ALPN(alpn []string) string {
+// appendJA4ALPN appends the first and last character of the first ALPN
+// value, "00" without one; when either is not an ASCII letter or digit, the
+// first and last digit of the value's hex form instead.
+func appendJA4ALPN(b []byte, alpn []string) []byte {
 	if len(alpn) == 0 || alpn[0] == "" {
-		return "00"
+		return append(b, '0', '0')
 	}
 	a := alpn[0]
 	first, last := a[0], a[len(a)-1]
 	if !isAlnum(first) || !isAlnum(last) {
-		h := hex.EncodeToString([]byte(a))
-		return string([]byte{h[0], h[len(h)-1]})
+		return append(b, hexDigits[first>>4], hexDigits[last&0xf])
 	}
-	return string([]byte{first, last})
+	return append(b, first, last)
 }
 
 func isAlnum(c byte) bool {

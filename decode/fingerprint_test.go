@@ -636,7 +636,7 @@ func TestJA4ALPN(t *testing.T) {
 		{[]string{"h"}, "hh"}, {[]string{"\xab"}, "ab"}, {[]string{"\xab\xcd"}, "ad"}, {[]string{"0\xab"}, "3b"},
 		{[]string{"01\xab\xcd"}, "3d"}, {[]string{"0\xab\xcd1"}, "01"},
 	} {
-		if got := ja4ALPN(c.alpn); got != c.want {
+		if got := string(appendJA4ALPN(nil, c.alpn)); got != c.want {
 			t.Errorf("ALPN %q: %s, want %s", c.alpn, got, c.want)
 		}
 	}

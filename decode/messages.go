@@ -23,12 +23,58 @@ func errMessage(msg, field string) error {
 	return fmt.Errorf("%s: malformed %s", msg, field)
 }
 
-func readUint16List(s *cryptobyte.String, dst *[]uint16) bool {
+// blocks hands out the copies a parsed hello keeps, from a block of bytes
+// and one of uint16s, instead of one allocation per field. Every piece has
+// its own capacity: an append past it moves the piece. The zero value
+// allocates its blocks on first use.
+type blocks struct {
+	b []byte
+	u []uint16
+}
+
+// bytes copies src (nil stays nil; empty stays non-nil, as bytes.Clone).
+func (k *blocks) bytes(src []byte) []byte {
+	if src == nil {
+		return nil
+	}
+	if k.b == nil || cap(k.b)-len(k.b) < len(src) {
+		k.b = make([]byte, 0, max(len(src), 64))
+	}
+	l := len(k.b)
+	k.b = append(k.b, src...)
+	return k.b[l:len(k.b):len(k.b)]
+}
+
+// uint16s returns an empty list with room for n values.
+func (k *blocks) uint16s(n int) []uint16 {
+	if k.u == nil || cap(k.u)-len(k.u) < n {
+		k.u = make([]uint16, 0, max(n, 64))
+	}
+	l := len(k.u)
+	k.u = k.u[:l+n]
+	return k.u[l : l : l+n]
+}
+
+// countExtensions counts the extensions whose headers read: the loop that
+// parses them stops at the first that does not.
+func countExtensions(exts cryptobyte.String) int {
+	n := 0
+	for ; !exts.Empty(); n++ {
+		var typ uint16
+		var body cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&body) {
+			break
+		}
+	}
+	return n
+}
+
+func readUint16List(s *cryptobyte.String, dst *[]uint16, k *blocks) bool {
 	var list cryptobyte.String
 	if !s.ReadUint16LengthPrefixed(&list) || len(list)%2 != 0 {
 		return false
 	}
-	out := make([]uint16, 0, len(list)/2)
+	out := k.uint16s(len(list) / 2)
 	for !list.Empty() {
 		var v uint16
 		if !list.ReadUint16(&v) {
@@ -40,12 +86,12 @@ func readUint16List(s *cryptobyte.String, dst *[]uint16) bool {
 	return true
 }
 
-func readUint8List(s *cryptobyte.String, dst *[]uint8) bool {
+func readUint8List(s *cryptobyte.String, dst *[]uint8, k *blocks) bool {
 	var list []byte
 	if !s.ReadUint8LengthPrefixed((*cryptobyte.String)(&list)) {
 		return false
 	}
-	*dst = bytes.Clone(list)
+	*dst = k.bytes(list)
 	return true
 }
 
@@ -60,11 +106,15 @@ func ParseClientHello(data []byte) (*ClientHello, error) {
 		!s.ReadUint8LengthPrefixed((*cryptobyte.String)(&sessionID)) {
 		return nil, errMessage(msg, "version, random or session id")
 	}
-	m.Random, m.SessionID = bytes.Clone(random), bytes.Clone(sessionID)
-	if !readUint16List(&s, &m.CipherSuites) {
+	// Room for the byte fields (random, session id and the short lists)
+	// and for the uint16 lists, which together take at most half as many
+	// values as the hello has bytes.
+	k := blocks{b: make([]byte, 0, 32+len(sessionID)+16), u: make([]uint16, 0, min(len(data)/2, 128))}
+	m.Random, m.SessionID = k.bytes(random), k.bytes(sessionID)
+	if !readUint16List(&s, &m.CipherSuites, &k) {
 		return nil, errMessage(msg, "cipher suites")
 	}
-	if !readUint8List(&s, &m.CompressionMethods) {
+	if !readUint8List(&s, &m.CompressionMethods, &k) {
 		return nil, errMessage(msg, "compression methods")
 	}
 	if s.Empty() {
@@ -74,6 +124,7 @@ func ParseClientHello(data []byte) (*ClientHello, error) {
 	if !s.ReadUint16LengthPrefixed(&exts) || !s.Empty() {
 		return nil, errMessage(msg, "extensions block")
 	}
+	m.Extensions = k.uint16s(countExtensions(exts))
 	for !exts.Empty() {
 		var typ uint16
 		var ext cryptobyte.String
@@ -102,11 +153,11 @@ func ParseClientHello(data []byte) (*ClientHello, error) {
 		case ExtRecordSizeLimit:
 			ok = ext.ReadUint16(&m.RecordSizeLimit)
 		case ExtSupportedGroups:
-			ok = readUint16List(&ext, &m.SupportedGroups)
+			ok = readUint16List(&ext, &m.SupportedGroups, &k)
 		case ExtECPointFormats:
-			ok = readUint8List(&ext, &m.ECPointFormats)
+			ok = readUint8List(&ext, &m.ECPointFormats, &k)
 		case ExtSignatureAlgorithms:
-			ok = readUint16List(&ext, &m.SignatureAlgorithms)
+			ok = readUint16List(&ext, &m.SignatureAlgorithms, &k)
 		case ExtALPN:
 			var list cryptobyte.String
 			ok = ext.ReadUint16LengthPrefixed(&list)
@@ -121,6 +172,9 @@ func ParseClientHello(data []byte) (*ClientHello, error) {
 		case ExtSupportedVersions:
 			var list cryptobyte.String
 			ok = ext.ReadUint8LengthPrefixed(&list) && len(list)%2 == 0
+			if ok && m.SupportedVersions == nil {
+				m.SupportedVersions = k.uint16s(len(list) / 2)
+			}
 			for ok && !list.Empty() {
 				var v uint16
 				ok = list.ReadUint16(&v)
@@ -139,7 +193,7 @@ func ParseClientHello(data []byte) (*ClientHello, error) {
 				m.KeyShareGroups = append(m.KeyShareGroups, group)
 			}
 		case ExtPSKModes:
-			ok = readUint8List(&ext, &m.PSKModes)
+			ok = readUint8List(&ext, &m.PSKModes, &k)
 		case ExtEncryptThenMAC:
 			m.EncryptThenMAC = true
 		case ExtExtendedMasterSecret:
@@ -153,6 +207,13 @@ func ParseClientHello(data []byte) (*ClientHello, error) {
 		if !ok || !ext.Empty() {
 			return nil, errMessage(msg, ExtensionName(typ)+" extension")
 		}
+	}
+	// Lists that got no value are absent, as appending to nil leaves them.
+	if len(m.Extensions) == 0 {
+		m.Extensions = nil
+	}
+	if len(m.SupportedVersions) == 0 {
+		m.SupportedVersions = nil
 	}
 	return m, nil
 }
@@ -168,7 +229,8 @@ func ParseServerHello(data []byte) (*ServerHello, error) {
 		!s.ReadUint16(&m.CipherSuite) || !s.ReadUint8(&m.CompressionMethod) {
 		return nil, errMessage(msg, "fixed fields")
 	}
-	m.Random, m.SessionID = bytes.Clone(random), bytes.Clone(sessionID)
+	k := blocks{b: make([]byte, 0, 32+len(sessionID))}
+	m.Random, m.SessionID = k.bytes(random), k.bytes(sessionID)
 	m.HelloRetryRequest = bytes.Equal(random, helloRetryRequestRandom)
 	if s.Empty() {
 		return m, nil
@@ -176,6 +238,9 @@ func ParseServerHello(data []byte) (*ServerHello, error) {
 	var exts cryptobyte.String
 	if !s.ReadUint16LengthPrefixed(&exts) || !s.Empty() {
 		return nil, errMessage(msg, "extensions block")
+	}
+	if n := countExtensions(exts); n > 0 {
+		m.Extensions = k.uint16s(n)
 	}
 	for !exts.Empty() {
 		var typ uint16
@@ -276,7 +341,7 @@ func ParseCertificateRequest(data []byte, version uint16) (*CertificateRequest, 
 			ok := true
 			switch typ {
 			case ExtSignatureAlgorithms:
-				ok = readUint16List(&ext, &m.SignatureAlgorithms)
+				ok = readUint16List(&ext, &m.SignatureAlgorithms, &blocks{})
 			case ExtCertificateAuthorities:
 				ok = readDNs(&ext, &m.CANames)
 			default:
@@ -288,10 +353,10 @@ func ParseCertificateRequest(data []byte, version uint16) (*CertificateRequest, 
 		}
 		return m, nil
 	}
-	if !readUint8List(&s, &m.CertificateTypes) {
+	if !readUint8List(&s, &m.CertificateTypes, &blocks{}) {
 		return nil, errMessage(msg, "certificate types")
 	}
-	if version >= VersionTLS12 && !readUint16List(&s, &m.SignatureAlgorithms) {
+	if version >= VersionTLS12 && !readUint16List(&s, &m.SignatureAlgorithms, &blocks{}) {
 		return nil, errMessage(msg, "signature algorithms")
 	}
 	if !readDNs(&s, &m.CANames) || !s.Empty() {

@@ -248,6 +248,9 @@ type CertificateEntry struct {
 	Raw      []byte
 	Cert     *x509.Certificate // nil when ParseErr != nil
 	ParseErr error
+	// SHA256 of Raw, computed with the parse (once per distinct DER): what
+	// identifies the certificate without hashing its DER again.
+	SHA256 [32]byte
 }
 
 // Certificate is the Certificate message (TLS 1.2, or TLS 1.3 once decrypted).

@@ -981,7 +981,8 @@ func ruleSlowHandshake(x *ruleRun) []Finding {
 		name string
 		a, b decode.Where
 	}
-	var steps []step
+	var buf [2]step
+	steps := buf[:0]
 	t := &x.tls
 	if t.clientHello != nil && t.serverHello != nil {
 		steps = append(steps, step{"server's answer to the ClientHello", t.clientHello.Where, t.serverHello.Where})

@@ -3,9 +3,11 @@ package diagnose
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"tlspcap/capture"
 	"tlspcap/decode"
@@ -25,91 +27,114 @@ var alertChainIDs = map[uint8][]string{
 	49: {"chain-incomplete", "chain-untrusted", "self-signed"},
 }
 
-// serverChain runs the chain analysis over the server's Certificate message.
-func (x *ruleRun) serverChain() (chain.Result, *decode.Handshake, bool) {
+// serverChain runs the chain analysis over the server's Certificate
+// message, once per connection: several rules ask. res is nil when not ok.
+func (x *ruleRun) serverChain() (res *chain.Result, h *decode.Handshake, ok bool) {
+	if !x.chainDone {
+		x.chainDone = true
+		x.chainRes, x.chainH, x.chainOK = x.analyzeServerChain()
+	}
+	return x.chainRes, x.chainH, x.chainOK
+}
+
+func (x *ruleRun) analyzeServerChain() (*chain.Result, *decode.Handshake, bool) {
 	h := x.tls.certificate[x.fromServer()]
 	if h == nil {
-		return chain.Result{}, nil, false
+		return nil, nil, false
 	}
 	cm, ok := h.Body.(*decode.Certificate)
 	if !ok || len(cm.Entries) == 0 {
-		return chain.Result{}, h, false
+		return nil, h, false
 	}
-	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr(),
-		Device: chain.Device{MbedTLS: chain.ParseVersion(x.ctx.profile.MbedTLS)}}
+	parsed := 0
 	for _, e := range cm.Entries {
-		if e.Cert == nil {
-			continue
+		if e.Cert != nil {
+			parsed++
 		}
-		in.Certs = append(in.Certs, e.Cert)
-		in.Raw = append(in.Raw, e.Raw)
 	}
-	if len(in.Certs) == 0 {
-		return chain.Result{}, h, false
+	if parsed == 0 {
+		return nil, h, false
 	}
+	sni := ""
 	if ch, ok := clientHello(x.conn); ok {
-		in.ServerName = ch.ServerName
+		sni = ch.ServerName
 	}
 	// The browser asked for the name the device wanted; without SNI on the
 	// device's side, match by the server's address.
-	in.Browser = x.ctx.browserChainFor(in.ServerName, x.serverAddr())
-	in.BrowserFromCapture = x.ctx.browserBy != nil
-	in.BrowserFetched = x.ctx.browserFetched
-	return x.ctx.analyzeChain(in), h, true
+	browser := x.ctx.browserChainFor(sni, x.serverAddr())
+	mbed := chain.ParseVersion(x.ctx.profile.MbedTLS)
+	var kb [512]byte
+	key := chainKey(kb[:0], cm.Entries, h.Time, sni, x.serverAddr(), mbed, browser, x.ctx.browserBy != nil)
+	if r, ok := x.ctx.chainCache[string(key)]; ok {
+		return r, h, true
+	}
+	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr(), ServerName: sni,
+		Device: chain.Device{MbedTLS: mbed}, Browser: browser,
+		BrowserFromCapture: x.ctx.browserBy != nil, BrowserFetched: x.ctx.browserFetched,
+		Certs: make([]*x509.Certificate, 0, parsed), Raw: make([][]byte, 0, parsed)}
+	for _, e := range cm.Entries {
+		if e.Cert != nil {
+			in.Certs = append(in.Certs, e.Cert)
+			in.Raw = append(in.Raw, e.Raw)
+		}
+	}
+	// chain.Analyze runs once per distinct input: a capture holds many
+	// connections to the same few servers, and path building with its
+	// signature checks costs a millisecond.
+	r := chain.Analyze(in)
+	if x.ctx.chainCache == nil || len(x.ctx.chainCache) >= maxChainCache {
+		x.ctx.chainCache = map[string]*chain.Result{}
+	}
+	x.ctx.chainCache[string(key)] = &r
+	return &r, h, true
 }
 
 // maxChainCache bounds the chain analyses kept for reuse. Silence is fine
 // when it fills: the cache starts over and chains are analysed again.
 const maxChainCache = 4096
 
-// analyzeChain runs chain.Analyze once per distinct input: a capture holds
-// many connections to the same few servers, and path building with its
-// signature checks costs a millisecond.
-func (ctx *ruleContext) analyzeChain(in chain.Input) chain.Result {
-	k := chainKey(in)
-	if r, ok := ctx.chainCache[k]; ok {
-		return r
-	}
-	r := chain.Analyze(in)
-	if ctx.chainCache == nil || len(ctx.chainCache) >= maxChainCache {
-		ctx.chainCache = map[string]chain.Result{}
-	}
-	ctx.chainCache[k] = r
-	return r
-}
-
-// chainKey identifies inputs that give the same analysis: the same
-// certificates, server name (the address when there is none: the analysis
-// reads it only then), browser chain and capture day, with each
-// certificate on the same side of its validity period.
-func chainKey(in chain.Input) string {
-	h := sha256.New()
-	for _, r := range in.Raw {
-		h.Write(r)
-		h.Write([]byte{0})
-	}
-	ip := in.ServerIP
-	if in.ServerName != "" {
-		ip = netip.Addr{}
-	}
-	fmt.Fprintf(h, "|%s|%s|%s|%s|", in.ServerName, ip, in.Time.UTC().Format("2006-01-02"), in.Device.MbedTLS)
-	for _, c := range in.Certs {
+// chainKey identifies inputs that give the same analysis: the same parsed
+// certificates (by their SHA-256), server name (the address when there is
+// none: the analysis reads it only then), mbedTLS version, browser chain
+// and capture day, with each certificate on the same side of its validity
+// period. It is appended to b; variable-length parts are length-prefixed.
+func chainKey(b []byte, entries []decode.CertificateEntry, t time.Time, sni string, ip netip.Addr,
+	mbed chain.Version, browser []*x509.Certificate, browserFromCapture bool) []byte {
+	for _, e := range entries {
+		if e.Cert == nil {
+			continue
+		}
+		b = append(b, e.SHA256[:]...)
 		switch {
-		case in.Time.Before(c.NotBefore):
-			h.Write([]byte{'b'})
-		case in.Time.After(c.NotAfter):
-			h.Write([]byte{'a'})
+		case t.Before(e.Cert.NotBefore):
+			b = append(b, 'b')
+		case t.After(e.Cert.NotAfter):
+			b = append(b, 'a')
 		default:
-			h.Write([]byte{'v'})
+			b = append(b, 'v')
 		}
 	}
-	for _, b := range in.Browser {
-		h.Write(b.Raw)
+	b = append(b, '|')
+	b = binary.BigEndian.AppendUint16(b, uint16(min(len(sni), 0xffff)))
+	b = append(b, sni...)
+	if sni == "" {
+		b = ip.AppendTo(b)
 	}
-	if in.BrowserFromCapture {
-		h.Write([]byte{'c'})
+	b = append(b, '|')
+	b = t.UTC().AppendFormat(b, "2006-01-02")
+	b = binary.BigEndian.AppendUint32(b, uint32(mbed.Major))
+	b = binary.BigEndian.AppendUint32(b, uint32(mbed.Minor))
+	if len(browser) > 0 {
+		h := sha256.New()
+		for _, c := range browser {
+			h.Write(c.Raw)
+		}
+		b = h.Sum(b)
 	}
-	return string(h.Sum(nil))
+	if browserFromCapture {
+		b = append(b, 'c')
+	}
+	return b
 }
 
 // ruleChainByAlert: the device rejected the server's certificate; the alert
@@ -234,10 +259,16 @@ func missingSNI(x *ruleRun) Finding {
 // noServerName: the ClientHello names no server the server can use: no
 // server_name at all, or an IP address in it.
 func noServerName(ch *decode.ClientHello) bool {
-	if ch.ServerName == "" {
+	n := ch.ServerName
+	if n == "" {
 		return true
 	}
-	_, err := netip.ParseAddr(ch.ServerName)
+	// An address starts with a digit (IPv4) or holds a colon (IPv6): a
+	// host name does not pay for a failed parse.
+	if (n[0] < '0' || n[0] > '9') && !strings.Contains(n, ":") {
+		return false
+	}
+	_, err := netip.ParseAddr(n)
 	return err == nil
 }
 
@@ -330,7 +361,10 @@ func (ctx *ruleContext) certificates(h *decode.Handshake) []Certificate {
 	if !ok {
 		return nil
 	}
-	var out []Certificate
+	if len(cm.Entries) == 0 {
+		return nil
+	}
+	out := make([]Certificate, 0, len(cm.Entries))
 	for _, e := range cm.Entries {
 		if e.Cert == nil {
 			msg := "does not parse"
@@ -340,7 +374,7 @@ func (ctx *ruleContext) certificates(h *decode.Handshake) []Certificate {
 			out = append(out, Certificate{Size: len(e.Raw), ParseError: msg, DER: e.Raw})
 			continue
 		}
-		out = append(out, ctx.certRow(e.Cert))
+		out = append(out, ctx.certRowBy(e.SHA256, e.Cert))
 	}
 	return out
 }
@@ -353,14 +387,19 @@ const maxRowCache = 4096
 // the signature of a self-issued certificate). Rows share their slices,
 // which nothing modifies.
 func (ctx *ruleContext) certRow(c *x509.Certificate) Certificate {
-	if r, ok := ctx.rowCache[string(c.Raw)]; ok {
+	return ctx.certRowBy(sha256.Sum256(c.Raw), c)
+}
+
+// certRowBy is certRow for a certificate whose DER's SHA-256 is known.
+func (ctx *ruleContext) certRowBy(sum [32]byte, c *x509.Certificate) Certificate {
+	if r, ok := ctx.rowCache[sum]; ok {
 		return r
 	}
 	r := certRow(c)
 	if ctx.rowCache == nil || len(ctx.rowCache) >= maxRowCache {
-		ctx.rowCache = map[string]Certificate{}
+		ctx.rowCache = map[[32]byte]Certificate{}
 	}
-	ctx.rowCache[string(c.Raw)] = r
+	ctx.rowCache[sum] = r
 	return r
 }
 

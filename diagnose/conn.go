@@ -225,6 +225,10 @@ func (c *conn) event(ev decode.Event) {
 		if e.ContentType == decode.ContentApplicationData {
 			t.appData[d]++
 		}
+		if t.records == nil {
+			// Room for a whole short connection's records at once.
+			t.records = make([]*decode.Record, 0, 16)
+		}
 		if len(t.records) < maxKeptRecords {
 			t.records = append(t.records, e)
 		} else {
@@ -234,6 +238,9 @@ func (c *conn) event(ev decode.Event) {
 	case *decode.Handshake:
 		// 4096 handshake messages are far past any handshake: later ones
 		// (tickets, renegotiations) are not what the rules look for.
+		if t.handshakes == nil {
+			t.handshakes = make([]*decode.Handshake, 0, 16)
+		}
 		if len(t.handshakes) < maxKeptRecords {
 			t.handshakes = append(t.handshakes, e)
 		}

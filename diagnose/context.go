@@ -26,9 +26,10 @@ type ruleContext struct {
 	// browserFetched: certificates the browser's capture shows it
 	// downloading over HTTP (AIA caIssuers).
 	browserFetched []chain.Fetched
-	captureEnd     time.Time               // time of the last packet, when known
-	chainCache     map[string]chain.Result // analyses by chainKey
-	rowCache       map[string]Certificate  // certificate rows by DER
+	captureEnd     time.Time                 // time of the last packet, when known
+	chainCache     map[string]*chain.Result  // analyses by chainKey
+	rowCache       map[[32]byte]Certificate  // certificate rows by the SHA-256 of their DER
+	memoryTexts    map[memoryKey]memoryTexts // texts of the heap estimate
 }
 
 func newRuleContext(o Options, p device.Profile) (ruleContext, error) {

@@ -113,15 +113,12 @@ func (c *conn) tls13() bool {
 	return ok && (decode.IsTLS13(sh.SelectedVersion) || decode.IsTLS13(sh.Version))
 }
 
-// stage is how far the handshake got.
+// stage is how far the handshake got: the last of the stages below, tested
+// in ascending order, whose evidence is there.
 func (c *conn) stage() Stage {
 	t := &c.tls
 	s := Stage("")
-	up := func(n Stage) {
-		if stageOrder[n] > stageOrder[s] {
-			s = n
-		}
-	}
+	up := func(n Stage) { s = n }
 	if c.tcp.syn != nil || c.tcp.synAck != nil || c.tcp.firstPayload[0].Number > 0 || c.tcp.firstPayload[1].Number > 0 {
 		up(StageTCPConnect)
 	}
@@ -259,23 +256,28 @@ func (c *conn) fatalAlert() *decode.Alert {
 
 // ending decides who ended the connection and how.
 func (c *conn) ending(o Options) Ending {
-	type cand struct {
-		frame int
-		e     Ending
+	// The earliest of the candidates; on a tie the first in this order
+	// (alert, then per direction RST before FIN).
+	var e Ending
+	found, best := false, 0
+	cand := func(frame int, by capture.Dir, how string, t time.Time) {
+		if !found || frame < best {
+			found, best = true, frame
+			e = Ending{By: c.who(by), How: how, Frame: frame, Time: t}
+		}
 	}
-	var cs []cand
 	if al := c.fatalAlert(); al != nil {
-		cs = append(cs, cand{al.Frames[0], Ending{By: c.who(al.Dir), How: "alert " + decode.AlertName(al.Description), Frame: al.Frames[0], Time: al.Time}})
+		cand(al.Frames[0], al.Dir, "alert "+decode.AlertName(al.Description), al.Time)
 	}
 	for d := capture.Dir(0); d < 2; d++ {
 		if ev := c.tcp.rst[d]; ev != nil {
-			cs = append(cs, cand{ev.Frame.Number, Ending{By: c.who(d), How: "RST", Frame: ev.Frame.Number, Time: ev.Frame.Time}})
+			cand(ev.Frame.Number, d, "RST", ev.Frame.Time)
 		}
 		if ev := c.tcp.fin[d]; ev != nil {
-			cs = append(cs, cand{ev.Frame.Number, Ending{By: c.who(d), How: "FIN", Frame: ev.Frame.Number, Time: ev.Frame.Time}})
+			cand(ev.Frame.Number, d, "FIN", ev.Frame.Time)
 		}
 	}
-	if len(cs) == 0 {
+	if !found {
 		switch c.tcp.end {
 		case capture.EndIdle:
 			return Ending{How: "idle"}
@@ -285,8 +287,6 @@ func (c *conn) ending(o Options) Ending {
 		}
 		return Ending{How: "capture-ended"}
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].frame < cs[j].frame })
-	e := cs[0].e
 	e.Time = jsonTime(e.Time)
 	return e
 }

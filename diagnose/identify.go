@@ -30,10 +30,27 @@ type helloShape struct {
 	profileWhy string
 	// source is where the shape was measured.
 	source string
+	// guess and evidence are the client label and the evidence sentence
+	// for a match, formatted once (init).
+	guess, evidence string
 }
 
-// shapeExtensions are the extensions a shape is made of.
-var shapeExtensions = map[uint16]bool{5: true, 10: true, 11: true, 13: true, 18: true, 22: true, 23: true, 43: true, 45: true, 51: true, 0xff01: true}
+func init() {
+	for i := range helloShapes {
+		s := &helloShapes[i]
+		s.guess = s.label + guessSuffix
+		s.evidence = fmt.Sprintf("ClientHello extension order %v matches %s; profile %s: %s", s.order, s.source, s.profile, s.profileWhy)
+	}
+}
+
+// shapeExtension: the extensions a shape is made of.
+func shapeExtension(e uint16) bool {
+	switch e {
+	case 5, 10, 11, 13, 18, 22, 23, 43, 45, 51, 0xff01:
+		return true
+	}
+	return false
+}
 
 // ESP-IDF releases per mbedTLS line: knowledge/esp-mbedtls.md §1 (VERIFIED
 // from the esp-idf submodule history). Arduino-ESP32 and ESP8266_RTOS_SDK
@@ -87,25 +104,26 @@ type clientGuess struct {
 // identifyClient labels the client from its ClientHello and MAC address,
 // saying what the guess rests on.
 func identifyClient(ch *decode.ClientHello, mac net.HardwareAddr) clientGuess {
-	var g clientGuess
-	var parts, ev []string
-	if mac != nil && device.IsEspressifMAC(mac) {
-		parts = append(parts, espressifLabelPrefix+mac.String())
-		ev = append(ev, "MAC address with an Espressif prefix (IEEE OUI list)")
-	}
-	if s := matchShape(ch); s != nil {
-		g.shape = s
-		parts = append(parts, s.label)
-		ev = append(ev, fmt.Sprintf("ClientHello extension order %v matches %s; profile %s: %s", s.order, s.source, s.profile, s.profileWhy))
-	}
-	if len(parts) == 0 {
+	g := clientGuess{shape: matchShape(ch)}
+	const macEvidence = "MAC address with an Espressif prefix (IEEE OUI list)"
+	esp := mac != nil && device.IsEspressifMAC(mac)
+	switch s := g.shape; {
+	case esp && s != nil:
+		g.label = espressifLabelPrefix + mac.String() + ", " + s.guess
+		g.evidence = macEvidence + "; " + s.evidence
+	case esp:
+		g.label = espressifLabelPrefix + mac.String() + guessSuffix
+		g.evidence = macEvidence
+	case s != nil:
+		g.label, g.evidence = s.guess, s.evidence
+	default:
 		g.label = "unknown"
-		return g
 	}
-	g.label = strings.Join(parts, ", ") + " (a guess)"
-	g.evidence = strings.Join(ev, "; ")
 	return g
 }
+
+// guessSuffix ends the label of a client identified by a guess.
+const guessSuffix = " (a guess)"
 
 // matchShape finds the shape of a ClientHello: nil for no ClientHello, a
 // hello with GREASE (mbedTLS sends none) or an order no shape has.
@@ -113,12 +131,13 @@ func matchShape(ch *decode.ClientHello) *helloShape {
 	if ch == nil {
 		return nil
 	}
-	var order []uint16
+	var buf [16]uint16
+	order := buf[:0]
 	for _, e := range ch.Extensions {
 		if decode.IsGREASE(e) {
 			return nil
 		}
-		if shapeExtensions[e] {
+		if shapeExtension(e) {
 			order = append(order, e)
 		}
 	}

@@ -20,8 +20,6 @@ func ruleMemoryEstimate(x *ruleRun) []Finding {
 		return nil
 	}
 	p := x.ctx.profile
-	inBuf := p.InContentLen + mbedtlsInOverhead + 13
-	outBuf := p.OutContentLen + mbedtlsInOverhead + 13
 	largest := 0
 	if r := x.tls.largest[x.peer]; r != nil {
 		largest = r.Length
@@ -37,6 +35,37 @@ func ruleMemoryEstimate(x *ruleRun) []Finding {
 			kx = 2048
 		}
 	}
+	k := memoryKey{profile: p.Name, in: p.InContentLen, out: p.OutContentLen, chainBytes: chainBytes, kx: kx, largest: largest}
+	t, ok := x.ctx.memoryTexts[k]
+	if !ok {
+		t = memoryText(k)
+		if x.ctx.memoryTexts == nil || len(x.ctx.memoryTexts) >= maxMemoryTexts {
+			x.ctx.memoryTexts = map[memoryKey]memoryTexts{}
+		}
+		x.ctx.memoryTexts[k] = t
+	}
+	return []Finding{{
+		ID: "memory-estimate", Severity: SeverityInfo, Frames: frames(first(x.tls.clientHello.Where)),
+		Title: t.title, Explanation: t.explanation, Fix: t.fix,
+	}}
+}
+
+// memoryKey is what the estimate's texts depend on; connections to the
+// same server share it, so the texts are formatted once per distinct key.
+type memoryKey struct {
+	profile                          string
+	in, out, chainBytes, kx, largest int
+}
+
+type memoryTexts struct{ title, explanation, fix string }
+
+// maxMemoryTexts bounds the estimate texts kept for reuse.
+const maxMemoryTexts = 4096
+
+func memoryText(k memoryKey) memoryTexts {
+	inBuf := k.in + mbedtlsInOverhead + 13
+	outBuf := k.out + mbedtlsInOverhead + 13
+	largest, chainBytes, kx := k.largest, k.chainBytes, k.kx
 	peerChain := chainBytes * x509ParsedFactor
 	total := inBuf + outBuf + peerChain + kx + heapFixedOverhead
 	dynIn := largest + mbedtlsInOverhead + 13
@@ -44,7 +73,7 @@ func ruleMemoryEstimate(x *ruleRun) []Finding {
 		"output buffer %d B (OUT_CONTENT_LEN %d), the server's certificate chain kept parsed ≈ %d B (%d B on the wire), key exchange ≈ %d B, "+
 		"context ≈ %d B: about %d KB. The largest record the server sent was %d B. ESP-IDF's guidance is 40-50 KB of free heap for a TLS connection; "+
 		"an ESP8266 has far less to spare.",
-		p.Name, inBuf, p.InContentLen, outBuf, p.OutContentLen, peerChain, chainBytes, kx, heapFixedOverhead, (total+512)/1024, largest)
+		k.profile, inBuf, k.in, outBuf, k.out, peerChain, chainBytes, kx, heapFixedOverhead, (total+512)/1024, largest)
 	fix := fmt.Sprintf("To cut it: CONFIG_MBEDTLS_DYNAMIC_BUFFER (buffers sized per record: the input buffer would need %d B for this server)", dynIn)
 	fix += ", CONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA and CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT, CONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT (ESP-IDF v4.x)"
 	if largest > 4096 {
@@ -52,10 +81,9 @@ func ruleMemoryEstimate(x *ruleRun) []Finding {
 	} else if largest > 0 {
 		fix += fmt.Sprintf("; this server's records (at most %d B) would fit CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=4096, but another server may send 16 KB records", largest)
 	}
-	return []Finding{{
-		ID: "memory-estimate", Severity: SeverityInfo, Frames: frames(first(x.tls.clientHello.Where)),
-		Title:       fmt.Sprintf("Device heap for this handshake: about %d KB", (total+512)/1024),
-		Explanation: expl,
-		Fix:         fix + ".",
-	}}
+	return memoryTexts{
+		title:       fmt.Sprintf("Device heap for this handshake: about %d KB", (total+512)/1024),
+		explanation: expl,
+		fix:         fix + ".",
+	}
 }

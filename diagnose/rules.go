@@ -2,11 +2,13 @@ package diagnose
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/chain"
 	"tlspcap/diagnose/device"
 )
 
@@ -29,6 +31,11 @@ type ruleRun struct {
 	r         *Connection
 	dev, peer capture.Dir // wire directions of the device and its peer
 	found     []Finding
+	// serverChain's answer, worked out on the first call.
+	chainDone bool
+	chainOK   bool
+	chainRes  *chain.Result
+	chainH    *decode.Handshake
 }
 
 // run applies the catalogue to one connection.
@@ -63,13 +70,19 @@ func (ctx *ruleContext) run(c *conn, r *Connection) []Finding {
 		}
 	}
 	// Errors first, then warnings, then info; catalogue order within each.
-	sort.SliceStable(x.found, func(i, j int) bool {
-		return sevRank[x.found[i].Severity] < sevRank[x.found[j].Severity]
-	})
+	slices.SortStableFunc(x.found, func(a, b Finding) int { return sevRank(a.Severity) - sevRank(b.Severity) })
 	return x.found
 }
 
-var sevRank = map[Severity]int{SeverityError: 0, SeverityWarning: 1, SeverityInfo: 2}
+func sevRank(s Severity) int {
+	switch s {
+	case SeverityWarning:
+		return 1
+	case SeverityInfo:
+		return 2
+	}
+	return 0
+}
 
 func (x *ruleRun) hasError() bool {
 	for _, f := range x.found {
@@ -119,11 +132,12 @@ func (x *ruleRun) has(id string) bool {
 
 // filter is the Wireshark display filter that opens the evidence.
 func (x *ruleRun) filter(frames []int) string {
-	f := fmt.Sprintf("tcp.stream eq %d", x.info.Stream)
+	var buf [64]byte
+	f := strconv.AppendInt(append(buf[:0], "tcp.stream eq "...), int64(x.info.Stream), 10)
 	if len(frames) > 0 && frames[0] > 0 {
-		f += fmt.Sprintf(" && frame.number >= %d", frames[0])
+		f = strconv.AppendInt(append(f, " && frame.number >= "...), int64(frames[0]), 10)
 	}
-	return f
+	return string(f)
 }
 
 // errs are the device's candidate errors for a wire symptom under the profile.

@@ -177,6 +177,24 @@ func signedBy(child, parent *x509.Certificate) bool {
 	return signatureOK(child, parent.PublicKey)
 }
 
+// sigMemo remembers signedBy within one analysis: its device settings and
+// variants verify the same few child/parent pairs many times over, and a
+// check is a public-key operation. A nil memo remembers nothing.
+type sigMemo map[[2]*x509.Certificate]bool
+
+func (m sigMemo) signedBy(child, parent *x509.Certificate) bool {
+	if m == nil {
+		return signedBy(child, parent)
+	}
+	k := [2]*x509.Certificate{child, parent}
+	ok, seen := m[k]
+	if !seen {
+		ok = signedBy(child, parent)
+		m[k] = ok
+	}
+	return ok
+}
+
 func signatureOK(child *x509.Certificate, pub any) bool {
 	if pub == nil {
 		return false

@@ -234,7 +234,7 @@ func pathVariant(dev, br *x509.Certificate, di, bi int) string {
 // issuerMissing: c is the issuer of a device certificate that the device was not sent.
 func (a *analysis) issuerMissing(c *x509.Certificate) bool {
 	for _, x := range a.in.Certs {
-		if nameEqual(x.RawIssuer, c.RawSubject) && signedBy(x, c) {
+		if nameEqual(x.RawIssuer, c.RawSubject) && a.in.sigs.signedBy(x, c) {
 			return true
 		}
 	}

@@ -46,6 +46,9 @@ type Input struct {
 	// Device is the device's verification configuration. Zero value: mbedTLS
 	// 3.6, dates not checked; Bundle is forced on when CA is empty.
 	Device Device
+
+	// sigs remembers the signature checks of one Analyze (set there).
+	sigs sigMemo
 }
 
 // Fetched is a certificate a browser downloaded (an AIA caIssuers fetch),
@@ -145,6 +148,7 @@ func Analyze(in Input) Result {
 		dev.Bundle = true
 	}
 	in.Device = dev
+	in.sigs = sigMemo{}
 	for i, c := range in.Certs {
 		res.Certs = append(res.Certs, Describe(c))
 		if i < len(in.Raw) && in.Raw[i] != nil {
@@ -215,7 +219,7 @@ func variants(in Input, dev Device, main Verification) []Verification {
 // top's missing issuer (which depends on the trust list) left out.
 func independentFlags(in Input, dev Device) uint32 {
 	v := dev.MbedTLS.orDefault()
-	sim := simulate(in.Certs, nil, v, time.Time{}, false)
+	sim := simulate(in.Certs, nil, v, time.Time{}, false, in.sigs)
 	if sim.fatal {
 		return FlagsFatal
 	}
@@ -290,7 +294,7 @@ func (a *analysis) trust() {
 	in, leaf := a.in, a.leaf
 	v := a.dev.MbedTLS
 	// The path mbedTLS builds from the sent certificates alone.
-	sim := simulate(in.Certs, nil, v, time.Time{}, false)
+	sim := simulate(in.Certs, nil, v, time.Time{}, false, in.sigs)
 	top := sim.items[len(sim.items)-1]
 	if sim.fatal {
 		a.add(Problem{ID: "weak-certificate", Severity: sevError, Cert: -1, Flags: FlagsFatal,
@@ -385,7 +389,7 @@ func (a *analysis) trust() {
 	}
 	// The issuer was sent, but before the certificate it signs.
 	for i, c := range in.Certs {
-		if i <= top.index && checkParent(top.cert, c, false) && signedBy(top.cert, c) {
+		if i <= top.index && checkParent(top.cert, c, false) && a.in.sigs.signedBy(top.cert, c) {
 			a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 				Title: fmt.Sprintf("The server sends its chain out of order: certificate #%d's issuer comes before it", top.index),
 				Explanation: fmt.Sprintf("%s is issued by certificate #%d (%q), which the server sent earlier in the list. mbedTLS looks for each certificate's issuer only among the certificates after it, so its chain ends at #%d and the issuer is not found.%s",
@@ -459,7 +463,7 @@ func aiaText(c *x509.Certificate) string {
 // fetchedIssuer: a certificate the browser downloaded that issues c.
 func (a *analysis) fetchedIssuer(c *x509.Certificate) *Fetched {
 	for i, f := range a.in.BrowserFetched {
-		if checkParent(c, f.Cert, false) && signedBy(c, f.Cert) {
+		if checkParent(c, f.Cert, false) && a.in.sigs.signedBy(c, f.Cert) {
 			return &a.in.BrowserFetched[i]
 		}
 	}
@@ -491,7 +495,7 @@ func aiaOr(c *x509.Certificate) string {
 func (a *analysis) anchored(top item) (bool, string) {
 	if a.dev.Bundle && !a.dev.CrossSignedVerify {
 		for _, r := range bundleLookup(top.cert.RawIssuer, a.in.BundleExtra) {
-			if signedBy(top.cert, r) {
+			if a.in.sigs.signedBy(top.cert, r) {
 				return true, ""
 			}
 		}
@@ -507,7 +511,7 @@ func (a *analysis) anchored(top item) (bool, string) {
 			trust = append(trust, trustCert{c, "ca-file"})
 		}
 	}
-	sim := simulate(a.in.Certs, trust, a.dev.MbedTLS, time.Time{}, false)
+	sim := simulate(a.in.Certs, trust, a.dev.MbedTLS, time.Time{}, false, a.in.sigs)
 	if last := sim.items[len(sim.items)-1]; last.trusted {
 		return true, ""
 	}
@@ -516,7 +520,7 @@ func (a *analysis) anchored(top item) (bool, string) {
 	}
 	// A public root? Then the device trusts another CA than the server uses.
 	for _, r := range bundleLookup(top.cert.RawIssuer, nil) {
-		if signedBy(top.cert, r) {
+		if a.in.sigs.signedBy(top.cert, r) {
 			return false, fmt.Sprintf(" The chain is valid under Mozilla's root %q, so the device's CA file holds a different CA than the one the server uses.", name(r))
 		}
 	}
@@ -529,7 +533,7 @@ func (a *analysis) anchored(top item) (bool, string) {
 // caFor finds the CA-file certificate that issues c (name, CA bit, signature).
 func (a *analysis) caFor(c *x509.Certificate) *x509.Certificate {
 	for _, ca := range a.in.CA {
-		if checkParent(c, ca, true) && signedBy(c, ca) {
+		if checkParent(c, ca, true) && a.in.sigs.signedBy(c, ca) {
 			return ca
 		}
 	}

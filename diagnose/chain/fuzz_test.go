@@ -158,3 +158,27 @@ func (c *certConn) TCP(ev capture.TCPEvent) {
 }
 func (c *certConn) Payload(p capture.Payload) { c.dec.Payload(p.Dir, p.Data, p.Spans) }
 func (c *certConn) End(capture.EndReason)     { c.dec.End() }
+
+// FuzzNameEqual: the length shortcut of nameEqual never changes its answer.
+func FuzzNameEqual(f *testing.F) {
+	f.Add([]byte{0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x03, 'a', 'b', 'c'},
+		[]byte{0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x03, 'A', 'B', 'c'})
+	f.Add([]byte{0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x03, 'a', 'b', 'c', 0},
+		[]byte{0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x03, 'A', 'B', 'c'})
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		want := string(a) == string(b)
+		if x, ok1 := parseDN(a); !want && ok1 {
+			if y, ok2 := parseDN(b); ok2 && len(x) == len(y) {
+				want = true
+				for i := range x {
+					if x[i].oid != y[i].oid || x[i].merged != y[i].merged || !stringEqual(x[i], y[i]) {
+						want = false
+					}
+				}
+			}
+		}
+		if got := nameEqual(a, b); got != want {
+			t.Fatalf("nameEqual %v, the full comparison %v", got, want)
+		}
+	})
+}

@@ -184,7 +184,7 @@ type trustCert struct {
 // then among the certificates sent after the child (a name match is enough;
 // a bad signature sets NOT_TRUSTED); prefer parents valid at now when dates
 // are checked; stop at a trusted parent.
-func simulate(sent []*x509.Certificate, trust []trustCert, v Version, now time.Time, checkDates bool) chainSim {
+func simulate(sent []*x509.Certificate, trust []trustCert, v Version, now time.Time, checkDates bool, sigs sigMemo) chainSim {
 	var sim chainSim
 	if len(sent) == 0 {
 		return sim
@@ -219,7 +219,7 @@ func simulate(sent []*x509.Certificate, trust []trustCert, v Version, now time.T
 			}
 		}
 		pathCnt := len(sim.items)
-		parent, parentIdx, parentTrusted, sigGood := findParent(child, childIdx, sent, trust, pathCnt, selfCnt, now, checkDates)
+		parent, parentIdx, parentTrusted, sigGood := findParent(child, childIdx, sent, trust, pathCnt, selfCnt, now, checkDates, sigs)
 		if parent == nil {
 			it.flags |= FlagNotTrusted
 			sim.items = append(sim.items, it)
@@ -247,7 +247,7 @@ func simulate(sent []*x509.Certificate, trust []trustCert, v Version, now time.T
 
 // findParent models x509_crt_find_parent / x509_crt_find_parent_in.
 func findParent(child *x509.Certificate, childIdx int, sent []*x509.Certificate, trust []trustCert,
-	pathCnt, selfCnt int, now time.Time, checkDates bool) (parent *x509.Certificate, idx int, trusted, sigGood bool) {
+	pathCnt, selfCnt int, now time.Time, checkDates bool, sigs sigMemo) (parent *x509.Certificate, idx int, trusted, sigGood bool) {
 	type cand struct {
 		c   *x509.Certificate
 		idx int
@@ -271,7 +271,7 @@ func findParent(child *x509.Certificate, childIdx int, sent []*x509.Certificate,
 			if ml := storedMaxPathLen(p); ml > 0 && ml < 1+pathCnt-selfCnt {
 				continue
 			}
-			good := signedBy(child, p)
+			good := sigs.signedBy(child, p)
 			if top && !good {
 				continue
 			}
@@ -424,7 +424,7 @@ func Verify(in Input, dev Device) Verification {
 	if !in.DeviceClock.IsZero() {
 		now = in.DeviceClock
 	}
-	sim := simulate(in.Certs, trust, v, now, dev.CheckDates)
+	sim := simulate(in.Certs, trust, v, now, dev.CheckDates, in.sigs)
 	src := "ca-file"
 	if dev.Bundle {
 		src = "bundle"
@@ -463,7 +463,7 @@ func Verify(in Input, dev Device) Verification {
 			roots := bundleLookup(c.RawIssuer, in.BundleExtra)
 			var root *x509.Certificate
 			for _, r := range roots {
-				if signedBy(c, r) {
+				if in.sigs.signedBy(c, r) {
 					root = r
 					break
 				}
