@@ -24,13 +24,6 @@ const (
 	StageApplicationData   Stage = "application-data"
 )
 
-// stageOrder ranks stages so "reached" can only move forward.
-var stageOrder = map[Stage]int{
-	"": 0, StageTCPConnect: 1, StageClientHello: 2, StageServerHello: 3,
-	StageServerCertificate: 4, StageServerDone: 5, StageClientKeyExchange: 6,
-	StageEstablished: 7, StageApplicationData: 8,
-}
-
 // Outcome is the verdict on one connection.
 type Outcome string
 
