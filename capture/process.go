@@ -22,6 +22,10 @@ type processor struct {
 	dec    decoded
 	tcp    layers.TCP
 	synTCP layers.TCP // a held SYN being replayed
+	bare   layers.TCP // a segment without payload handing a connection to reassembly (inorder.go)
+	// allReassembly gives every segment to gopacket reassembly, without
+	// the in-order path (tests compare the two).
+	allReassembly bool
 	defrag defragmenter
 	anom   anomalies
 	// assembling is set while reassembly takes a packet: a gap it reports
@@ -420,6 +424,7 @@ type conv struct {
 	stream    *rstream
 	fed       bool        // reassembly has seen the connection
 	held      *[2]heldSYN // SYNs not yet given to reassembly, per side
+	fast      inOrderState
 	reasmDone bool
 	rst       bool
 	closed    bool
@@ -630,8 +635,15 @@ func (p *processor) onTCP(f Frame, rec record) {
 }
 
 // assemble hands one segment to reassembly, with the context that lets
-// every reassembled byte name its frame.
+// every reassembled byte name its frame; the in-order path takes it first
+// when it can.
 func (p *processor) assemble(c *conv, side int, t *layers.TCP, f Frame, caplen, wirelen, have int) {
+	if !c.fast.slow && !p.allReassembly {
+		if p.inOrder(c, side, t, f, have) {
+			return
+		}
+		p.toReassembly(c)
+	}
 	ctx := p.newCtx()
 	ctx.ci = gopacket.CaptureInfo{Timestamp: f.Time, CaptureLength: caplen, Length: wirelen}
 	ctx.anc[0] = ctx
@@ -860,7 +872,9 @@ func (p *processor) tick() {
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
 	if !now.Before(p.nextFlush) {
-		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: now.Add(-p.o.IdleTimeout)})
+		tc := now.Add(-p.o.IdleTimeout)
+		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: tc})
+		p.closeIdleInOrder(tc)
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
 	for len(p.closing) > 0 {
