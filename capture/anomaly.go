@@ -41,8 +41,15 @@ type anomalies struct {
 	next   int
 }
 
+// dupKeep is the largest packet kept whole for the duplicate check:
+// comparing a copy costs a fraction of hashing every packet (most
+// comparisons stop at the IP ID). Larger ones (TSO, jumbo records) are
+// kept as a hash, so the window holds at most dupWindow*dupKeep bytes.
+const dupKeep = 64 << 10
+
 type dupEntry struct {
-	sum   uint64
+	data  []byte // a copy of the packet, when at most dupKeep bytes
+	sum   uint64 // the hash of a larger one
 	n     int
 	frame int
 	time  time.Time
@@ -77,13 +84,20 @@ func (p *processor) duplicate(ip []byte, f Frame) bool {
 	if len(ip) >= 20 && ip[0]>>4 == 4 && ip[4] == 0 && ip[5] == 0 {
 		return false
 	}
-	if !a.seeded {
-		a.seed, a.seeded = maphash.MakeSeed(), true
+	big := len(ip) > dupKeep
+	var sum uint64
+	if big {
+		if !a.seeded {
+			a.seed, a.seeded = maphash.MakeSeed(), true
+		}
+		sum = maphash.Bytes(a.seed, ip)
 	}
-	sum := maphash.Bytes(a.seed, ip)
 	for i := range a.recent {
 		e := &a.recent[i]
-		if e.frame == 0 || e.sum != sum || e.n != len(ip) {
+		if e.frame == 0 || e.n != len(ip) {
+			continue
+		}
+		if big && e.sum != sum || !big && string(e.data) != string(ip) {
 			continue
 		}
 		if d := f.Time.Sub(e.time); d >= dupMaxDelay || d <= -dupMaxDelay {
@@ -101,7 +115,12 @@ func (p *processor) duplicate(ip []byte, f Frame) bool {
 		}
 		return true
 	}
-	a.recent[a.next] = dupEntry{sum: sum, n: len(ip), frame: f.Number, time: f.Time}
+	e := &a.recent[a.next]
+	e.data = e.data[:0]
+	if !big {
+		e.data = append(e.data, ip...)
+	}
+	e.sum, e.n, e.frame, e.time = sum, len(ip), f.Number, f.Time
 	a.next = (a.next + 1) % dupWindow
 	return false
 }

@@ -23,14 +23,14 @@ import (
 // inOrderState is what reassembly would hold of a connection none of
 // whose segments it had to keep for later.
 type inOrderState struct {
-	slow bool      // reassembly has the connection
-	open bool      // reassembly would have it: a segment was given
-	gone bool      // reassembly would have ended it: later segments go nowhere
+	slow bool // reassembly has the connection
+	open bool // reassembly would have it: a segment was given
+	gone bool // reassembly would have ended it: later segments go nowhere
 	// first is the side of the first segment given: reassembly's
 	// client-to-server half, which it flushes second.
 	first uint8
-	last time.Time // latest time of a segment given (reassembly's lastSeen)
-	half [2]inOrderHalf
+	last  time.Time // latest time of a segment given (reassembly's lastSeen)
+	half  [2]inOrderHalf
 }
 
 type inOrderHalf struct {

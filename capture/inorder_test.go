@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
 	"tlspcap/testdata/gen/bigcap/synth"
 )
 
@@ -159,5 +163,36 @@ func FuzzInOrder(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameAsReassembly(t, "fuzz", data, Options{MaxConns: 8, MaxBufferedPerDir: 4096, FlushAfter: time.Second, IdleTimeout: 3 * time.Second, Linger: 500 * time.Millisecond})
+	})
+}
+
+// FuzzInOrderSegments reads one connection built from the input, four
+// bytes a segment: side and flags, sequence number relative to the
+// sender's ISN, payload length, time since the segment before.
+func FuzzInOrderSegments(f *testing.F) {
+	f.Add([]byte{0x02, 0, 0, 0, 0x13, 0, 0, 0, 0x10, 0, 5, 0, 0x10, 10, 5, 1, 0x10, 5, 5, 0, 0x11, 15, 0, 2, 0x13, 3, 4, 3})
+	f.Add([]byte{0x10, 0, 8, 0, 0x10, 16, 8, 0, 0x11, 0, 3, 0, 0x10, 8, 8, 0, 0x18, 3, 0, 0, 0x14, 24, 0, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := newConv4()
+		var buf bytes.Buffer
+		w := pcapgo.NewWriter(&buf)
+		if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+			t.Fatal(err)
+		}
+		ts := t0
+		for i := 0; i+4 <= len(data) && i < 400; i += 4 {
+			b := data[i : i+4]
+			flags := b[0] >> 1 & (tFIN | tSYN | tRST)
+			if b[0]&0x10 != 0 {
+				flags |= tACK
+			}
+			payload := strings.Repeat(string(rune('a'+i/4%26)), int(b[2]&31))
+			p := c.pkt(b[0]&1 == 0, int(int8(b[1])), flags, 100, payload)
+			ts = ts.Add([]time.Duration{time.Millisecond, 10 * time.Millisecond, 2 * time.Second, 5 * time.Second}[b[3]&3])
+			if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(p), Length: len(p)}, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sameAsReassembly(t, "segments", buf.Bytes(), inOrderOptions[1])
 	})
 }

@@ -26,8 +26,8 @@ type processor struct {
 	// allReassembly gives every segment to gopacket reassembly, without
 	// the in-order path (tests compare the two).
 	allReassembly bool
-	defrag defragmenter
-	anom   anomalies
+	defrag        defragmenter
+	anom          anomalies
 	// assembling is set while reassembly takes a packet: a gap it reports
 	// then is the MaxBufferedPerDir bound, not the flush timeout.
 	assembling bool
@@ -238,7 +238,7 @@ type halfState struct {
 	delivered uint32 // highest end of payload bytes delivered
 	hasData   bool
 
-	winScale int // -1 unknown/none
+	winScale int8 // -1 unknown/none (int8 keeps a conv within 512 bytes)
 	fin      bool
 
 	// SYNs this side sent: the first ISN, and the last one that differed
@@ -415,6 +415,7 @@ func (h *halfState) covered(s, e uint32) bool {
 type conv struct {
 	key        convKey
 	gen        uint8 // how many times this tcp.stream was ended and went on
+	fed        bool  // reassembly has seen the connection
 	base       [2]wsBase
 	conn       Conn
 	h          ConnHandler
@@ -422,7 +423,6 @@ type conv struct {
 	half       [2]halfState
 
 	stream    *rstream
-	fed       bool        // reassembly has seen the connection
 	held      *[2]heldSYN // SYNs not yet given to reassembly, per side
 	fast      inOrderState
 	reasmDone bool
@@ -543,7 +543,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 		hs.winScale = -1
 		for _, opt := range t.Options {
 			if opt.OptionType == layers.TCPOptionKindWindowScale && len(opt.OptionData) >= 1 {
-				hs.winScale = int(min(opt.OptionData[0], 14))
+				hs.winScale = int8(min(opt.OptionData[0], 14))
 			}
 		}
 	}
