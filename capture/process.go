@@ -37,6 +37,7 @@ type processor struct {
 	pool *reassembly.StreamPool
 
 	convs      map[convKey]*conv
+	lastConv   *conv             // convs' entry for the latest key looked up (or nil): packets come in bursts
 	lru        convList          // live connections, least recently active first
 	closing    []*conv           // closed connections waiting for their linger time
 	tombs      map[convKey]*tomb // ended connections kept for stream numbering
@@ -306,7 +307,10 @@ func reused(base *[2]wsBase, side int, syn, ack bool, seq uint32) bool {
 // packet starts a new tcp.stream; base is that stream's base sequence
 // numbers. c is nil when the packet belongs to a connection already ended.
 func (p *processor) find(key convKey, side int, f Frame, syn, ack bool, seq uint32, macs, revive bool) (c *conv, base *[2]wsBase) {
-	c = p.convs[key]
+	if c = p.lastConv; c == nil || c.key != key {
+		c = p.convs[key]
+		p.lastConv = c
+	}
 	if c != nil {
 		if !reused(&c.base, side, syn, ack, seq) {
 			return c, &c.base
@@ -454,6 +458,15 @@ func (c *conv) pending() bool {
 
 type convList struct{ head, tail *conv }
 
+// touch marks c as the most recently active connection.
+func (p *processor) touch(c *conv) {
+	c.lastSeen = p.now
+	if p.lru.tail != c { // a burst of one connection's packets moves nothing
+		p.lru.remove(c)
+		p.lru.pushBack(c)
+	}
+}
+
 func (l *convList) pushBack(c *conv) {
 	c.prev, c.next = l.tail, nil
 	if l.tail != nil {
@@ -532,9 +545,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 	if c == nil || c.ended {
 		return
 	}
-	c.lastSeen = p.now
-	p.lru.remove(c)
-	p.lru.pushBack(c)
+	p.touch(c)
 
 	hs := &c.half[side]
 	dir := c.dir(side)
@@ -810,6 +821,7 @@ func (p *processor) newConvStream(key convKey, side int, f Frame, syn, ack, macs
 		}
 	}
 	p.convs[key] = c
+	p.lastConv = c
 	c.h = p.h.Conn(&c.conn)
 	if c.h == nil {
 		c.h = nopConnHandler{}
@@ -840,6 +852,9 @@ func (p *processor) end(c *conv, r EndReason) {
 	// Keep what numbering needs of the ended connection, a bounded while.
 	if p.convs[c.key] == c {
 		delete(p.convs, c.key)
+		if p.lastConv == c {
+			p.lastConv = nil
+		}
 		tb := &tomb{key: c.key, stream: c.conn.Stream, gen: c.gen, base: c.base}
 		for i := range c.half {
 			tb.seen[i], tb.hiEnd[i] = c.half[i].started, c.half[i].hiEnd
@@ -1068,8 +1083,6 @@ func (p *processor) onICMP(f Frame, rec record) {
 	if c == nil || c.ended {
 		return
 	}
-	c.lastSeen = p.now
-	p.lru.remove(c)
-	p.lru.pushBack(c)
+	p.touch(c)
 	c.h.TCP(TCPEvent{Kind: ICMPError, Dir: c.dir(side), Frame: f, ICMPType: typ, ICMPCode: code})
 }
