@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"time"
@@ -50,6 +51,7 @@ const dupKeep = 64 << 10
 type dupEntry struct {
 	data  []byte // a copy of the packet, when at most dupKeep bytes
 	sum   uint64 // the hash of a larger one
+	tag   uint64 // dupTag: packets with different tags differ
 	n     int
 	frame int
 	time  time.Time
@@ -92,9 +94,10 @@ func (p *processor) duplicate(ip []byte, f Frame) bool {
 		}
 		sum = maphash.Bytes(a.seed, ip)
 	}
+	tag := dupTag(ip)
 	for i := range a.recent {
 		e := &a.recent[i]
-		if e.frame == 0 || e.n != len(ip) {
+		if e.frame == 0 || e.n != len(ip) || e.tag != tag {
 			continue
 		}
 		if big && e.sum != sum || !big && string(e.data) != string(ip) {
@@ -120,9 +123,19 @@ func (p *processor) duplicate(ip []byte, f Frame) bool {
 	if !big {
 		e.data = append(e.data, ip...)
 	}
-	e.sum, e.n, e.frame, e.time = sum, len(ip), f.Number, f.Time
+	e.sum, e.tag, e.n, e.frame, e.time = sum, tag, len(ip), f.Number, f.Time
 	a.next = (a.next + 1) % dupWindow
 	return false
+}
+
+// dupTag reads a few bytes of an IP packet that tell most different
+// packets apart without a call: the IPv4 ID (bytes 4-5), and the last
+// bytes (payload, or the TCP header of a bare IPv6 ACK).
+func dupTag(ip []byte) uint64 {
+	if len(ip) < 16 {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(ip) ^ binary.LittleEndian.Uint64(ip[len(ip)-8:])<<1
 }
 
 // fragConflict is the first overlap with different bytes found while
