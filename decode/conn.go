@@ -76,6 +76,9 @@ type dirState struct {
 	hdr  [5]byte
 	hdrN int
 	hdrW Where
+	// hdrFrames holds hdrW.Frames (a 5-byte header spans at most 5
+	// frames): what keeps hdrW copies them (where).
+	hdrFrames [5]int
 
 	rec       *Record // record whose body is being read; nil between records
 	need      int     // body bytes of rec still to come
@@ -114,6 +117,7 @@ type hsState struct {
 	hdr     [4]byte
 	hdrN    int
 	w       Where
+	wFrames [4]int     // holds w.Frames, as dirState.hdrFrames
 	msg     *Handshake // header read, body in progress
 	need    int
 	keep    bool
@@ -267,7 +271,7 @@ func (c *Conn) endDir(d *dirState) {
 			d.rec.Truncated = true
 			c.finishRecord(d)
 		} else if d.hdrN > 0 {
-			c.queue = append(c.queue, &DecodeError{Where: d.hdrW,
+			c.queue = append(c.queue, &DecodeError{Where: where(d.hdrW, 0),
 				Detail: fmt.Sprintf("the stream ends inside a record header (%d of 5 bytes)", d.hdrN)})
 			d.hdrN = 0
 		}
@@ -349,7 +353,7 @@ func (c *Conn) notTLS(d *dirState) {
 
 func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 	if d.hdrN == 0 {
-		d.hdrW = Where{Dir: d.dir, Offset: d.off}
+		d.hdrW = Where{Dir: d.dir, Offset: d.off, Frames: d.hdrFrames[:0]}
 		if d.v2maybe && data[i]&0x80 != 0 {
 			d.v2 = true // the SSLv2 hello's sender goes on in SSLv2
 		}
@@ -384,7 +388,7 @@ func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 		d.first = false
 		c.v2hello, d.v2maybe, d.v2hello = true, true, true
 		length := int(h[0]&0x7f)<<8 | int(h[1])
-		d.rec = &Record{Where: d.hdrW, ContentType: ContentHandshake, Version: uint16(h[3])<<8 | uint16(h[4]),
+		d.rec = &Record{Where: where(d.hdrW, 1), ContentType: ContentHandshake, Version: uint16(h[3])<<8 | uint16(h[4]),
 			Length: length, Received: 3, SSLv2: true}
 		d.small = append(d.small, h[2:5]...)
 		d.keepSmall = true
@@ -404,11 +408,8 @@ func (c *Conn) readHeader(d *dirState, data []byte, f *feeder, i int) int {
 		return i
 	}
 	d.first = false
-	rec := &Record{Where: d.hdrW, ContentType: typ, Version: ver, Length: length}
-	if length > 2048 {
-		// Room for the frames of a long record: one per ~1 KB segment.
-		rec.Frames = append(make([]int, 0, len(rec.Frames)+length/1024+1), rec.Frames...)
-	}
+	// Room for the frames of the body: one per ~1 KB segment.
+	rec := &Record{Where: where(d.hdrW, length/1024+1), ContentType: typ, Version: ver, Length: length}
 	enc := c.encrypted(d)
 	switch typ {
 	case ContentApplicationData:
@@ -599,7 +600,7 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 	for len(chunk) > 0 && !h.broken {
 		if h.msg == nil {
 			if h.hdrN == 0 {
-				h.w = Where{Dir: d.dir, Offset: off}
+				h.w = Where{Dir: d.dir, Offset: off, Frames: h.wFrames[:0]}
 				h.records, h.lastRec, h.hdrRec = 0, nil, d.rec
 			}
 			n := min(4-h.hdrN, len(chunk))
@@ -628,7 +629,7 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 				}
 			}
 			h.hdrRec = nil
-			h.msg = &Handshake{Where: h.w, Type: h.hdr[0], Length: length}
+			h.msg = &Handshake{Where: where(h.w, length/1024+1), Type: h.hdr[0], Length: length}
 			h.need, h.lost = length, false
 			h.keep = parsedType(h.hdr[0]) && length <= maxKeptMessage
 			h.buf = h.buf[:0]
@@ -639,6 +640,12 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 		}
 		n := min(h.need, len(chunk))
 		if h.keep {
+			if l := len(h.buf) + h.need; cap(h.buf) < l && h.need <= 4*(len(h.buf)+n) {
+				// Once a fair share of the message has come, room for all
+				// of it in one allocation (not ahead of the bytes: a
+				// header's length is a claim).
+				h.buf = slices.Grow(h.buf, h.need)
+			}
 			h.buf = append(h.buf, chunk[:n]...)
 		}
 		f.addTo(&h.msg.Where, pos, pos+n)
@@ -780,7 +787,7 @@ func (c *Conn) hsAbandon(d *dirState, why error) {
 		m.Records, m.Truncated, m.ParseErr = h.records, true, why
 		c.put(d, m)
 	} else if h.hdrN > 0 {
-		c.put(d, &DecodeError{Where: h.w,
+		c.put(d, &DecodeError{Where: where(h.w, 0),
 			Detail: fmt.Sprintf("handshake message header cut after %d of 4 bytes", h.hdrN)})
 	}
 	h.msg, h.hdrN, h.broken, h.lost = nil, 0, false, false
@@ -974,6 +981,13 @@ func (f *feeder) addTo(w *Where, i, j int) capture.Frame {
 		}
 	}
 	return last
+}
+
+// where returns w with Frames of its own, with room for extra more: the
+// Frames of a header being read live in a scratch array.
+func where(w Where, extra int) Where {
+	w.Frames = append(make([]int, 0, len(w.Frames)+extra), w.Frames...)
+	return w
 }
 
 // addFrame adds a frame to w.Frames keeping them ascending and distinct;

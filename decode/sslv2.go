@@ -63,7 +63,7 @@ func (c *Conn) v2Header(d *dirState, hl int) {
 	if hl == 3 {
 		length = int(h[0]&0x3f)<<8 | int(h[1])
 	}
-	rec := &Record{Where: d.hdrW, ContentType: ContentHandshake, Version: 0x0002, Length: length, SSLv2: true}
+	rec := &Record{Where: where(d.hdrW, 1), ContentType: ContentHandshake, Version: 0x0002, Length: length, SSLv2: true}
 	if d.v2enc {
 		rec.ContentType, rec.Encrypted = ContentApplicationData, true
 	} else {
