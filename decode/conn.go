@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"tlspcap/capture"
 )
@@ -121,9 +122,10 @@ type hsState struct {
 	msg     *Handshake // header read, body in progress
 	need    int
 	keep    bool
-	lost    bool // bytes of msg are missing from the capture
-	broken  bool // message boundaries lost until the end of the current record
-	buf     []byte
+	lost    bool    // bytes of msg are missing from the capture
+	broken  bool    // message boundaries lost until the end of the current record
+	buf     []byte  // the body of msg, when kept
+	bufp    *[]byte // buf's home while a message is kept: from hsBufs
 	records int
 	lastRec *Record
 	hdrRec  *Record // record in which the header being read started
@@ -632,7 +634,12 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 			h.msg = &Handshake{Where: where(h.w, length/1024+1), Type: h.hdr[0], Length: length}
 			h.need, h.lost = length, false
 			h.keep = parsedType(h.hdr[0]) && length <= maxKeptMessage
-			h.buf = h.buf[:0]
+			if h.keep && h.bufp == nil {
+				h.bufp = hsBufs.Get().(*[]byte)
+			}
+			if h.bufp != nil {
+				h.buf = (*h.bufp)[:0]
+			}
 			if h.need == 0 {
 				c.hsComplete(d)
 			}
@@ -656,6 +663,24 @@ func (c *Conn) hsData(d *dirState, chunk []byte, f *feeder, pos int, off int64) 
 			c.hsComplete(d)
 		}
 	}
+}
+
+// hsBufs recycles the buffers of kept handshake messages across
+// connections: the parsers copy what they keep, so a buffer is free once
+// its message is parsed (or given up).
+var hsBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// release gives the message buffer back; one grown past 64 KiB is left
+// to the collector rather than kept in the pool.
+func (h *hsState) release() {
+	if h.bufp == nil {
+		return
+	}
+	if cap(h.buf) <= 1<<16 {
+		*h.bufp = h.buf[:0]
+		hsBufs.Put(h.bufp)
+	}
+	h.bufp, h.buf = nil, nil
 }
 
 func (h *hsState) countRecord(rec *Record) {
@@ -690,9 +715,7 @@ func (c *Conn) hsComplete(d *dirState) {
 	case h.keep:
 		c.parseMessage(d, m, h.buf)
 	}
-	if cap(h.buf) > 1<<16 {
-		h.buf = nil // do not hold a large message's buffer for the connection's life
-	}
+	h.release()
 	if d.plain {
 		m.Decrypted = true
 		c.decryptedMessage(d, m)
@@ -791,6 +814,7 @@ func (c *Conn) hsAbandon(d *dirState, why error) {
 			Detail: fmt.Sprintf("handshake message header cut after %d of 4 bytes", h.hdrN)})
 	}
 	h.msg, h.hdrN, h.broken, h.lost = nil, 0, false, false
+	h.release()
 }
 
 func (c *Conn) hsEnd(d *dirState) {
