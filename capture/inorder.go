@@ -28,9 +28,10 @@ type inOrderState struct {
 	gone bool // reassembly would have ended it: later segments go nowhere
 	// first is the side of the first segment given: reassembly's
 	// client-to-server half, which it flushes second.
-	first uint8
-	last  time.Time // latest time of a segment given (reassembly's lastSeen)
-	half  [2]inOrderHalf
+	first  uint8
+	opened uint32    // processor.flushes when the first segment was given
+	last   time.Time // latest time of a segment given (reassembly's lastSeen)
+	half   [2]inOrderHalf
 }
 
 type inOrderHalf struct {
@@ -44,11 +45,11 @@ type inOrderHalf struct {
 // reassembly would hold it for missing bytes.
 func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int) bool {
 	o := &c.fast
-	if o.gone {
+	if p.reassemblyDone(c); o.gone {
 		return true
 	}
 	if !o.open {
-		o.open, o.first, o.last = true, uint8(side), f.Time
+		o.open, o.first, o.opened, o.last = true, uint8(side), p.flushes, f.Time
 	} else if o.last.Before(f.Time) {
 		o.last = f.Time
 	}
@@ -157,15 +158,16 @@ func (p *processor) assembleBare(c *conv, side int, seq uint32, flags byte, f Fr
 	p.assemble(c, side, t, f, 0, 0, 0)
 }
 
-// closeIdleInOrder ends, as a flush of reassembly would, the in-order
-// connections whose latest segment is older than tc.
-func (p *processor) closeIdleInOrder(tc time.Time) {
-	for c := p.lru.head; c != nil; c = c.next {
-		o := &c.fast
-		if !o.slow && o.open && !o.gone && o.last.Before(tc) {
-			o.half[0].closed, o.half[1].closed = true, true
-			o.gone = true
-			c.reasmDone = true
-		}
+// reassemblyDone reports whether reassembly is done with c: it completed
+// it, or (for an in-order connection) it would have. A flush of
+// reassembly ends a connection that got no segment since its close time;
+// rather than visit every connection at each flush, the in-order one is
+// judged here, by the latest flush after it opened (close times only
+// grow), whenever its state is read.
+func (p *processor) reassemblyDone(c *conv) bool {
+	o := &c.fast
+	if !o.slow && o.open && !o.gone && o.opened != p.flushes && o.last.Before(p.idleTC) {
+		o.gone, c.reasmDone = true, true
 	}
+	return c.reasmDone
 }

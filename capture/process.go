@@ -48,6 +48,10 @@ type processor struct {
 
 	now       time.Time // latest packet time seen
 	nextFlush time.Time
+	// idleTC is the close time of the latest flush of reassembly, the
+	// flushes'th (inorder.go judges in-order connections by them).
+	idleTC  time.Time
+	flushes uint32
 
 	problems     [numProblemKinds]int
 	unknownLinks map[uint32]bool
@@ -887,9 +891,9 @@ func (p *processor) tick() {
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
 	if !now.Before(p.nextFlush) {
-		tc := now.Add(-p.o.IdleTimeout)
-		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: tc})
-		p.closeIdleInOrder(tc)
+		p.idleTC = now.Add(-p.o.IdleTimeout)
+		p.flushes++
+		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: p.idleTC})
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
 	for len(p.closing) > 0 {
@@ -899,7 +903,7 @@ func (p *processor) tick() {
 			if idle < p.o.Linger {
 				break
 			}
-			if !c.reasmDone && c.pending() && idle < p.o.Linger+p.o.FlushAfter*3/2 {
+			if !p.reassemblyDone(c) && c.pending() && idle < p.o.Linger+p.o.FlushAfter*3/2 {
 				break
 			}
 			p.end(c, EndClosed)
