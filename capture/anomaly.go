@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"time"
@@ -38,11 +39,21 @@ type anomalies struct {
 	seed   maphash.Seed
 	seeded bool
 	recent [dupWindow]dupEntry
-	next   int
+	// tags holds recent[i]'s dupTag: scanned for every packet, apart
+	// from the entries so the scan reads two cache lines, not twenty.
+	tags [dupWindow]uint64
+	next int
 }
 
+// dupKeep is the largest packet kept whole for the duplicate check:
+// comparing a copy costs a fraction of hashing every packet (most
+// comparisons stop at the IP ID). Larger ones (TSO, jumbo records) are
+// kept as a hash, so the window holds at most dupWindow*dupKeep bytes.
+const dupKeep = 64 << 10
+
 type dupEntry struct {
-	sum   uint64
+	data  []byte // a copy of the packet, when at most dupKeep bytes
+	sum   uint64 // the hash of a larger one
 	n     int
 	frame int
 	time  time.Time
@@ -77,13 +88,21 @@ func (p *processor) duplicate(ip []byte, f Frame) bool {
 	if len(ip) >= 20 && ip[0]>>4 == 4 && ip[4] == 0 && ip[5] == 0 {
 		return false
 	}
-	if !a.seeded {
-		a.seed, a.seeded = maphash.MakeSeed(), true
+	big := len(ip) > dupKeep
+	var sum uint64
+	if big {
+		if !a.seeded {
+			a.seed, a.seeded = maphash.MakeSeed(), true
+		}
+		sum = maphash.Bytes(a.seed, ip)
 	}
-	sum := maphash.Bytes(a.seed, ip)
-	for i := range a.recent {
+	tag := dupTag(ip)
+	for i, t := range a.tags {
 		e := &a.recent[i]
-		if e.frame == 0 || e.sum != sum || e.n != len(ip) {
+		if t != tag || e.frame == 0 || e.n != len(ip) {
+			continue
+		}
+		if big && e.sum != sum || !big && string(e.data) != string(ip) {
 			continue
 		}
 		if d := f.Time.Sub(e.time); d >= dupMaxDelay || d <= -dupMaxDelay {
@@ -101,9 +120,25 @@ func (p *processor) duplicate(ip []byte, f Frame) bool {
 		}
 		return true
 	}
-	a.recent[a.next] = dupEntry{sum: sum, n: len(ip), frame: f.Number, time: f.Time}
+	e := &a.recent[a.next]
+	e.data = e.data[:0]
+	if !big {
+		e.data = append(e.data, ip...)
+	}
+	e.sum, e.n, e.frame, e.time = sum, len(ip), f.Number, f.Time
+	a.tags[a.next] = tag
 	a.next = (a.next + 1) % dupWindow
 	return false
+}
+
+// dupTag reads a few bytes of an IP packet that tell most different
+// packets apart without a call: its length, the IPv4 ID (bytes 4-5), and
+// the last bytes (payload, or the TCP header of a bare IPv6 ACK).
+func dupTag(ip []byte) uint64 {
+	if len(ip) < 16 {
+		return uint64(len(ip))
+	}
+	return binary.LittleEndian.Uint64(ip) ^ binary.LittleEndian.Uint64(ip[len(ip)-8:])<<1 ^ uint64(len(ip))<<48
 }
 
 // fragConflict is the first overlap with different bytes found while

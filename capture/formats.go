@@ -48,6 +48,24 @@ func readGrow(r io.Reader, buf []byte, n int, what string, start int64) ([]byte,
 	return buf, nil
 }
 
+// readRecord returns the next n bytes of r: in r's buffer when they fit
+// (valid until r is read again: no copy), else read into buf.
+func readRecord(r *bufio.Reader, buf []byte, n int, what string, start int64) (data, newBuf []byte, err error) {
+	if n > r.Size() {
+		buf, err = readGrow(r, buf, n, what, start)
+		return buf, buf, err
+	}
+	data, err = r.Peek(n)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = &truncatedError{what: what, offset: start}
+		}
+		return nil, buf, err
+	}
+	r.Discard(n)
+	return data, buf, nil
+}
+
 // Pcap (libpcap) files.
 
 const (
@@ -117,8 +135,9 @@ func (s *pcapSource) next() (record, error) {
 	if capLen > maxRecord {
 		return record{}, &corruptError{msg: fmt.Sprintf("packet record claims %d bytes", capLen), offset: start}
 	}
-	var err error
-	if s.buf, err = readGrow(s.r, s.buf, int(capLen), "packet", start); err != nil {
+	data, buf, err := readRecord(s.r, s.buf, int(capLen), "packet", start)
+	s.buf = buf
+	if err != nil {
 		return record{}, err
 	}
 	s.off += int64(len(h)) + int64(capLen)
@@ -127,7 +146,7 @@ func (s *pcapSource) next() (record, error) {
 		nsec *= 1000
 	}
 	return record{
-		data:     s.buf,
+		data:     data,
 		wireLen:  int(wireLen),
 		ts:       time.Unix(int64(sec), nsec).UTC(),
 		linkType: s.linkType,
@@ -212,13 +231,14 @@ func (s *ngSource) next() (record, error) {
 		case ngEPB, ngSPB, ngOPB:
 			what = "packet"
 		}
-		var err error
-		if s.buf, err = readGrow(s.r, s.buf, int(total)-have, what, start); err != nil {
+		block, buf, err := readRecord(s.r, s.buf, int(total)-have, what, start)
+		s.buf = buf
+		if err != nil {
 			return record{}, err
 		}
 		s.off += int64(total)
-		body := s.buf[:len(s.buf)-4]
-		if trailer := s.order.Uint32(s.buf[len(s.buf)-4:]); trailer != total {
+		body := block[:len(block)-4]
+		if trailer := s.order.Uint32(block[len(block)-4:]); trailer != total {
 			return record{}, &corruptError{msg: fmt.Sprintf("pcapng block of type 0x%08x has mismatched lengths %d and %d", typ, total, trailer), offset: start}
 		}
 		switch typ {

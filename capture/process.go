@@ -22,8 +22,12 @@ type processor struct {
 	dec    decoded
 	tcp    layers.TCP
 	synTCP layers.TCP // a held SYN being replayed
-	defrag defragmenter
-	anom   anomalies
+	bare   layers.TCP // a segment without payload handing a connection to reassembly (inorder.go)
+	// allReassembly gives every segment to gopacket reassembly, without
+	// the in-order path (tests compare the two).
+	allReassembly bool
+	defrag        defragmenter
+	anom          anomalies
 	// assembling is set while reassembly takes a packet: a gap it reports
 	// then is the MaxBufferedPerDir bound, not the flush timeout.
 	assembling bool
@@ -33,6 +37,7 @@ type processor struct {
 	pool *reassembly.StreamPool
 
 	convs      map[convKey]*conv
+	lastConv   *conv             // convs' entry for the latest key looked up (or nil): packets come in bursts
 	lru        convList          // live connections, least recently active first
 	closing    []*conv           // closed connections waiting for their linger time
 	tombs      map[convKey]*tomb // ended connections kept for stream numbering
@@ -43,6 +48,10 @@ type processor struct {
 
 	now       time.Time // latest packet time seen
 	nextFlush time.Time
+	// idleTC is the close time of the latest flush of reassembly, the
+	// flushes'th (inorder.go judges in-order connections by them).
+	idleTC  time.Time
+	flushes uint32
 
 	problems     [numProblemKinds]int
 	unknownLinks map[uint32]bool
@@ -235,7 +244,7 @@ type halfState struct {
 	delivered uint32 // highest end of payload bytes delivered
 	hasData   bool
 
-	winScale int // -1 unknown/none
+	winScale int8 // -1 unknown/none (int8 keeps a conv within 512 bytes)
 	fin      bool
 
 	// SYNs this side sent: the first ISN, and the last one that differed
@@ -303,7 +312,10 @@ func reused(base *[2]wsBase, side int, syn, ack bool, seq uint32) bool {
 // packet starts a new tcp.stream; base is that stream's base sequence
 // numbers. c is nil when the packet belongs to a connection already ended.
 func (p *processor) find(key convKey, side int, f Frame, syn, ack bool, seq uint32, macs, revive bool) (c *conv, base *[2]wsBase) {
-	c = p.convs[key]
+	if c = p.lastConv; c == nil || c.key != key {
+		c = p.convs[key]
+		p.lastConv = c
+	}
 	if c != nil {
 		if !reused(&c.base, side, syn, ack, seq) {
 			return c, &c.base
@@ -412,6 +424,7 @@ func (h *halfState) covered(s, e uint32) bool {
 type conv struct {
 	key        convKey
 	gen        uint8 // how many times this tcp.stream was ended and went on
+	fed        bool  // reassembly has seen the connection
 	base       [2]wsBase
 	conn       Conn
 	h          ConnHandler
@@ -419,8 +432,8 @@ type conv struct {
 	half       [2]halfState
 
 	stream    *rstream
-	fed       bool        // reassembly has seen the connection
 	held      *[2]heldSYN // SYNs not yet given to reassembly, per side
+	fast      inOrderState
 	reasmDone bool
 	rst       bool
 	closed    bool
@@ -449,6 +462,15 @@ func (c *conv) pending() bool {
 }
 
 type convList struct{ head, tail *conv }
+
+// touch marks c as the most recently active connection.
+func (p *processor) touch(c *conv) {
+	c.lastSeen = p.now
+	if p.lru.tail != c { // a burst of one connection's packets moves nothing
+		p.lru.remove(c)
+		p.lru.pushBack(c)
+	}
+}
 
 func (l *convList) pushBack(c *conv) {
 	c.prev, c.next = l.tail, nil
@@ -528,9 +550,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 	if c == nil || c.ended {
 		return
 	}
-	c.lastSeen = p.now
-	p.lru.remove(c)
-	p.lru.pushBack(c)
+	p.touch(c)
 
 	hs := &c.half[side]
 	dir := c.dir(side)
@@ -539,7 +559,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 		hs.winScale = -1
 		for _, opt := range t.Options {
 			if opt.OptionType == layers.TCPOptionKindWindowScale && len(opt.OptionData) >= 1 {
-				hs.winScale = int(min(opt.OptionData[0], 14))
+				hs.winScale = int8(min(opt.OptionData[0], 14))
 			}
 		}
 	}
@@ -631,8 +651,15 @@ func (p *processor) onTCP(f Frame, rec record) {
 }
 
 // assemble hands one segment to reassembly, with the context that lets
-// every reassembled byte name its frame.
+// every reassembled byte name its frame; the in-order path takes it first
+// when it can.
 func (p *processor) assemble(c *conv, side int, t *layers.TCP, f Frame, caplen, wirelen, have int) {
+	if !c.fast.slow && !p.allReassembly {
+		if p.inOrder(c, side, t, f, have) {
+			return
+		}
+		p.toReassembly(c)
+	}
 	ctx := p.newCtx()
 	ctx.ci = gopacket.CaptureInfo{Timestamp: f.Time, CaptureLength: caplen, Length: wirelen}
 	ctx.anc[0] = ctx
@@ -799,6 +826,7 @@ func (p *processor) newConvStream(key convKey, side int, f Frame, syn, ack, macs
 		}
 	}
 	p.convs[key] = c
+	p.lastConv = c
 	c.h = p.h.Conn(&c.conn)
 	if c.h == nil {
 		c.h = nopConnHandler{}
@@ -830,6 +858,9 @@ func (p *processor) end(c *conv, r EndReason) {
 	// Keep what numbering needs of the ended connection, a bounded while.
 	if p.convs[c.key] == c {
 		delete(p.convs, c.key)
+		if p.lastConv == c {
+			p.lastConv = nil
+		}
 		tb := &tomb{key: c.key, stream: c.conn.Stream, gen: c.gen, base: c.base}
 		for i := range c.half {
 			tb.seen[i], tb.hiEnd[i] = c.half[i].started, c.half[i].hiEnd
@@ -862,7 +893,9 @@ func (p *processor) tick() {
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
 	if !now.Before(p.nextFlush) {
-		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: now.Add(-p.o.IdleTimeout)})
+		p.idleTC = now.Add(-p.o.IdleTimeout)
+		p.flushes++
+		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: p.idleTC})
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
 	for len(p.closing) > 0 {
@@ -872,7 +905,7 @@ func (p *processor) tick() {
 			if idle < p.o.Linger {
 				break
 			}
-			if !c.reasmDone && c.pending() && idle < p.o.Linger+p.o.FlushAfter*3/2 {
+			if !p.reassemblyDone(c) && c.pending() && idle < p.o.Linger+p.o.FlushAfter*3/2 {
 				break
 			}
 			p.end(c, EndClosed)
@@ -1056,8 +1089,6 @@ func (p *processor) onICMP(f Frame, rec record) {
 	if c == nil || c.ended {
 		return
 	}
-	c.lastSeen = p.now
-	p.lru.remove(c)
-	p.lru.pushBack(c)
+	p.touch(c)
 	c.h.TCP(TCPEvent{Kind: ICMPError, Dir: c.dir(side), Frame: f, ICMPType: typ, ICMPCode: code})
 }

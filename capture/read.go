@@ -118,6 +118,12 @@ func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 			ng.drops = dropsReader(p, dh)
 		}
 	}
+	p.readAll(src)
+	return p.stats, nil
+}
+
+// readAll analyses every record of src, then finishes.
+func (p *processor) readAll(src recordSource) {
 	for {
 		rec, err := src.next()
 		if err != nil {
@@ -142,7 +148,6 @@ func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 		p.packet(rec)
 	}
 	p.finish()
-	return p.stats, nil
 }
 
 // openSource sniffs r's format (gzip or zstd around pcap or pcapng) and
