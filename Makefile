@@ -1,6 +1,10 @@
 # tlspcap: see README.md. Every target runs on a fresh clone; `make pcaps`
 # and `make expect` need root and Debian packages (they install them).
 GO       ?= go
+# Go 1.27.3, fetched by the go command from the Go module proxy: Go
+# 1.26.8's standard library has vulnerabilities the code reaches (see
+# lint). GOTOOLCHAIN=local (or another version) on the command line wins.
+export GOTOOLCHAIN ?= go1.27.3
 BIN      := bin/tlspcap
 FUZZTIME ?= 30s
 PKGS     := ./...
