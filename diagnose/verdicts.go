@@ -25,11 +25,13 @@ var SpillAfter = 1000
 type verdicts struct {
 	mem   []*Connection
 	spill *spillFile
+	// noSpill: no temporary file could be made; not tried again.
+	noSpill bool
 }
 
 func (v *verdicts) add(c *Connection) error {
 	c.normalize()
-	if v.spill == nil && len(v.mem) < SpillAfter {
+	if v.spill == nil && (len(v.mem) < SpillAfter || v.noSpill) {
 		v.mem = append(v.mem, c)
 		return nil
 	}
@@ -38,6 +40,7 @@ func (v *verdicts) add(c *Connection) error {
 		if err != nil {
 			// No temporary file: keep the verdicts in memory, as before.
 			v.mem = append(v.mem, c)
+			v.noSpill = true
 			return err
 		}
 		v.spill = s
