@@ -307,17 +307,10 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 	a.drain()
 	conns, spill := a.verdicts.mem, a.verdicts.spill
 	a.verdicts = verdicts{}
-	// Two connections share a tcp.stream when a port is reused after a
-	// RST (as Wireshark numbers them): the earlier one first.
-	sort.Slice(conns, func(i, j int) bool {
-		a, b := conns[i], conns[j]
-		return a.Stream < b.Stream || a.Stream == b.Stream && a.FirstFrame < b.FirstFrame
-	})
-	if !a.opts.deviceNamed() {
-		espressifFirst(conns)
-	}
+	espFirst := !a.opts.deviceNamed()
+	sort.Slice(conns, func(i, j int) bool { return keyOf(conns[i]).before(keyOf(conns[j]), espFirst) })
 	if spill != nil {
-		spill.sortReport(!a.opts.deviceNamed())
+		spill.sortReport(espFirst)
 	}
 	r := &Report{
 		Schema:  Schema,

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 
 	"tlspcap/decode"
@@ -231,16 +230,24 @@ func (c *conn) deviceEnd(o Options) (isServer, involved bool) {
 // the connections of that device.
 func (o Options) deviceNamed() bool { return o.Device.IsValid() || len(o.DeviceMAC) > 0 }
 
-// espressifFirst orders the connections of Espressif clients (by MAC
-// prefix) before the others, each group in tcp.stream order.
-func espressifFirst(conns []*Connection) {
-	sort.SliceStable(conns, func(i, j int) bool {
-		ei, ej := isEspressifLabel(conns[i].ClientLabel), isEspressifLabel(conns[j].ClientLabel)
-		if ei != ej {
-			return ei
-		}
-		return conns[i].Stream < conns[j].Stream
-	})
+// reportKey is what orders a report's connections: Espressif clients
+// (by MAC address) first unless a device was named, then by tcp.stream,
+// then by first frame (two connections share a stream when a port is
+// reused after a RST, as Wireshark numbers them).
+type reportKey struct {
+	espressif     bool
+	stream, first int
+}
+
+func keyOf(c *Connection) reportKey {
+	return reportKey{isEspressifLabel(c.ClientLabel), c.Stream, c.FirstFrame}
+}
+
+func (a reportKey) before(b reportKey, espressifFirst bool) bool {
+	if espressifFirst && a.espressif != b.espressif {
+		return a.espressif
+	}
+	return a.stream < b.stream || a.stream == b.stream && a.first < b.first
 }
 
 // isEspressifLabel: the client label names an Espressif MAC address.

@@ -243,16 +243,11 @@ func (r *spillReader) read(e spilled) (*Connection, error) {
 	return c, nil
 }
 
-// sortReport puts the index in report order: Espressif clients first, then
-// by tcp.stream (as espressifFirst does for verdicts in memory).
+// sortReport puts the index in report order (reportKey), as the verdicts
+// in memory are.
 func (s *spillFile) sortReport(espressifFirst bool) {
-	sort.SliceStable(s.index, func(i, j int) bool {
-		a, b := s.index[i], s.index[j]
-		if espressifFirst && a.espressif != b.espressif {
-			return a.espressif
-		}
-		return a.stream < b.stream || a.stream == b.stream && a.first < b.first
-	})
+	key := func(e spilled) reportKey { return reportKey{e.espressif, int(e.stream), int(e.first)} }
+	sort.Slice(s.index, func(i, j int) bool { return key(s.index[i]).before(key(s.index[j]), espressifFirst) })
 }
 
 // profiles yields each connection's profile and why, in report order,

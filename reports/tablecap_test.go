@@ -51,3 +51,25 @@ func TestTableCap(t *testing.T) {
 		t.Errorf("JSON lists %d connections, want %d", n, maxTableRows+extra)
 	}
 }
+
+// Past maxTableRows connections with errors, the HTML report details the
+// first ones and says how many more there are (the text report details all).
+func TestHTMLDetailsCap(t *testing.T) {
+	r := &diagnose.Report{Schema: diagnose.Schema, Tool: "tlspcap", Profile: "esp32-idf5", Findings: []diagnose.Finding{}}
+	for i := range maxTableRows + 3 {
+		r.Connections = append(r.Connections, &diagnose.Connection{Stream: i, Client: "10.0.0.1:1000", Server: "10.0.0.2:443",
+			Outcome: diagnose.OutcomeFailed, Stage: diagnose.StageClientHello,
+			Findings: []diagnose.Finding{{ID: "server-reset", Severity: diagnose.SeverityError, Frames: []int{i + 1}, DeviceErrors: []diagnose.DeviceError{}}}})
+	}
+	var b bytes.Buffer
+	if err := Write(&b, r, HTML, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, `<section id="stream-`); n != maxTableRows {
+		t.Errorf("%d connections detailed, want %d", n, maxTableRows)
+	}
+	if want := "3 more connection(s) with errors or warnings are not detailed here (the first 5000 are)"; !strings.Contains(out, want) {
+		t.Errorf("no %q", want)
+	}
+}
