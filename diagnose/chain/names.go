@@ -51,29 +51,12 @@ func parseDN(raw []byte) (attrs []attribute, ok bool) {
 	return attrs, true
 }
 
-// dnContentLen is the length of the contents of a DER Name's outer
-// SEQUENCE, -1 when there is none.
-func dnContentLen(raw []byte) int {
-	in := cryptobyte.String(raw)
-	var seq cryptobyte.String
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
-		return -1
-	}
-	return len(seq)
-}
-
 // nameEqual models mbedTLS x509_name_cmp: same attributes in the same order;
 // strings equal byte for byte with the same tag, or, when both are
 // UTF8String/PrintableString, equal ignoring ASCII case.
 func nameEqual(a, b []byte) bool {
 	if string(a) == string(b) {
 		return true
-	}
-	// Names equal here have contents of equal length (the same OIDs, tags
-	// of one byte, values of equal length, DER's minimal lengths): most
-	// pairs path building tries differ there, and need no parse.
-	if dnContentLen(a) != dnContentLen(b) {
-		return false
 	}
 	x, ok1 := parseDN(a)
 	y, ok2 := parseDN(b)
