@@ -71,45 +71,22 @@ func loadTsharkStreams(t *testing.T) map[string]map[int]int {
 	return want
 }
 
-// manifest returns the capture paths of the corpus, and tshark's packet
-// count for each.
+// manifestPackets returns the capture paths of the corpus, and tshark's
+// packet count for each.
 func manifestPackets(t *testing.T, dir string) ([]string, map[string]int) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var paths []string
 	pk := map[string]int{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), "\t")
-		if len(fs) < 6 || fs[0] == "path" {
-			continue
-		}
-		paths = append(paths, fs[0])
-		pk[fs[0]], _ = strconv.Atoi(fs[5])
+	for _, e := range corpus.Captures(t, dir) {
+		paths = append(paths, e.Path)
+		pk[e.Path] = e.Packets
 	}
 	return paths, pk
 }
 
 func manifest(t *testing.T, dir string) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var paths []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if p, _, _ := strings.Cut(sc.Text(), "\t"); p != "path" {
-			paths = append(paths, p)
-		}
-	}
+	paths, _ := manifestPackets(t, dir)
 	return paths
 }
 

@@ -459,13 +459,9 @@ func TestJA3Tshark(t *testing.T) {
 	for _, c := range order {
 		listed[c] = true
 	}
-	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	nManifest := 0
-	for _, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n")[1:] {
-		p, _, _ := strings.Cut(line, "\t")
+	for _, e := range corpus.Captures(t, dir) {
+		p := e.Path
 		nManifest++
 		if !listed[p] {
 			t.Errorf("%s is in MANIFEST.tsv but not in testdata/tshark/ja3.tsv: run testdata/tshark/ja3.sh", p)

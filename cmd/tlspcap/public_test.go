@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -27,11 +26,6 @@ func sharedPcaps(t *testing.T) string {
 // exactly those reviewed in testdata/public-errors.tsv.
 func TestPublicCaptures(t *testing.T) {
 	dir := sharedPcaps(t)
-	manifest, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer manifest.Close()
 	reviewed := map[string]string{}
 	if b, err := os.ReadFile("../../testdata/public-errors.tsv"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -40,22 +34,10 @@ func TestPublicCaptures(t *testing.T) {
 			}
 		}
 	}
-	sc := bufio.NewScanner(manifest)
-	var header []string
 	healthy, clean := 0, 0
 	var update []string
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), "\t")
-		if header == nil {
-			header = f
-			continue
-		}
-		row := map[string]string{}
-		for i, h := range header {
-			if i < len(f) {
-				row[h] = f[i]
-			}
-		}
+	for _, e := range corpus.Captures(t, dir) {
+		row := e.Row
 		path := row["path"]
 		var out, errb bytes.Buffer
 		code := run([]string{"analyze", "--format", "json", "--no-progress", filepath.Join(dir, path)}, nil, &out, &errb)

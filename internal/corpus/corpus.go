@@ -5,6 +5,8 @@ package corpus
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -32,4 +34,46 @@ func Pcaps(t testing.TB, what string) string {
 	}
 	t.Skipf("…/shared/pcaps not found (set TLSPCAP_SHARED): %s skipped", what)
 	return ""
+}
+
+// Entry is one row of MANIFEST.tsv, its columns by header name.
+type Entry struct {
+	Path    string
+	Packets int // tshark's frame count
+	Row     map[string]string
+}
+
+// Captures returns the corpus's captures in MANIFEST order. Rows whose
+// packets column is "-" are companion files listed beside a capture (test
+// scripts, keys, baselines), not captures, and are left out.
+func Captures(t testing.TB, dir string) []Entry {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header []string
+	var out []Entry
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if header == nil {
+			header = f
+			continue
+		}
+		row := make(map[string]string, len(header))
+		for i, h := range header {
+			if i < len(f) {
+				row[h] = f[i]
+			}
+		}
+		if row["packets"] == "-" {
+			continue
+		}
+		n, _ := strconv.Atoi(row["packets"])
+		out = append(out, Entry{Path: row["path"], Packets: n, Row: row})
+	}
+	return out
 }

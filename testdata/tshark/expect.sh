@@ -109,7 +109,7 @@ list=$(mktemp)
 trap 'rm -f "$list" "$list".*' EXIT
 if [ -d "$shared" ]; then
 	if [ -f "$shared/MANIFEST.tsv" ]; then
-		tail -n +2 "$shared/MANIFEST.tsv" | cut -f1
+		tail -n +2 "$shared/MANIFEST.tsv" | awk -F"\t" '$6 != "-"' | cut -f1 # "-": companion files, not captures
 	else
 		(cd "$shared" && find . -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' \) | sed 's|^\./||')
 	fi | sort | while IFS= read -r p; do

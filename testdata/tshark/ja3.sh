@@ -49,7 +49,8 @@ export -f one
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tail -n +2 "$shared/MANIFEST.tsv" | cut -f1 | while IFS= read -r p; do
+# Rows whose packets column is "-" are companion files (scripts, keys), not captures.
+tail -n +2 "$shared/MANIFEST.tsv" | awk -F"\t" '$6 != "-"' | cut -f1 | while IFS= read -r p; do
 	[ -f "$shared/$p" ] && printf '%s\n' "$p"
 done >"$tmp/list"
 echo "ja3.sh: $(wc -l <"$tmp/list") captures, $JOBS at a time" >&2
