@@ -31,6 +31,9 @@ func (p *processor) onUDP(f Frame, rec record) {
 	sport := binary.BigEndian.Uint16(d.l4[0:2])
 	dport := binary.BigEndian.Uint16(d.l4[2:4])
 	if sport != dnsPort && dport != dnsPort {
+		if p.dgram != nil {
+			p.dgram.Datagram(f, netip.AddrPortFrom(d.src, sport), netip.AddrPortFrom(d.dst, dport), d.l4[8:])
+		}
 		return
 	}
 	ulen := int(binary.BigEndian.Uint16(d.l4[4:6]))

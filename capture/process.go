@@ -16,6 +16,7 @@ import (
 // processor turns packet records into connection events.
 type processor struct {
 	h     Handler
+	dgram DatagramHandler // h, when it takes UDP payloads
 	o     Options
 	stats Stats
 
@@ -65,6 +66,7 @@ type processor struct {
 
 func newProcessor(h Handler, o Options) *processor {
 	p := &processor{h: h, o: o, convs: make(map[convKey]*conv), tombs: make(map[convKey]*tomb)}
+	p.dgram, _ = h.(DatagramHandler)
 	p.stats.MaxConns, p.stats.MaxBufferedPerDir = o.MaxConns, o.MaxBufferedPerDir
 	p.pool = reassembly.NewStreamPool(streamFactory{p})
 	p.asm = reassembly.NewAssembler(p.pool)
@@ -110,8 +112,28 @@ func (p *processor) packet(rec record) {
 		}
 	}
 	p.checkTime(f)
+	p.countLinkType(rec.linkType)
 	p.decodePacket(rec, f)
 	p.tick()
+}
+
+// countLinkType counts a frame of link type lt: captures have one or a
+// few.
+func (p *processor) countLinkType(lt uint32) {
+	ls := &p.stats.LinkTypes
+	for i := range ls {
+		switch {
+		case ls[i].Frames == 0:
+			var unknown errUnknownLink
+			_, err := decodeLink(lt, nil, &decoded{})
+			ls[i] = LinkTypeCount{lt, 1, !errors.As(err, &unknown)}
+			return
+		case ls[i].LinkType == lt:
+			ls[i].Frames++
+			return
+		}
+	}
+	p.stats.OtherLinkTypes++
 }
 
 func (p *processor) decodePacket(rec record, f Frame) {
@@ -121,6 +143,7 @@ func (p *processor) decodePacket(rec record, f Frame) {
 		var ul errUnknownLink
 		switch {
 		case errors.Is(err, errNotIP):
+			p.stats.NonIPPackets++
 		case errors.As(err, &ul):
 			p.stats.Undecodable++
 			if p.unknownLinks == nil {
@@ -201,8 +224,10 @@ func (p *processor) decodeNet(ipb []byte, f Frame, rec record, depth int) {
 	case protoTCP:
 		p.onTCP(f, rec)
 	case protoUDP:
+		p.stats.UDPPackets++
 		p.onUDP(f, rec)
 	case protoICMP, protoICMPv6:
+		p.stats.ICMPPackets++
 		p.onICMP(f, rec)
 	}
 }

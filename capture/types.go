@@ -200,4 +200,26 @@ type Stats struct {
 	// The bounds applied (defaults filled in), for saying them.
 	MaxConns, MaxBufferedPerDir int
 	Start, End                  time.Time
+	// What the frames carried besides TCP, for a capture with none to say
+	// what it held: UDP datagrams, ICMP messages, frames without IP (ARP,
+	// LLDP, 802.11 management). LinkTypes counts the frames of the first
+	// link types seen (Frames 0: none), OtherLinkTypes those of the rest:
+	// an array keeps Stats comparable.
+	UDPPackets, ICMPPackets, NonIPPackets int
+	LinkTypes                             [4]LinkTypeCount
+	OtherLinkTypes                        int
+}
+
+// LinkTypeCount is how many frames of one LINKTYPE_* value a capture holds.
+type LinkTypeCount struct {
+	LinkType uint32
+	Frames   int
+	// Supported: tlspcap decodes this link type.
+	Supported bool
+}
+
+// DatagramHandler may be implemented by a Handler to see each UDP payload
+// that is not DNS (DTLS, QUIC, CoAP), to count what a capture holds.
+type DatagramHandler interface {
+	Datagram(f Frame, src, dst netip.AddrPort, payload []byte)
 }

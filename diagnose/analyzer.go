@@ -83,6 +83,12 @@ type Analyzer struct {
 	drops map[int]dropsSeen
 	ctx   ruleContext
 	keys  *decode.KeyLog
+	// What the report says when it holds no connection: the clients of
+	// the connections --device left out, the DNS messages and the other
+	// UDP payloads seen.
+	unselected  seenClients
+	dnsMessages int
+	datagrams   datagrams
 	// captureEnd is what ctx.captureEnd is for connections finishing now:
 	// unknown until Report.
 	captureEnd time.Time
@@ -128,6 +134,7 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, firstProblem: map[capture.ProblemKind]capture.Problem{}, snaplenFrames: map[int]bool{},
 		concurrent: o.Concurrent}
 	a.dns.init()
+	a.dns.device = o.Device
 	a.keys = decode.NewKeyLog()
 	a.keys.Add(o.KeyLog)
 	var err error
@@ -218,7 +225,10 @@ func (a *Analyzer) Secrets(secretsType uint32, data []byte) {
 }
 
 // DNS implements capture.Handler.
-func (a *Analyzer) DNS(m *capture.DNSMessage) { a.dns.add(m) }
+func (a *Analyzer) DNS(m *capture.DNSMessage) {
+	a.dnsMessages++
+	a.dns.add(m)
+}
 
 // Problem implements capture.Handler.
 func (a *Analyzer) Problem(p capture.Problem) {
@@ -253,6 +263,7 @@ func (a *Analyzer) finish(c *conn) {
 	}
 	c.tcp.stream() // the rules read the stream facts, empty or not
 	if _, mine := c.deviceEnd(a.opts); a.opts.deviceNamed() && !mine {
+		a.noteUnselected(c)
 		c.dec = nil // another host's connection: not in the report
 		c.tlsState = nil
 		return
@@ -328,6 +339,15 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 		spill:       spill,
 	}
 	r.Capture.Connections = r.Len()
+	switch {
+	case r.Len() > 0:
+	case st.TCPConns == 0:
+		r.nothing = a.noTCP(st)
+	case a.opts.Device.IsValid():
+		r.nothing = a.unselected.nothing("--device", a.opts.Device.String())
+	case a.opts.deviceNamed():
+		r.nothing = a.unselected.nothing("--device", a.opts.DeviceMAC.String())
+	}
 	if a.opts.Profile != "" {
 		r.ProfileReason = reasonGiven
 	}

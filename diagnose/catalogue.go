@@ -720,6 +720,19 @@ func ruleServerClosed(x *ruleRun) []Finding {
 	if cl := x.closeOf(x.fromClient()); cl != nil && cl.Frame.Number < fin.Frame.Number {
 		return nil
 	}
+	if cn := x.closeNotifyBefore(x.fromServer(), fin.Frame.Number); cn != nil {
+		at := first(cn.Where)
+		return []Finding{{
+			ID: "server-closed", Severity: SeverityError, Frames: frames(at, fin.Frame.Number),
+			Title: "Server closed the connection with close_notify during the handshake",
+			Explanation: fmt.Sprintf("Frame %d: the server sent a close_notify alert after the client's %s, then closed the connection (FIN, frame %d). "+
+				"close_notify is an orderly close, so the server names no reason: mbedtls_ssl_handshake() stops with MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY, "+
+				"which ESP-TLS logs as the handshake's error. Servers do this when they refuse the handshake politely: the SNI is not served, "+
+				"the client's address or certificate is not allowed, or the server is shutting down.", at, x.lastSentBy(x.fromClient(), at), fin.Frame.Number),
+			DeviceErrors: x.errs(device.SymptomCloseNotify),
+			Fix:          "Check the server's logs for this connection (it chose to close), the SNI (esp_tls_cfg_t.common_name), the port, and IP allow-lists.",
+		}}
+	}
 	return []Finding{{
 		ID: "server-closed", Severity: SeverityError, Frames: frames(fin.Frame.Number),
 		Title: "Server closed the connection (FIN) during the handshake without an alert",
@@ -729,6 +742,17 @@ func ruleServerClosed(x *ruleRun) []Finding {
 		DeviceErrors: x.errs(device.SymptomPeerFIN),
 		Fix:          "Check the server's logs for this connection, the SNI (esp_tls_cfg_t.common_name), the port, and IP allow-lists.",
 	}}
+}
+
+// closeNotifyBefore is the first readable close_notify d sent before frame
+// n, or nil.
+func (x *ruleRun) closeNotifyBefore(d capture.Dir, n int) *decode.Alert {
+	for _, al := range x.tls.alerts {
+		if al.Dir == d && !al.Encrypted && !al.Guessed && al.Description == 0 && first(al.Where) <= n {
+			return al
+		}
+	}
+	return nil
 }
 
 func ruleServerSilent(x *ruleRun) []Finding {

@@ -61,7 +61,7 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		r.JA4S = decode.JA4S(sh, 't')
 	}
 	r.Stage = c.stage()
-	r.Ending = c.ending(a.opts)
+	r.Ending = c.ending(a.opts, a.ctx.captureEnd)
 	r.Certificates = a.ctx.certificates(t.certificate[c.fromServer()])
 	if len(r.Certificates) > 0 {
 		for _, bc := range a.ctx.browserChainFor(r.SNI, c.serverAddr()) {
@@ -254,8 +254,10 @@ func (c *conn) fatalAlert() *decode.Alert {
 	return nil
 }
 
-// ending decides who ended the connection and how.
-func (c *conn) ending(o Options) Ending {
+// ending decides who ended the connection and how. An ending no packet
+// shows has the time it was decided at: the capture's end (captureEnd,
+// when known) for one still open then, else the connection's last packet.
+func (c *conn) ending(o Options, captureEnd time.Time) Ending {
 	// The earliest of the candidates; on a tie the first in this order
 	// (alert, then per direction RST before FIN).
 	var e Ending
@@ -278,14 +280,18 @@ func (c *conn) ending(o Options) Ending {
 		}
 	}
 	if !found {
+		e = Ending{How: "capture-ended", Time: c.lastTime()}
 		switch c.tcp.end {
 		case capture.EndIdle:
-			return Ending{How: "idle"}
+			e.How = "idle"
 		case capture.EndEvicted:
 			// tlspcap stopped following it (--max-connections), not the peers.
-			return Ending{How: "connection-limit"}
+			e.How = "connection-limit"
+		default:
+			if !captureEnd.IsZero() {
+				e.Time = captureEnd
+			}
 		}
-		return Ending{How: "capture-ended"}
 	}
 	e.Time = jsonTime(e.Time)
 	return e

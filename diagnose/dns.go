@@ -41,6 +41,9 @@ type dnsState struct {
 	pending  map[dnsKey]*dnsQuery
 	resolved map[string]bool    // names that got a NOERROR answer with records at least once
 	servers  map[netip.Addr]int // resolver → frame of the first query to it
+	// device is the device's address (--device): other hosts' lookups
+	// are not the device's failures.
+	device netip.Addr
 	// Past maxDNSQueries: queries not followed and successful answers not
 	// noted in resolved, each with the frame of the first.
 	dropped, droppedAnswers     int
@@ -116,6 +119,56 @@ func (s *dnsState) compact() {
 	s.queries = kept
 }
 
+// dnsSeverity: only a lookup the device makes for a connection, of an
+// address (A, AAAA), stops it from connecting: an error unless the name
+// resolved in the end (a retry, another resolver, the other address type),
+// then a warning. A reverse (PTR), SRV or TXT lookup, or another host's
+// lookup when --device names the device, is at most info.
+func dnsSeverity(addressQuery, forDevice, resolvedLater bool) Severity {
+	switch {
+	case !addressQuery || !forDevice:
+		return SeverityInfo
+	case resolvedLater:
+		return SeverityWarning
+	}
+	return SeverityError
+}
+
+// isAddressQuery: an A or AAAA lookup (a name to connect to); ANY
+// (255) asks for those too.
+func isAddressQuery(qtype uint16) bool { return qtype == 1 || qtype == 28 || qtype == 255 }
+
+// dnsTypeName names a query type as dig does.
+func dnsTypeName(qtype uint16) string {
+	switch qtype {
+	case 1:
+		return "A"
+	case 28:
+		return "AAAA"
+	case 12:
+		return "PTR"
+	case 33:
+		return "SRV"
+	case 16:
+		return "TXT"
+	case 5:
+		return "CNAME"
+	case 15:
+		return "MX"
+	case 2:
+		return "NS"
+	case 6:
+		return "SOA"
+	case 65:
+		return "HTTPS"
+	case 64:
+		return "SVCB"
+	case 255:
+		return "ANY"
+	}
+	return fmt.Sprintf("TYPE%d", qtype)
+}
+
 // dnsNoResponseAfter: a query unanswered for this long counts as lost.
 const dnsNoResponseAfter = 2 * time.Second
 
@@ -123,21 +176,26 @@ func (s *dnsState) findings(end time.Time) []Finding {
 	type group struct {
 		id      string
 		name    string
+		qtype   uint16
 		frames  []int
 		servers map[string]bool
+		// forDevice: a query of the device (every client's, unless
+		// --device named one).
+		forDevice bool
 	}
 	groups := map[string]*group{}
 	var order []string
-	addTo := func(id, name string, frame int, server string) {
-		k := id + "|" + name
+	addTo := func(id string, q *dnsQuery, frame int) {
+		k := fmt.Sprintf("%s|%s|%d", id, q.name, q.qtype)
 		g, ok := groups[k]
 		if !ok {
-			g = &group{id: id, name: name, servers: map[string]bool{}}
+			g = &group{id: id, name: q.name, qtype: q.qtype, servers: map[string]bool{}}
 			groups[k] = g
 			order = append(order, k)
 		}
 		g.frames = append(g.frames, frame)
-		g.servers[server] = true
+		g.servers[q.server.Addr().String()] = true
+		g.forDevice = g.forDevice || !s.device.IsValid() || q.client.Addr() == s.device
 	}
 	for _, q := range s.queries {
 		switch {
@@ -146,11 +204,11 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			if !end.IsZero() && end.Sub(q.frame.Time) < dnsNoResponseAfter {
 				continue
 			}
-			addTo("dns-no-response", q.name, q.frame.Number, q.server.Addr().String())
+			addTo("dns-no-response", q, q.frame.Number)
 		case q.rcode == 3:
-			addTo("dns-nxdomain", q.name, q.answerFrame, q.server.Addr().String())
+			addTo("dns-nxdomain", q, q.answerFrame)
 		case q.rcode == 2:
-			addTo("dns-servfail", q.name, q.answerFrame, q.server.Addr().String())
+			addTo("dns-servfail", q, q.answerFrame)
 		}
 	}
 	var out []Finding
@@ -161,13 +219,8 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			srv = append(srv, a)
 		}
 		sort.Strings(srv)
-		// A name that resolved in the end (retry, other resolver, other
-		// type) only gets a warning.
-		sev := SeverityError
-		if s.resolved[g.name] {
-			sev = SeverityWarning
-		}
-		f := Finding{ID: g.id, Severity: sev, Frames: g.frames, DeviceErrors: []DeviceError{},
+		addr := isAddressQuery(g.qtype)
+		f := Finding{ID: g.id, Severity: dnsSeverity(addr, g.forDevice, s.resolved[g.name]), Frames: g.frames, DeviceErrors: []DeviceError{},
 			WiresharkFilter: fmt.Sprintf("dns.qry.name == %q", g.name)}
 		n := len(g.frames)
 		switch g.id {
@@ -176,6 +229,12 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			f.Explanation = fmt.Sprintf("The resolver %s answered NXDOMAIN for %q (%s, first in frame %d): the name does not exist, so the device never connects. "+
 				"ESP-TLS logs \"couldn't get hostname for :%s: getaddrinfo() returns 202\" (EAI_FAIL).", joinNames(srv), g.name, plural(n, "answer", "answers"), g.frames[0], g.name)
 			f.Fix = "Check the host name in the URI for typos and that the DNS record exists (dig " + g.name + ")."
+			if !addr {
+				f.Title = fmt.Sprintf("DNS: no %s record for %s (NXDOMAIN)", dnsTypeName(g.qtype), g.name)
+				f.Explanation = fmt.Sprintf("The resolver %s answered NXDOMAIN for the %s lookup of %q (%s, first in frame %d). "+
+					"No connection waits on it: a device resolves the host it connects to with an A or AAAA lookup.", joinNames(srv), dnsTypeName(g.qtype), g.name, plural(n, "answer", "answers"), g.frames[0])
+				f.Fix = "Nothing to fix for the TLS connections."
+			}
 		case "dns-servfail":
 			f.Title = fmt.Sprintf("DNS: the resolver failed for %s (SERVFAIL)", g.name)
 			f.Explanation = fmt.Sprintf("The resolver %s answered SERVFAIL for %q (%s, first in frame %d): it could not resolve the name (upstream unreachable, DNSSEC failure).",
@@ -186,6 +245,10 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			f.Explanation = fmt.Sprintf("%s for %q to %s got no response (first in frame %d): the resolver is unreachable or drops the queries. "+
 				"lwIP retries and then getaddrinfo() fails, so the device never connects.", capitalize(plural(n, "query", "queries")), g.name, joinNames(srv), g.frames[0])
 			f.Fix = "Check the DNS server address the device uses (DHCP option 6, esp_netif_get_dns_info) and that UDP port 53 to it is open."
+		}
+		if !addr && g.id != "dns-nxdomain" {
+			f.Title += fmt.Sprintf(" (%s lookup)", dnsTypeName(g.qtype))
+			f.Explanation += fmt.Sprintf(" It was a %s lookup: no connection waits on it.", dnsTypeName(g.qtype))
 		}
 		out = append(out, f)
 	}

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"iter"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -49,10 +50,13 @@ type Step struct {
 
 // Ending says who ended a connection and how.
 type Ending struct {
-	By    string    `json:"by,omitempty"` // "client" | "server" | "" (nobody: capture ended)
-	How   string    `json:"how"`          // "FIN", "RST", "alert handshake_failure", "silence", "capture-ended", "idle", "connection-limit" (more than --max-connections open)
-	Frame int       `json:"frame,omitempty"`
-	Time  time.Time `json:"time,omitempty"`
+	By    string `json:"by,omitempty"` // "client" | "server" | "" (nobody: capture ended)
+	How   string `json:"how"`          // "FIN", "RST", "alert handshake_failure", "silence", "capture-ended", "idle", "connection-limit" (more than --max-connections open)
+	Frame int    `json:"frame,omitempty"`
+	// Time is the ending's packet's, or for an ending no packet shows
+	// (capture-ended, idle, connection-limit) the capture's end or the
+	// connection's last packet; omitted when the capture has no times.
+	Time time.Time `json:"time,omitzero"`
 }
 
 // Certificate is a certificate the server (or client) sent, for reports.
@@ -184,6 +188,8 @@ type Report struct {
 
 	spill *spillFile
 	err   error
+	// nothing says why the report holds no connection (Summary).
+	nothing *Nothing
 	// A derived report (Derived) reads its connections from src, each
 	// passed through mapConn.
 	src     *Report
@@ -274,27 +280,9 @@ func (r *Report) Close() error {
 	return r.spill.f.Close()
 }
 
-// Failed reports whether anything failed (exit code 1).
-func (r *Report) Failed() bool {
-	if r.spill != nil {
-		for _, e := range r.spill.index {
-			if e.failed {
-				return true
-			}
-		}
-	}
-	for _, c := range r.Connections {
-		if c.Failed() {
-			return true
-		}
-	}
-	for _, f := range r.Findings {
-		if f.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
-}
+// Failed reports whether anything failed (exit code 1): a connection or
+// the capture (Summary).
+func (r *Report) Failed() bool { return r.Summary().Verdict() == VerdictFailed }
 
 // SelectClients keeps the connections whose client fingerprint matches
 // spec, "ja3=HASH", "ja4=FINGERPRINT", "ja3s=..." or "ja4s=...": the way to
@@ -313,10 +301,27 @@ func (r *Report) SelectClients(spec string) error {
 	if field == nil {
 		return fmt.Errorf("--client %q: unknown fingerprint %q (ja3, ja4, ja3s, ja4s)", spec, key)
 	}
+	var seen seenClients
+	values := map[string]int{}
+	note := func(c *Connection) {
+		ap, _ := netip.ParseAddrPort(c.Client)
+		mac := macOfLabel(c.ClientLabel)
+		seen.add(ap.Addr(), mac, isEspressifLabel(c.ClientLabel))
+		if v := field(c); v != "" && (len(values) < maxSeenClients || values[v] > 0) {
+			values[v]++
+		}
+	}
+	defer func() {
+		if r.Len() == 0 && seen.conns > 0 {
+			r.nothing = seen.nothing("--client", spec)
+			r.nothing.Fingerprints = commonest(values, 5)
+		}
+	}()
 	if r.spill != nil {
 		kept := make([]spilled, 0, len(r.spill.index))
 		i := 0
 		for c := range r.All() {
+			note(c)
 			if field(c) == value {
 				kept = append(kept, r.spill.index[i])
 			}
@@ -327,6 +332,7 @@ func (r *Report) SelectClients(spec string) error {
 	}
 	kept := r.Connections[:0]
 	for _, c := range r.Connections {
+		note(c)
 		if field(c) == value {
 			kept = append(kept, c)
 		}

@@ -136,6 +136,15 @@ func TestRules(t *testing.T) {
 			k.FIN(pcapbuild.C2S)
 			return n
 		}, diagnose.Options{}, want{id: "server-closed", code: "-0x7280", outcome: diagnose.OutcomeFailed}},
+		{"server closes with close_notify after ClientHello", func(c *pcapbuild.Capture) int {
+			k := c.Conn(client, server)
+			k.Handshake()
+			k.Send(pcapbuild.C2S, clientHello)
+			n := k.Send(pcapbuild.S2C, pcapbuild.Alert(1, 0))
+			k.FIN(pcapbuild.S2C)
+			k.FIN(pcapbuild.C2S)
+			return n
+		}, diagnose.Options{}, want{id: "server-closed", code: "-0x7880", outcome: diagnose.OutcomeFailed}},
 		{"server silent", func(c *pcapbuild.Capture) int {
 			k := c.Conn(client, server)
 			k.Handshake()

@@ -43,12 +43,14 @@ type htmlDoc struct {
 	Span       string
 	Profile    string
 	NConns     int
-	Failed     int
-	Problems   []string
-	Rows       []htmlRow
-	Conns      []htmlConn
-	Findings   []htmlFinding
-	Healthy    int // connections not shown in detail
+	// Failing and Summary are the report's one count (diagnose.Summary).
+	Failing  bool
+	Summary  []string
+	Problems []string
+	Rows     []htmlRow
+	Conns    []htmlConn
+	Findings []htmlFinding
+	Healthy  int // connections not shown in detail
 	// Past maxTableRows: the rows left out of the table (Unlisted says
 	// them) and the connections not detailed (MoreDetails).
 	unlisted    unlisted
@@ -175,9 +177,6 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		} else {
 			d.unlisted.add(c)
 		}
-		if c.Outcome == diagnose.OutcomeFailed || c.Outcome == diagnose.OutcomeNotTLS {
-			d.Failed++
-		}
 		if !show {
 			d.Healthy++
 			continue
@@ -194,6 +193,11 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		d.Findings = append(d.Findings, htmlFindingOf(f, false))
 	}
 	d.Unlisted, d.MaxRows = d.unlisted.String(), maxTableRows
+	sum := r.Summary()
+	d.Failing = sum.Verdict() != diagnose.VerdictOK
+	for _, l := range sum.Lines() {
+		d.Summary = append(d.Summary, termSafe(l))
+	}
 	return d
 }
 
@@ -482,7 +486,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 <body>
 <header>
 <h1>tlspcap report: <code>{{.File}}</code></h1>
-<p class="verdict">{{if .Failed}}<span class="badge bad">{{.Failed}} of {{.NConns}} connections failed</span>{{else}}<span class="badge ok">{{.Failed}} of {{.NConns}} connections failed</span>{{end}}</p>
+<p class="verdict"><span class="badge {{if .Failing}}bad{{else}}ok{{end}}">{{range $i, $l := .Summary}}{{if $i}}<br>{{end}}{{$l}}{{end}}</span></p>
 </header>
 <section id="capture" class="capture">
 <h2>Capture</h2>

@@ -83,6 +83,11 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 			writeFindingMarkdown(w, f)
 		}
 	}
+	// One paragraph: the lines run on as the sentences they are.
+	fmt.Fprintln(w)
+	for _, l := range r.Summary().Lines() {
+		fmt.Fprintln(w, mdSafe(l))
+	}
 	return nil
 }
 

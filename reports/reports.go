@@ -157,7 +157,10 @@ func writeReportJSON(w io.Writer, r *diagnose.Report) error {
 		}
 		bw.WriteString("  ],\n")
 	}
-	if err := field("findings", r.Findings, true); err != nil {
+	if err := field("findings", r.Findings, false); err != nil {
+		return err
+	}
+	if err := field("summary", r.Summary(), true); err != nil {
 		return err
 	}
 	bw.WriteString("}\n")

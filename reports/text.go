@@ -205,14 +205,13 @@ func writeCaptureAndTotal(w io.Writer, r *diagnose.Report, o Options) error {
 			writeFindingText(w, f, o)
 		}
 	}
-	failed := 0
-	for c := range r.All() {
-		if c.Failed() {
-			failed++
+	fmt.Fprintln(w)
+	for _, l := range r.Summary().Lines() {
+		if _, err := fmt.Fprintln(w, termSafe(l)); err != nil {
+			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "\n%d of %d connections failed.\n", failed, r.Len())
-	return err
+	return nil
 }
 
 func endingText(e diagnose.Ending) string {

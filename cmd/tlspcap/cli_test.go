@@ -213,7 +213,7 @@ func TestClientFilter(t *testing.T) {
 	if code, n := count("--client", "ja4=t12d990700_faffc54d2b3b_4387b539a301"); code != exitOK || n != 1 {
 		t.Errorf("matching JA4: exit %d, %d connections", code, n)
 	}
-	if code, n := count("--client", "ja4=t13d1516h2_8daaf6152771_e5627efa2ab1"); code != exitOK || n != 0 {
+	if code, n := count("--client", "ja4=t13d1516h2_8daaf6152771_e5627efa2ab1"); code != exitUsage || n != 0 {
 		t.Errorf("other JA4: exit %d, %d connections", code, n)
 	}
 	if code, _ := count("--client", "md5=x"); code != exitUsage {

@@ -23,7 +23,8 @@ import (
 	"tlspcap/reports"
 )
 
-// Exit codes: 0 nothing failed, 1 failures found, 2 usage or unreadable input.
+// Exit codes: 0 nothing failed, 1 failures found, 2 usage, unreadable
+// input, or nothing to analyse (diagnose.VerdictNothing).
 const (
 	exitOK      = 0
 	exitFailed  = 1
@@ -335,8 +336,13 @@ func analyzeCmd(code *int) *cobra.Command {
 					return err
 				}
 			}
-			if rep.Failed() {
+			switch sum := rep.Summary(); sum.Verdict() {
+			case diagnose.VerdictFailed:
 				*code = exitFailed
+			case diagnose.VerdictNothing:
+				// The report says it too; a script reads the exit code.
+				fmt.Fprintf(c.ErrOrStderr(), "%s: %s: %s\n", programName, args[0], sum.Nothing)
+				*code = exitUsage
 			}
 			return nil
 		},

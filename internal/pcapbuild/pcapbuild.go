@@ -178,8 +178,15 @@ func (t *TCPConn) ZeroWindow(dir int) int {
 	return t.packet(dir, func(p *layers.TCP) { p.Window = 0 }, nil)
 }
 
-// DNS writes a DNS query or response over UDP and returns its frame.
+// DNS writes a DNS query or response for an A record over UDP and
+// returns its frame.
 func (c *Capture) DNS(client, server string, id uint16, name string, response bool, rcode layers.DNSResponseCode, answers ...netip.Addr) int {
+	return c.DNSOfType(client, server, id, name, layers.DNSTypeA, response, rcode, answers...)
+}
+
+// DNSOfType is DNS for a question of type qtype (PTR, SRV, AAAA...); the
+// answers are A records.
+func (c *Capture) DNSOfType(client, server string, id uint16, name string, qtype layers.DNSType, response bool, rcode layers.DNSResponseCode, answers ...netip.Addr) int {
 	cl, sv := netip.MustParseAddrPort(client), netip.MustParseAddrPort(server)
 	src, dst := cl, sv
 	if response {
@@ -191,7 +198,7 @@ func (c *Capture) DNS(client, server string, id uint16, name string, response bo
 		panic(err)
 	}
 	d := &layers.DNS{ID: id, QR: response, OpCode: layers.DNSOpCodeQuery, RD: true, RA: response, ResponseCode: rcode,
-		Questions: []layers.DNSQuestion{{Name: []byte(name), Type: layers.DNSTypeA, Class: layers.DNSClassIN}}}
+		Questions: []layers.DNSQuestion{{Name: []byte(name), Type: qtype, Class: layers.DNSClassIN}}}
 	for _, a := range answers {
 		d.Answers = append(d.Answers, layers.DNSResourceRecord{Name: []byte(name), Type: layers.DNSTypeA, Class: layers.DNSClassIN, TTL: 60, IP: a.AsSlice()})
 	}
