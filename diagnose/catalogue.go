@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -837,7 +838,7 @@ func ruleClientAborted(x *ruleRun) []Finding {
 			Fix:          "Find out why the server stops mid-handshake (its logs, an overloaded TLS offload, a middlebox holding the Certificate); if it is just slow, raise esp_tls_cfg_t.timeout_ms / esp_http_client_config_t.timeout_ms.",
 		}}
 	}
-	return []Finding{{
+	f := Finding{
 		ID: "client-aborted", Severity: SeverityError, Frames: frames(cl.Frame.Number),
 		Title: fmt.Sprintf("Client ended the handshake with %s and no alert", cl.Kind),
 		Explanation: fmt.Sprintf("Frame %d: the client closed the connection (%s) without a TLS alert; the last thing it received was %s. "+
@@ -845,7 +846,74 @@ func ruleClientAborted(x *ruleRun) []Finding {
 			cl.Frame.Number, cl.Kind, received),
 		DeviceErrors: x.errs(device.SymptomSilentCloseAfterServerFlight),
 		Fix:          "Read the device's log for the mbedtls_ssl_handshake return value; enable CONFIG_MBEDTLS_DEBUG to see which step failed; check free heap.",
-	}}
+	}
+	x.suspectBuffer(&f, cl.Frame.Number)
+	return []Finding{f}
+}
+
+// smallInContentLen is the input buffer many ESP-IDF projects set
+// (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN = 4096, to save heap), where the
+// profiles assume the stock 16384 (knowledge/esp-mbedtls.md §3).
+const smallInContentLen = 4096
+
+// suspectBuffer: when the device closed (frame closed) without an alert
+// while a peer record too big for a smallInContentLen buffer was still
+// arriving, and the buffer size was not given (--in-content-len), the
+// buffer is the likeliest cause: its device errors go first (-0x7100, or
+// -0x7200 as RecordSizeSymptom says for the profile), and f says how to
+// confirm it. With --in-content-len, record-exceeds-device-buffer judges.
+func (x *ruleRun) suspectBuffer(f *Finding, closed int) {
+	if x.ctx.opts.InContentLen > 0 || x.dev != x.fromClient() {
+		return
+	}
+	// The first big peer record before the close, after which the device
+	// sent nothing more: mbedTLS reads the header, finds the record too
+	// big and gives up, whether the rest of it has arrived or not.
+	small := smallInContentLen
+	var r *decode.Record
+	for _, rec := range x.tls.records {
+		switch {
+		case len(rec.Frames) == 0 || rec.Frames[0] >= closed:
+		case rec.Dir == x.dev && r != nil:
+			return // the device went on after it
+		case rec.Dir == x.peer && r == nil && rec.Length > small:
+			r = rec
+		}
+	}
+	if r == nil || small >= x.ctx.profile.InContentLen {
+		return
+	}
+	// The biggest buffer the record overflows: 8192, 4096, ... 512.
+	n := 8192
+	for n > small && r.Length <= n {
+		n /= 2
+	}
+	p := x.ctx.profile
+	p.InContentLen = n
+	errs := toDeviceErrors(p.ErrorsFor(p.RecordSizeSymptom(r.Length)))
+	for _, e := range f.DeviceErrors {
+		if !slicesContainsCode(errs, e.Code) {
+			errs = append(errs, e)
+		}
+	}
+	f.DeviceErrors = errs
+	f.Explanation += fmt.Sprintf(" The %s's %d-byte record starting in frame %d came before the device gave up: it fits the profile's %d-byte input buffer, "+
+		"but not a device built with CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN = %d, as many are to save heap, and that is the likeliest cause.",
+		x.peerName(), r.Length, first(r.Where), x.ctx.profile.InContentLen, n)
+	f.Fix = fmt.Sprintf("If the device's sdkconfig sets CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN below %d, or you do not know, rerun with `--in-content-len %d` (or the sdkconfig's value): "+
+		"tlspcap then names the record that did not fit and the menuconfig fix. Otherwise: %s", r.Length, n, f.Fix)
+	if !slices.Contains(f.Frames, first(r.Where)) {
+		f.Frames = append(f.Frames, first(r.Where))
+	}
+}
+
+func slicesContainsCode(es []DeviceError, code string) bool {
+	for _, e := range es {
+		if e.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 func ruleTLS13Encrypted(x *ruleRun) []Finding {
@@ -891,14 +959,18 @@ func ruleTLS13Encrypted(x *ruleRun) []Finding {
 		expl += ")"
 	}
 	expl += ". With the session keys (SSLKEYLOGFILE or the ESP's mbedtls key export) tlspcap can decrypt it and name the cause: an untrusted or mismatched server certificate, a required client certificate, or a handshake failure."
-	return []Finding{{
+	f := Finding{
 		ID: "tls13-handshake-encrypted", Severity: sev, Frames: fs,
 		Title:        "TLS 1.3 handshake failed; the cause is in encrypted records",
 		Explanation:  expl,
 		DeviceErrors: x.errs(device.SymptomVerifyFailed),
 		Fix: "Capture again with a key log (--keylog FILE, or keys injected into the pcapng with editcap --inject-secrets), or force TLS 1.2 on the device for the test " +
 			"(esp_tls_cfg_t.tls_version = ESP_TLS_VER_TLS_1_2) to see the certificate and alert in the clear.",
-	}}
+	}
+	if cl := x.closeOf(x.fromClient()); cl != nil && sev == SeverityError && x.alertFrom(x.dev) == nil {
+		x.suspectBuffer(&f, cl.Frame.Number)
+	}
+	return []Finding{f}
 }
 
 // tls13LateRejection: the handshake looks complete without keys, yet the
