@@ -89,6 +89,8 @@ type Analyzer struct {
 	unselected  seenClients
 	dnsMessages int
 	datagrams   datagrams
+	// inputs: what the key log and the browser chain matched.
+	inputs inputUse
 	// captureEnd is what ctx.captureEnd is for connections finishing now:
 	// unknown until Report.
 	captureEnd time.Time
@@ -136,7 +138,8 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 	a.dns.init()
 	a.dns.device = o.Device
 	a.keys = decode.NewKeyLog()
-	a.keys.Add(o.KeyLog)
+	a.inputs.keyLines = a.keys.Add(o.KeyLog)
+	a.inputs.keyLinesRead = countKeyLogLines(o.KeyLog)
 	var err error
 	if a.ctx, err = newRuleContext(o, p); err != nil {
 		return nil, err
@@ -220,7 +223,7 @@ func (a *Analyzer) Conn(info *capture.Conn) capture.ConnHandler {
 // the connections that follow it.
 func (a *Analyzer) Secrets(secretsType uint32, data []byte) {
 	if secretsType == capture.SecretsTLSKeyLog {
-		a.keys.Add(data)
+		a.inputs.dsbLines += a.keys.Add(data)
 	}
 }
 
@@ -364,6 +367,7 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 	r.Findings = append(r.Findings, a.dns.findings(st.End)...)
 	r.Findings = append(r.Findings, a.captureFindings()...)
 	r.Findings = append(r.Findings, a.boundFindings(st)...)
+	r.Findings = append(r.Findings, a.inputFindings()...)
 	if r.Connections == nil && spill == nil {
 		r.Connections = []*Connection{}
 	}

@@ -964,7 +964,7 @@ func ruleTLS13Encrypted(x *ruleRun) []Finding {
 		Title:        "TLS 1.3 handshake failed; the cause is in encrypted records",
 		Explanation:  expl,
 		DeviceErrors: x.errs(device.SymptomVerifyFailed),
-		Fix: "Capture again with a key log (--keylog FILE, or keys injected into the pcapng with editcap --inject-secrets), or force TLS 1.2 on the device for the test " +
+		Fix: x.keyLogAdvice() + ", or force TLS 1.2 on the device for the test " +
 			"(esp_tls_cfg_t.tls_version = ESP_TLS_VER_TLS_1_2) to see the certificate and alert in the clear.",
 	}
 	if cl := x.closeOf(x.fromClient()); cl != nil && sev == SeverityError && x.alertFrom(x.dev) == nil {
@@ -995,7 +995,7 @@ func tls13LateRejection(x *ruleRun) []Finding {
 			"so a rejection (certificate_required for a missing client certificate, bad_certificate or unknown_ca for one it does not accept) arrives when the device already considers the handshake done; "+
 			"the device reports it on its next read. The alert is encrypted: with the session keys tlspcap can decrypt it and name it.", f, rec.Length),
 		DeviceErrors: x.errs(device.SymptomFatalAlertReceived),
-		Fix: "Capture again with a key log (--keylog FILE, or keys injected into the pcapng with editcap --inject-secrets), or force TLS 1.2 on the device for the test " +
+		Fix: x.keyLogAdvice() + ", or force TLS 1.2 on the device for the test " +
 			"(esp_tls_cfg_t.tls_version = ESP_TLS_VER_TLS_1_2) to see the alert in the clear. If the server requires client certificates, check the device's client certificate and key " +
 			"(esp_tls_cfg_t.clientcert_buf / clientkey_buf) and that the server trusts their CA.",
 	}}

@@ -72,6 +72,7 @@ func (a *Analyzer) decide(c *conn) *Connection {
 		r.Records = c.recordRows()
 	}
 	r.Findings = a.ctx.run(c, r)
+	a.noteInputs(c, r)
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
