@@ -345,11 +345,11 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 	switch {
 	case r.Len() > 0:
 	case st.TCPConns == 0:
-		r.nothing = a.noTCP(st)
+		r.Nothing = a.noTCP(st)
 	case a.opts.Device.IsValid():
-		r.nothing = a.unselected.nothing("--device", a.opts.Device.String())
+		r.Nothing = a.unselected.nothing("--device", a.opts.Device.String())
 	case a.opts.deviceNamed():
-		r.nothing = a.unselected.nothing("--device", a.opts.DeviceMAC.String())
+		r.Nothing = a.unselected.nothing("--device", a.opts.DeviceMAC.String())
 	}
 	if a.opts.Profile != "" {
 		r.ProfileReason = reasonGiven

@@ -185,11 +185,12 @@ type Report struct {
 	Connections []*Connection `json:"connections"`
 	// Findings on the capture as a whole: DNS, capture quality.
 	Findings []Finding `json:"findings"`
+	// Nothing says why the report holds no connection; JSON has it in
+	// the summary (Summary).
+	Nothing *Nothing `json:"-"`
 
 	spill *spillFile
 	err   error
-	// nothing says why the report holds no connection (Summary).
-	nothing *Nothing
 	// A derived report (Derived) reads its connections from src, each
 	// passed through mapConn.
 	src     *Report
@@ -313,8 +314,8 @@ func (r *Report) SelectClients(spec string) error {
 	}
 	defer func() {
 		if r.Len() == 0 && seen.conns > 0 {
-			r.nothing = seen.nothing("--client", spec)
-			r.nothing.Fingerprints = commonest(values, 5)
+			r.Nothing = seen.nothing("--client", spec)
+			r.Nothing.Fingerprints = commonest(values, 5)
 		}
 	}()
 	if r.spill != nil {

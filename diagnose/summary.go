@@ -68,7 +68,7 @@ const (
 
 // Summary counts the report.
 func (r *Report) Summary() Summary {
-	s := Summary{Connections: r.Len(), Failed: r.failedConnections(), CaptureErrors: []string{}, Nothing: r.nothing}
+	s := Summary{Connections: r.Len(), Failed: r.failedConnections(), CaptureErrors: []string{}, Nothing: r.Nothing}
 	for _, f := range r.Findings {
 		if f.Severity == SeverityError {
 			s.CaptureErrors = append(s.CaptureErrors, f.Title)

@@ -341,7 +341,11 @@ func analyzeCmd(code *int) *cobra.Command {
 				*code = exitFailed
 			case diagnose.VerdictNothing:
 				// The report says it too; a script reads the exit code.
-				fmt.Fprintf(c.ErrOrStderr(), "%s: %s: %s\n", programName, args[0], sum.Nothing)
+				msg := sum.Nothing.String()
+				if f.redact { // the names are in the redacted report only
+					msg = "nothing was analysed: the report says why"
+				}
+				fmt.Fprintf(c.ErrOrStderr(), "%s: %s: %s\n", programName, args[0], msg)
 				*code = exitUsage
 			}
 			return nil

@@ -127,3 +127,12 @@ func TestEndingTimeCaptureEnded(t *testing.T) {
 		t.Errorf("a zero time in the report")
 	}
 }
+
+// TestNothingMatchedRedacted: the clients seen are redacted like every
+// other address, on stdout and stderr.
+func TestNothingMatchedRedacted(t *testing.T) {
+	code, out, errs := tlspcap(t, "analyze", "--redact", "--device", "10.9.9.9", "../../testdata/pcaps/healthy-tls12-mbedtls36.pcapng")
+	if code != exitUsage || !strings.Contains(out, "Nothing matched --device ") || strings.Contains(out+errs, "127.0.0.1") || strings.Contains(out+errs, "10.9.9.9") {
+		t.Errorf("exit %d, stderr %q\n%s", code, errs, out)
+	}
+}
