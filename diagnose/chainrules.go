@@ -160,11 +160,15 @@ func ruleChainByAlert(x *ruleRun) []Finding {
 		if al.Description == 42 {
 			id = "hostname-mismatch"
 		}
+		keys := "a key log (--keylog) would let tlspcap check the chain."
+		if x.keyLogMissed() {
+			keys = "the key log given holds no secrets for this connection (likely from another run); the key log of this capture's run would let tlspcap check the chain."
+		}
 		return []Finding{{
 			ID: id, Severity: SeverityError, Frames: frames(first(al.Where)),
 			Title: fmt.Sprintf("The device rejected the server's certificate: alert %s", decode.AlertName(al.Description)),
 			Explanation: fmt.Sprintf("The device sent a fatal %s alert in frame %d after the server's encrypted TLS 1.3 flight. %s "+
-				"The certificate itself is encrypted: a key log (--keylog) would let tlspcap check the chain.", decode.AlertName(al.Description), first(al.Where), info.Causes),
+				"The certificate itself is encrypted: %s", decode.AlertName(al.Description), first(al.Where), info.Causes, keys),
 			DeviceErrors: toDeviceErrors(info.Candidates), Fix: info.Fix,
 		}}
 	}

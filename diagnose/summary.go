@@ -277,6 +277,9 @@ func (a *Analyzer) noTCP(st capture.Stats) *Nothing {
 		if a.datagrams.dtls > 0 {
 			of = append(of, fmt.Sprintf("%d DTLS, first in frame %d, which tlspcap does not analyse", a.datagrams.dtls, a.datagrams.firstDTLS))
 		}
+		if n := a.datagrams.n - a.datagrams.dtls; n > 0 && len(of) > 0 {
+			of = append(of, fmt.Sprintf("%d other", n))
+		}
 		s := fmt.Sprintf("%d UDP", st.UDPPackets)
 		if len(of) > 0 {
 			s += " (" + strings.Join(of, "; ") + ")"

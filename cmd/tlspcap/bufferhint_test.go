@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,14 +18,7 @@ func TestBufferHintWithoutInContentLen(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/pcaps/*.expect.json")
 	n := 0
 	for _, sc := range files {
-		raw, err := os.ReadFile(sc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s sidecar
-		if err := json.Unmarshal(raw, &s); err != nil {
-			t.Fatal(err)
-		}
+		s := readSidecar(t, sc)
 		i := slices.Index(s.Args, "--in-content-len")
 		if i < 0 || s.Args[i+1] != "4096" || len(s.Expect.Findings) == 0 || s.Expect.Findings[0] != "record-exceeds-device-buffer" {
 			continue
@@ -62,5 +54,31 @@ func TestBufferHintWithoutInContentLen(t *testing.T) {
 	}
 	if n < 5 {
 		t.Errorf("%d ground-truth captures checked, want the 5 of a 4096-byte buffer", n)
+	}
+}
+
+// TestKeyLogOfAnotherRun: a TLS 1.3 capture whose certificate the device
+// rejected (the alert readable, the chain encrypted) with the key log of
+// another run: the report says the key log did not match, in the root
+// cause and on the capture, instead of asking for one.
+func TestKeyLogOfAnotherRun(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/pcaps/chain-untrusted-tls13.pcapng")
+	if err != nil {
+		t.Skip(err)
+	}
+	blind, _, err := stripSecrets(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "blind.pcapng")
+	os.WriteFile(f, blind, 0o644)
+	rep, _ := analyzeJSON(t, "--keylog", "../../testdata/pcaps/client-cert-rejected-tls13.keys", f)
+	root := rep.Connections[0].Findings[0]
+	if root.Severity != diagnose.SeverityError || !strings.Contains(root.Explanation, "the key log given holds no secrets for this connection (likely from another run)") {
+		t.Errorf("root cause %s: %q", root.ID, root.Explanation)
+	}
+	if len(rep.Findings) == 0 || rep.Findings[len(rep.Findings)-1].ID != "key-log" ||
+		rep.Findings[len(rep.Findings)-1].Title != "Key log: 1 client random, matched none of the 1 TLS connection" {
+		t.Errorf("capture findings %+v", rep.Findings)
 	}
 }
