@@ -89,6 +89,9 @@ type readFlags struct {
 	exportFailing string
 	redact        bool
 	unselected    map[connEnds][]int
+	// input is the capture being read ("" for live), so that no output
+	// flag can name it.
+	input string
 }
 
 func (f *readFlags) register(c *cobra.Command, analysis bool) {
@@ -116,8 +119,8 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 
 func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
 	o := diagnose.Options{Profile: f.profile, InContentLen: f.inContentLen, KeepRecords: keepRecords, KeepTimeline: true, AllTimelines: f.all}
-	if f.inContentLen < 0 || f.inContentLen > 16384 {
-		return o, usageError{fmt.Errorf("--in-content-len %d: must be between 512 and 16384 (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN range)", f.inContentLen)}
+	if err := f.checkOutputs(); err != nil {
+		return o, err
 	}
 	switch f.device {
 	case "":
@@ -240,15 +243,38 @@ func progress(c *cobra.Command, fh *os.File, off bool) *progressbar.ProgressBar 
 }
 
 // output opens -o or stdout, and tells whether it is a colour terminal.
+// live writes -o as verdicts come; a report is written with
+// atomicOutput.
 func output(c *cobra.Command, path string) (io.Writer, func() error, reports.Options, error) {
-	o := reports.Options{}
 	if path != "" {
 		fh, err := os.Create(path)
 		if err != nil {
-			return nil, nil, o, usageError{fmt.Errorf("-o: %v", err)}
+			return nil, nil, reports.Options{}, usageError{fmt.Errorf("-o: %v", err)}
 		}
-		return fh, fh.Close, o, nil
+		return fh, fh.Close, reports.Options{}, nil
 	}
+	w, o := stdout(c)
+	return w, func() error { return nil }, o, nil
+}
+
+// atomicOutput opens -o through a temporary file (see atomicFile), or
+// stdout; the report is in place once Commit returns.
+func atomicOutput(c *cobra.Command, path string) (io.Writer, *atomicFile, reports.Options, error) {
+	if path != "" {
+		a, err := createAtomic(path)
+		if err != nil {
+			return nil, nil, reports.Options{}, usageError{fmt.Errorf("-o %s: %v", path, err)}
+		}
+		return a, a, reports.Options{}, nil
+	}
+	w, o := stdout(c)
+	return w, nil, o, nil
+}
+
+// stdout is the command's standard output, with colour and width when it
+// is a terminal.
+func stdout(c *cobra.Command) (io.Writer, reports.Options) {
+	o := reports.Options{}
 	w := c.OutOrStdout()
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		o.Color = os.Getenv("NO_COLOR") == ""
@@ -256,7 +282,7 @@ func output(c *cobra.Command, path string) (io.Writer, func() error, reports.Opt
 			o.Width = wd
 		}
 	}
-	return w, func() error { return nil }, o, nil
+	return w, o
 }
 
 // renderer writes one command's view of the report.
@@ -269,6 +295,7 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 	if err != nil {
 		return nil, err
 	}
+	f.input = path
 	o, err := f.options(keepRecords)
 	if err != nil {
 		return nil, err
@@ -292,16 +319,19 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 			return nil, usageError{err}
 		}
 	}
-	w, closeOut, ro, err := output(c, f.output)
+	w, out, ro, err := atomicOutput(c, f.output)
 	if err != nil {
 		return nil, err
 	}
+	defer out.Abort() // a report that failed midway leaves an older one as it was
 	ro.All = f.all
 	if err = render(w, rep, fmtOut, ro); err != nil {
 		return nil, err
 	}
-	if err = closeOut(); err != nil {
-		return nil, err
+	if out != nil {
+		if err = out.Commit(); err != nil {
+			return nil, fmt.Errorf("-o %s: %v", f.output, unwrapPathError(err))
+		}
 	}
 	return rep, nil
 }
@@ -381,7 +411,7 @@ func certsCmd() *cobra.Command {
 			}
 			rep, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
 				if outDir != "" {
-					if err := writeChains(outDir, rep); err != nil {
+					if err := writeChains(outDir, rep, f.inputs()); err != nil {
 						return err
 					}
 				}
@@ -398,8 +428,9 @@ func certsCmd() *cobra.Command {
 	return c
 }
 
-// writeChains writes one PEM file per connection that showed a chain.
-func writeChains(dir string, rep *diagnose.Report) error {
+// writeChains writes one PEM file per connection that showed a chain;
+// none replaces an input.
+func writeChains(dir string, rep *diagnose.Report, inputs []namedInput) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--out: %v", err)
 	}
@@ -412,8 +443,12 @@ func writeChains(dir string, rep *diagnose.Report) error {
 			b.WriteString(pemBlock(ct.DER))
 		}
 		name := fmt.Sprintf("stream-%d-%s.pem", c.Stream, strings.NewReplacer(":", "_", "[", "", "]", "", "/", "_").Replace(c.Server))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
-			return fmt.Errorf("--out: %v", err)
+		path := filepath.Join(dir, name)
+		if err := refuseInput("--out", path, inputs); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(path, []byte(b.String())); err != nil {
+			return fmt.Errorf("--out %s: %v", path, unwrapPathError(err))
 		}
 	}
 	return nil
