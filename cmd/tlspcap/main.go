@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -109,7 +111,8 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 	}
 	c.Flags().StringVar(&f.profile, "profile", "", "device profile: "+strings.Join(names, ", ")+" (default "+device.DefaultProfile.Name+")")
 	c.Flags().StringVar(&f.device, "device", "", "the device: its IP or MAC address (the report keeps only its connections), or client|server for the side it plays (default client)")
-	c.Flags().IntVar(&f.inContentLen, "in-content-len", 0, "the device's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (default: the profile's)")
+	c.Flags().Var(&boundedInt{p: &f.inContentLen, min: 512, max: 16384, what: "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN's range in menuconfig"},
+		"in-content-len", "the device's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN, 512 to 16384 (default: the profile's)")
 	c.Flags().StringVar(&f.ca, "ca", "", "PEM file with the CA certificates the device trusts (cacert_pem); default: the ESP certificate bundle (Mozilla roots)")
 	c.Flags().StringVar(&f.browserChain, "browser-chain", "", "the chain a browser got from the same server, to compare: a PEM file, or a capture of the browser")
 	c.Flags().StringArrayVar(&f.browserKeys, "browser-keylog", nil, "key log (SSLKEYLOGFILE) of the browser's capture given as --browser-chain, to read its TLS 1.3 certificates; repeatable")
@@ -493,16 +496,15 @@ func exactFile(c *cobra.Command, args []string) error {
 
 // registerLimits adds the resource bound flags of analyze and live.
 func registerLimits(c *cobra.Command, maxConns *int, maxBuffered *string) {
-	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 65536)")
+	c.Flags().Var(&boundedInt{p: maxConns, min: 1, max: math.MaxInt32, what: "connections tracked at once"},
+		"max-connections", "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 65536)")
 	c.Flags().StringVar(maxBuffered, "max-buffered", "", "out-of-order bytes kept per connection direction while waiting for a missing segment; beyond it the missing bytes are reported as a gap, with a warning (default 4MiB)")
 }
 
-// captureLimits turns the bound flags into capture options.
+// captureLimits turns the bound flags into capture options (0: the
+// default).
 func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
 	var o capture.Options
-	if maxConns < 0 {
-		return o, usageError{fmt.Errorf("--max-connections %d: give a positive number", maxConns)}
-	}
 	o.MaxConns = maxConns
 	if maxBuffered != "" {
 		n, err := parseSize(maxBuffered)
@@ -513,3 +515,27 @@ func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
 	}
 	return o, nil
 }
+
+// boundedInt is an integer flag checked as it is parsed: a value outside
+// min..max is a usage error (exit 2) that gives the range. Not given, it
+// stays 0, which the code reads as "the default".
+type boundedInt struct {
+	p        *int
+	min, max int
+	what     string // what the range is, for the message
+}
+
+func (b *boundedInt) Set(s string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return fmt.Errorf("give a whole number from %d to %d (%s)", b.min, b.max, b.what)
+	}
+	if n < int64(b.min) || n > int64(b.max) {
+		return fmt.Errorf("%d is outside %d to %d (%s)", n, b.min, b.max, b.what)
+	}
+	*b.p = int(n)
+	return nil
+}
+
+func (b *boundedInt) String() string { return strconv.Itoa(*b.p) }
+func (b *boundedInt) Type() string   { return "int" }
