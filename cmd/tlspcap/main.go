@@ -463,28 +463,89 @@ func pemBlock(der []byte) string {
 
 func explainCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "explain CODE",
-		Short: "Explain an mbedTLS or ESP-TLS error code (e.g. -0x7200)",
+		Use:   "explain CODE|LOG LINE|-",
+		Short: "Explain an mbedTLS or ESP-TLS error code (e.g. -0x7200), or every code in a pasted log line",
+		Long: `Explain an mbedTLS, PSA or ESP-TLS error code, or each error value in a line
+pasted from the device's log (quote it for the shell), or in a log on stdin (-):
+
+  tlspcap explain -0x7200
+  tlspcap explain 'E (12345) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700'
+  tlspcap explain "esp-tls: couldn't get hostname for broker: getaddrinfo() returns 202"
+  tlspcap explain -0x21E2          # X.509 high part + ASN.1 low part
+  idf.py monitor | tee log.txt; tlspcap explain - < log.txt
+
+Values read in a line: mbedTLS codes (-0x7200, -29184, (-12288), 0x7200 as
+"Last mbedtls failure" prints it, FFFF8100 as %X prints a negative int),
+ESP-TLS esp_err_t (0x8017), macro names, lwIP getaddrinfo() return values
+and socket errno values.`,
 		// Codes start with '-': they are not flags.
 		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
 				return c.Help()
 			}
-			if len(args) != 1 {
-				return usageError{fmt.Errorf("explain needs exactly one error code, e.g. tlspcap explain -0x7200")}
+			if len(args) > 0 && args[0] == "--" {
+				args = args[1:]
 			}
-			code, err := device.ParseCode(args[0])
-			if err != nil {
-				return usageError{err}
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("explain needs an error code or a log line, e.g. tlspcap explain -0x7200")}
 			}
-			if _, ok := device.Lookup(code); !ok {
-				return usageError{fmt.Errorf("%s: not an error code tlspcap knows", args[0])}
+			line := strings.Join(args, " ")
+			if line == "-" {
+				b, err := io.ReadAll(io.LimitReader(c.InOrStdin(), 16<<20))
+				if err != nil {
+					return fmt.Errorf("explain -: %v", err)
+				}
+				line = string(b)
+			} else if code, err := device.ParseCode(line); err == nil {
+				if _, ok := device.Lookup(code); !ok {
+					return usageError{fmt.Errorf("%s: not an error code tlspcap knows (for a getaddrinfo() or errno value, paste the whole log line)", line)}
+				}
+				fmt.Fprint(c.OutOrStdout(), device.Explain(code))
+				return nil
 			}
-			fmt.Fprint(c.OutOrStdout(), device.Explain(code))
-			return nil
+			text, err := explainLine(line)
+			fmt.Fprint(c.OutOrStdout(), text)
+			return err
 		},
 	}
+}
+
+// explainLine explains every error value in a pasted log line (or log);
+// it is a usage error when it holds none tlspcap knows.
+func explainLine(line string) (string, error) {
+	ms := device.FindCodes(line)
+	if len(ms) == 0 {
+		return "", usageError{fmt.Errorf("no error code in %q: give a code (-0x7200, 0x8017, -29184, MBEDTLS_ERR_SSL_INVALID_RECORD) or the device's log line that has one", clip(line, 200))}
+	}
+	var b strings.Builder
+	known := false
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.String()
+		known = known || m.Known
+	}
+	if len(ms) > 1 {
+		fmt.Fprintf(&b, "found: %s\n\n", strings.Join(names, ", "))
+	}
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(device.ExplainMention(m))
+	}
+	if !known {
+		return b.String(), usageError{fmt.Errorf("%s: not an error value tlspcap knows", strings.Join(names, ", "))}
+	}
+	return b.String(), nil
+}
+
+// clip shortens s to n bytes for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func exactFile(c *cobra.Command, args []string) error {
