@@ -50,6 +50,26 @@ fuzz:
 	  done; \
 	done
 
+# The red-team kit. fuzz-captures mutates real captures (testdata and
+# ../shared/pcaps: bit flips, cuts, records reordered, repeated or dropped,
+# length fields, gzip) and runs every subcommand and format of bin/tlspcap
+# on each, twice: exit codes 0/1/2 only, no panic, valid JSON, the same
+# output both times, peak RSS under FUZZ_CAPTURES_RSS MiB. Failing inputs
+# are saved in FUZZ_CAPTURES_OUT with a report. Not run by CI.
+FUZZ_CAPTURES_TIME  ?= 2m
+FUZZ_CAPTURES_COUNT ?= 0
+FUZZ_CAPTURES_SEED  ?= 0
+FUZZ_CAPTURES_RSS   ?= 512
+FUZZ_CAPTURES_OUT   ?= bin/fuzz-captures
+fuzz-captures: build
+	$(GO) run ./internal/capfuzz -bin $(BIN) -duration $(FUZZ_CAPTURES_TIME) -count $(FUZZ_CAPTURES_COUNT) \
+	  -seed $(FUZZ_CAPTURES_SEED) -max-rss $(FUZZ_CAPTURES_RSS) -out $(FUZZ_CAPTURES_OUT)
+
+# The structured hostile captures of testdata/malformed (the robustness
+# tests read them; TestCommittedCapturesUpToDate checks they are current).
+malformed:
+	$(GO) run ./internal/malformed -out testdata/malformed
+
 # Rebuild the ground-truth captures from real TLS stacks (root, Debian).
 pcaps:
 	./testdata/gen/build-mbedtls.sh

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // copyTo copies a bundled file into dir and returns its path and bytes.
@@ -210,4 +213,40 @@ func TestExportFailingReplacesWhole(t *testing.T) {
 		t.Errorf("export is not a pcapng: % x", got[:min(len(got), 8)])
 	}
 	noTempFiles(t, dir)
+}
+
+// Interrupted (Ctrl-C) while a report is half written: the older report
+// stays, the temporary file is removed, the exit code is 130 as a shell
+// gives for SIGINT.
+func TestAtomicFileInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.html")
+	os.WriteFile(report, []byte("older report"), 0o644)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAtomicHelperInterrupt$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "TLSPCAP_ATOMIC_HELPER="+report)
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, out)
+	}
+	if got, _ := os.ReadFile(report); string(got) != "older report" {
+		t.Errorf("after the interrupt the report reads %q", got)
+	}
+	noTempFiles(t, dir)
+}
+
+// TestAtomicHelperInterrupt is the child of TestAtomicFileInterrupted: it
+// writes half a report and interrupts itself.
+func TestAtomicHelperInterrupt(t *testing.T) {
+	path := os.Getenv("TLSPCAP_ATOMIC_HELPER")
+	if path == "" {
+		t.Skip("helper of TestAtomicFileInterrupted")
+	}
+	a, err := createAtomic(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write([]byte("<html>half a rep"))
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	time.Sleep(10 * time.Second)
+	t.Fatal("still running 10 s after SIGINT")
 }

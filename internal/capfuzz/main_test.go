@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// Cutting a capture into records and joining them gives the same bytes,
+// and a pcap and a pcapng are cut into as many records as they have
+// packets (tshark's counts, MANIFEST-free: the committed ground truth).
+func TestSplitJoin(t *testing.T) {
+	files := corpusFiles([]string{"../../testdata/pcaps", "../../testdata/malformed"}, 4<<20)
+	if len(files) < 50 {
+		t.Fatalf("%d captures found", len(files))
+	}
+	split2 := 0
+	for _, p := range files {
+		b := mustRead(t, p)
+		f, ok := split(b)
+		if !ok {
+			continue
+		}
+		split2++
+		if got := f.join(); !bytes.Equal(got, b) {
+			t.Errorf("%s: join(split) differs", p)
+		}
+	}
+	if split2 < len(files)-5 {
+		t.Errorf("only %d of %d captures could be cut into records", split2, len(files))
+	}
+	// big-chain-4096-mbedtls36.pcapng: 9 frames (README), after the
+	// section header an interface description and 9 packet blocks.
+	f, ok := split(mustRead(t, "../../testdata/pcaps/big-chain-4096-mbedtls36.pcapng"))
+	if !ok || !f.ng {
+		t.Fatal("not cut as pcapng")
+	}
+	epb := 0
+	for _, r := range f.recs {
+		if f.order.Uint32(r) == 6 {
+			epb++
+		}
+	}
+	if epb != 9 || len(f.rest) != 0 {
+		t.Errorf("%d enhanced packet blocks, %d bytes left; want 9 and 0", epb, len(f.rest))
+	}
+}
+
+// The same seed gives the same mutations (a failing run can be repeated).
+func TestMutateDeterministic(t *testing.T) {
+	b := mustRead(t, "../../testdata/pcaps/big-chain-4096-mbedtls36.pcapng")
+	var first [][]byte
+	var hows []string
+	for round := 0; round < 2; round++ {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for i := 0; i < 200; i++ {
+			d, how := mutate(rng, b)
+			if round == 0 {
+				first, hows = append(first, d), append(hows, how)
+			} else if !bytes.Equal(d, first[i]) || how != hows[i] {
+				t.Fatalf("mutation %d differs on the second round: %s vs %s", i, how, hows[i])
+			}
+		}
+	}
+	if !bytes.Equal(b, mustRead(t, "../../testdata/pcaps/big-chain-4096-mbedtls36.pcapng")) {
+		t.Fatal("mutate changed its input")
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
