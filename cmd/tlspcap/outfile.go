@@ -106,7 +106,7 @@ func createAtomic(path string) (*atomicFile, error) {
 	if t, err := filepath.EvalSymlinks(path); err == nil {
 		target = t
 	}
-	mode := fs.FileMode(0o644) // os.Create's mode under the usual umask 022
+	mode := fs.FileMode(0o666 &^ umask) // what os.Create gives a new file
 	if fi, err := os.Stat(target); err == nil {
 		if !fi.Mode().IsRegular() {
 			fh, err := os.OpenFile(target, os.O_WRONLY|os.O_TRUNC, 0)
@@ -117,10 +117,7 @@ func createAtomic(path string) (*atomicFile, error) {
 		}
 		mode = fi.Mode().Perm() // a replaced report keeps its permissions
 	}
-	dir, base := filepath.Split(target)
-	if dir == "" {
-		dir = "."
-	}
+	dir, base := filepath.Dir(target), filepath.Base(target)
 	tmp, err := os.CreateTemp(dir, "."+base+".tlspcap-*.tmp")
 	if err != nil {
 		var pe *fs.PathError

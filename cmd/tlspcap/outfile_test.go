@@ -250,3 +250,19 @@ func TestAtomicHelperInterrupt(t *testing.T) {
 	time.Sleep(10 * time.Second)
 	t.Fatal("still running 10 s after SIGINT")
 }
+
+// A new report gets the mode os.Create would give it under the umask.
+func TestAtomicFileNewMode(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	saved := umask
+	umask = 0o077
+	defer func() { umask = saved }()
+	p := filepath.Join(t.TempDir(), "new.txt")
+	if err := writeFileAtomic(p, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v under umask 077, want 0600", fi.Mode().Perm())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+	"time"
 )
 
 // Cutting a capture into records and joining them gives the same bytes,
@@ -75,4 +76,36 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Each check names its failure, and a good pair of runs has none.
+func TestCheck(t *testing.T) {
+	c := config{maxRSS: 100 << 20, timeout: time.Minute}
+	good := result{code: 1, stdout: []byte(`{"schema":1}`), rss: 30 << 20}
+	if f := check(c, []string{"analyze", "--format", "json"}, good, good); len(f) != 0 {
+		t.Errorf("good runs: %q", f)
+	}
+	for _, tc := range []struct {
+		name   string
+		r1, r2 result
+		want   string
+	}{
+		{"exit 3", result{code: 3, stdout: []byte("{}")}, result{code: 3, stdout: []byte("{}")}, "exit code 3"},
+		{"panic", result{code: 2, stderr: []byte("panic: runtime error: index out of range\n\ngoroutine 1 [running]:")}, result{code: 2}, "stderr has panic"},
+		{"fatal", result{code: 2, stderr: []byte("fatal error: out of memory")}, result{code: 2}, "stderr has fatal error"},
+		{"json", result{code: 1, stdout: []byte(`{"schema":1`)}, result{code: 1, stdout: []byte(`{"schema":1`)}, "invalid JSON"},
+		{"differs", good, result{code: 1, stdout: []byte(`{"schema":2}`)}, "second run differs"},
+		{"rss", result{code: 0, stdout: []byte("{}"), rss: 200 << 20}, result{code: 0, stdout: []byte("{}")}, "peak RSS over 100 MiB"},
+		{"killed", result{code: -1, killed: true}, result{code: -1, killed: true}, "took longer than 1m0s"},
+		{"silent", result{code: 0}, result{code: 0}, "analyze printed nothing although it did not fail"},
+	} {
+		f := check(c, []string{"analyze", "--format", "json"}, tc.r1, tc.r2)
+		found := false
+		for _, x := range f {
+			found = found || x == tc.want
+		}
+		if !found {
+			t.Errorf("%s: %q, want %q among them", tc.name, f, tc.want)
+		}
+	}
 }
