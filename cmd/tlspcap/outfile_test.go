@@ -266,3 +266,26 @@ func TestAtomicFileNewMode(t *testing.T) {
 		t.Errorf("mode %v under umask 077, want 0600", fi.Mode().Perm())
 	}
 }
+
+// certs --out never writes a PEM file over an input that happens to bear
+// its name.
+func TestCertsOutSparesInputs(t *testing.T) {
+	first := t.TempDir()
+	const capture = "../../testdata/pcaps/chain-incomplete.pcapng"
+	if code, _, errs := tlspcap(t, "certs", "--out", first, capture); code != exitOK {
+		t.Fatalf("certs --out: exit %d, %s", code, errs)
+	}
+	pems, _ := filepath.Glob(filepath.Join(first, "stream-*.pem"))
+	if len(pems) != 1 {
+		t.Fatalf("PEM files: %q", pems)
+	}
+	dir := t.TempDir()
+	in, want := copyTo(t, dir, capture, filepath.Base(pems[0]))
+	code, _, errs := tlspcap(t, "certs", "--out", dir, in)
+	if code != exitUsage || !strings.Contains(errs, "--out "+in+": that is the input file (the capture)") {
+		t.Errorf("certs --out over its input: exit %d, %q", code, errs)
+	}
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, want) {
+		t.Errorf("the capture was overwritten")
+	}
+}
