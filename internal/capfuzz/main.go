@@ -54,6 +54,9 @@ var commands = [][]string{
 	{"certs"},
 	{"certs", "--format", "markdown"},
 	{"certs", "--format", "json"},
+	// The input on stdin: the streaming reader, and live's.
+	{"analyze", "--format", "json", "-"},
+	{"live", "-r", "-", "--format", "json"},
 }
 
 type config struct {
@@ -145,11 +148,20 @@ func fuzz(c config, log *os.File) (summary, error) {
 		}
 		var fails []string
 		for _, args := range commands {
-			full := append(append([]string{}, args...), "--no-progress", in)
-			r1 := runOnce(c, full)
-			r2 := runOnce(c, full)
+			full := append(append([]string{}, args...), "--no-progress")
+			stdin := ""
+			if fromStdin(args) {
+				stdin = in
+			} else {
+				full = append(full, in)
+			}
+			r1 := runOnce(c, full, stdin)
+			r2 := runOnce(c, full, stdin)
 			sum.runs += 2
 			cmdline := "tlspcap " + strings.Join(args, " ") + " --no-progress INPUT"
+			if stdin != "" {
+				cmdline = "tlspcap " + strings.Join(args, " ") + " --no-progress < INPUT"
+			}
 			for _, r := range []result{r1, r2} {
 				if r.rss > sum.peakRSS {
 					sum.peakRSS, sum.peakRSSCmd = r.rss, cmdline+" ("+filepath.Base(src)+")"
@@ -223,10 +235,28 @@ type result struct {
 	killed bool // the timeout ended it
 }
 
-func runOnce(c config, args []string) result {
+// fromStdin tells whether a command reads the input on stdin.
+func fromStdin(args []string) bool {
+	for _, a := range args {
+		if a == "-" {
+			return true
+		}
+	}
+	return false
+}
+
+func runOnce(c config, args []string, stdin string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin, args...)
+	if stdin != "" {
+		f, err := os.Open(stdin)
+		if err != nil {
+			return result{code: -1, stderr: []byte("capfuzz: " + err.Error())}
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	// The same environment every run: no colour, no terminal width.
@@ -274,7 +304,7 @@ func check(c config, args []string, r1, r2 result) []string {
 	}
 	// analyze always prints a summary (records and certs print nothing
 	// for a capture without TLS records or certificates).
-	if args[0] == "analyze" && r1.code != 2 && len(r1.stdout) == 0 {
+	if (args[0] == "analyze" || args[0] == "live") && r1.code != 2 && len(r1.stdout) == 0 {
 		f = append(f, "analyze printed nothing although it did not fail")
 	}
 	if r1.code != r2.code || !bytes.Equal(r1.stdout, r2.stdout) {
