@@ -299,7 +299,7 @@ func check(c config, args []string, r1, r2 result) []string {
 	}
 	if r1.code == 2 && bytes.Contains(r1.stderr, []byte("fatal error:")) {
 		// the Go runtime's fatal errors also exit 2: counted above
-	} else if r1.code != 2 && isJSON(args) && !json.Valid(r1.stdout) {
+	} else if r1.code != 2 && isJSON(args) && !validJSON(args, r1.stdout) {
 		f = append(f, "invalid JSON")
 	}
 	// analyze always prints a summary (records and certs print nothing
@@ -314,6 +314,21 @@ func check(c config, args []string, r1, r2 result) []string {
 		f = append(f, fmt.Sprintf("peak RSS over %d MiB", c.maxRSS>>20))
 	}
 	return f
+}
+
+// validJSON: one JSON document, or for live one per line (JSON Lines:
+// a verdict per connection as it ends, then the summary).
+func validJSON(args []string, out []byte) bool {
+	if args[0] != "live" {
+		return json.Valid(out)
+	}
+	lines := bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n"))
+	for _, l := range lines {
+		if !json.Valid(l) {
+			return false
+		}
+	}
+	return len(out) > 0
 }
 
 func isJSON(args []string) bool {

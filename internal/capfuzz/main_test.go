@@ -109,3 +109,13 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestValidJSONLines(t *testing.T) {
+	live := []string{"live", "-r", "-", "--format", "json"}
+	if !validJSON(live, []byte("{\"connection\":{}}\n{\"summary\":{}}\n")) || validJSON(live, []byte("{\"connection\":{}}\n{\"summ\n")) {
+		t.Error("live's JSON Lines misjudged")
+	}
+	if validJSON([]string{"analyze"}, []byte("{}\n{}\n")) {
+		t.Error("two documents taken for one")
+	}
+}
