@@ -1,9 +1,9 @@
 // Command capfuzz is the red-team kit's mutation fuzzer: it damages real
 // captures (bit flips, truncation, packet records reordered, duplicated
 // or dropped, pcap/pcapng and TLS length fields set to edge values, gzip
-// wrapping, whole or cut short) and runs the built tlspcap binary on each
-// with every subcommand and format, checking what a user must be able to
-// rely on:
+// wrapping, whole or cut short, records spliced in from another capture)
+// and runs the built tlspcap binary on each with every subcommand and
+// format, checking what a user must be able to rely on:
 //
 //   - the exit code is 0, 1 or 2, with no panic or runtime fatal error;
 //   - JSON output is valid JSON;
@@ -140,7 +140,8 @@ func fuzz(c config, log *os.File) (summary, error) {
 		if err != nil {
 			continue
 		}
-		data, how := mutate(rng, orig)
+		donor, _ := os.ReadFile(files[rng.IntN(len(files))])
+		data, how := mutate(rng, orig, donor)
 		sum.inputs++
 		in := filepath.Join(work, "input")
 		if err := os.WriteFile(in, data, 0o644); err != nil {
@@ -445,11 +446,18 @@ func (f capFile) join() []byte {
 // lengthEdges are the values a length field is set to.
 var lengthEdges = []uint32{0, 1, 2, 11, 12, 15, 16, 0x3fff, 0x4000, 0x4001, 0xffff, 0x10000, 0x7fffffff, 0xffffffff}
 
-// mutate applies one to three mutations and, sometimes, gzip; it says
-// which.
-func mutate(rng *rand.Rand, orig []byte) ([]byte, string) {
+// mutate applies one to three mutations, sometimes splices in records of
+// another capture (donor), and sometimes wraps the result in gzip; it
+// says what it did.
+func mutate(rng *rand.Rand, orig, donor []byte) ([]byte, string) {
 	data := append([]byte(nil), orig...)
 	var how []string
+	if rng.IntN(6) == 0 {
+		var what string
+		if data, what = splice(rng, data, donor); what != "" {
+			how = append(how, what)
+		}
+	}
 	for n := 1 + rng.IntN(3); n > 0; n-- {
 		var what string
 		data, what = mutateOnce(rng, data)
@@ -469,6 +477,24 @@ func mutate(rng *rand.Rand, orig []byte) ([]byte, string) {
 		}
 	}
 	return data, strings.Join(how, ", ")
+}
+
+// splice inserts one to three records of donor, a capture of the same
+// format and byte order (another link type, other connections, other
+// interfaces), at random places.
+func splice(rng *rand.Rand, data, donor []byte) ([]byte, string) {
+	f, ok := split(data)
+	d, dok := split(donor)
+	if !ok || !dok || f.ng != d.ng || f.order != d.order || len(d.recs) == 0 {
+		return data, ""
+	}
+	n := 1 + rng.IntN(3)
+	for i := 0; i < n; i++ {
+		r := d.recs[rng.IntN(len(d.recs))]
+		j := rng.IntN(len(f.recs) + 1)
+		f.recs = append(f.recs[:j], append([][]byte{r}, f.recs[j:]...)...)
+	}
+	return f.join(), fmt.Sprintf("%d records of another capture spliced in", n)
 }
 
 func mutateOnce(rng *rand.Rand, data []byte) ([]byte, string) {

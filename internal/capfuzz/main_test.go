@@ -51,12 +51,13 @@ func TestSplitJoin(t *testing.T) {
 // The same seed gives the same mutations (a failing run can be repeated).
 func TestMutateDeterministic(t *testing.T) {
 	b := mustRead(t, "../../testdata/pcaps/big-chain-4096-mbedtls36.pcapng")
+	donor := mustRead(t, "../../testdata/pcaps/chain-incomplete.pcapng")
 	var first [][]byte
 	var hows []string
 	for round := 0; round < 2; round++ {
 		rng := rand.New(rand.NewPCG(7, 8))
 		for i := 0; i < 200; i++ {
-			d, how := mutate(rng, b)
+			d, how := mutate(rng, b, donor)
 			if round == 0 {
 				first, hows = append(first, d), append(hows, how)
 			} else if !bytes.Equal(d, first[i]) || how != hows[i] {
@@ -117,5 +118,21 @@ func TestValidJSONLines(t *testing.T) {
 	}
 	if validJSON([]string{"analyze"}, []byte("{}\n{}\n")) {
 		t.Error("two documents taken for one")
+	}
+}
+
+func TestSplice(t *testing.T) {
+	b := mustRead(t, "../../testdata/pcaps/big-chain-4096-mbedtls36.pcapng")
+	donor := mustRead(t, "../../testdata/pcaps/chain-incomplete.pcapng")
+	f, _ := split(b)
+	rng := rand.New(rand.NewPCG(1, 2))
+	got, how := splice(rng, b, donor)
+	g, ok := split(got)
+	if !ok || how == "" || len(g.recs) <= len(f.recs) || !bytes.Equal(g.head, f.head) {
+		t.Errorf("splice: %q, %d records (was %d)", how, len(g.recs), len(f.recs))
+	}
+	// A pcap donor does not go into a pcapng.
+	if _, how := splice(rng, b, mustRead(t, "../../testdata/malformed/ipv4-options.pcap")); how != "" {
+		t.Errorf("pcap spliced into pcapng: %q", how)
 	}
 }
