@@ -5,7 +5,6 @@ import (
 	"io"
 	"iter"
 	"net/netip"
-	"os"
 
 	"tlspcap/capture"
 	"tlspcap/diagnose"
@@ -78,17 +77,17 @@ func exportSelection(starts map[connEnds][]int, failed iter.Seq[*diagnose.Connec
 // on stderr what it wrote.
 func exportFailing(stderr io.Writer, in, out string, starts map[connEnds][]int, rep *diagnose.Report) error {
 	sel := exportSelection(starts, rep.All(), rep.Findings)
-	fh, err := os.Create(out)
+	fh, err := createAtomic(out)
 	if err != nil {
-		return fmt.Errorf("--export-failing: %v", unwrapPathError(err))
+		return fmt.Errorf("--export-failing %s: %v", out, err)
 	}
 	res, err := capture.Export(in, fh, sel)
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(out)
+		fh.Abort() // an older file of that name stays as it was
 		return fmt.Errorf("--export-failing: %v", err)
+	}
+	if err := fh.Commit(); err != nil {
+		return fmt.Errorf("--export-failing %s: %v", out, unwrapPathError(err))
 	}
 	fmt.Fprintf(stderr, "%s: wrote %d of %d packets (%d failing connections and their DNS) to %s\n",
 		programName, len(res.Frames), res.Read, len(sel.Conns), out)
@@ -96,18 +95,14 @@ func exportFailing(stderr io.Writer, in, out string, starts map[connEnds][]int, 
 }
 
 // checkExport refuses what --export-failing cannot do, before the
-// analysis: it reads the input a second time, so the input must be a file.
+// analysis: it reads the input a second time, so the input must be a file
+// (that it is not also the output, checkOutputs says).
 func checkExport(in, out string) error {
 	if out == "" {
 		return nil
 	}
 	if in == "-" {
 		return usageError{fmt.Errorf("--export-failing needs a capture file: it reads the input a second time to copy the packets, which a stream on stdin cannot give; save the stream first (tcpdump -w FILE), then analyze the file")}
-	}
-	if a, err := os.Stat(in); err == nil {
-		if b, err := os.Stat(out); err == nil && os.SameFile(a, b) {
-			return usageError{fmt.Errorf("--export-failing %s: that is the input file; give another name", out)}
-		}
 	}
 	return nil
 }

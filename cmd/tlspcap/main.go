@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -90,6 +92,9 @@ type readFlags struct {
 	exportFailing string
 	redact        bool
 	unselected    map[connEnds][]int
+	// input is the capture being read ("" for live), so that no output
+	// flag can name it.
+	input string
 }
 
 func (f *readFlags) register(c *cobra.Command, analysis bool) {
@@ -107,7 +112,8 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 	}
 	c.Flags().StringVar(&f.profile, "profile", "", "device profile: "+strings.Join(names, ", ")+" (default "+device.DefaultProfile.Name+")")
 	c.Flags().StringVar(&f.device, "device", "", "the device: its IP or MAC address (the report keeps only its connections), or client|server for the side it plays (default client)")
-	c.Flags().IntVar(&f.inContentLen, "in-content-len", 0, "the device's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (default: the profile's)")
+	c.Flags().Var(&boundedInt{p: &f.inContentLen, min: 512, max: 16384, what: "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN's range in menuconfig"},
+		"in-content-len", "the device's CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN, 512 to 16384 (default: the profile's)")
 	c.Flags().StringVar(&f.ca, "ca", "", "PEM file with the CA certificates the device trusts (cacert_pem); default: the ESP certificate bundle (Mozilla roots)")
 	c.Flags().StringVar(&f.browserChain, "browser-chain", "", "the chain a browser got from the same server, to compare: a PEM file, or a capture of the browser")
 	c.Flags().StringArrayVar(&f.browserKeys, "browser-keylog", nil, "key log (SSLKEYLOGFILE) of the browser's capture given as --browser-chain, to read its TLS 1.3 certificates; repeatable")
@@ -117,8 +123,8 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 
 func (f *readFlags) options(keepRecords bool) (diagnose.Options, error) {
 	o := diagnose.Options{Profile: f.profile, InContentLen: f.inContentLen, KeepRecords: keepRecords, KeepTimeline: true, AllTimelines: f.all}
-	if f.inContentLen < 0 || f.inContentLen > 16384 {
-		return o, usageError{fmt.Errorf("--in-content-len %d: must be between 512 and 16384 (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN range)", f.inContentLen)}
+	if err := f.checkOutputs(); err != nil {
+		return o, err
 	}
 	switch f.device {
 	case "":
@@ -241,15 +247,38 @@ func progress(c *cobra.Command, fh *os.File, off bool) *progressbar.ProgressBar 
 }
 
 // output opens -o or stdout, and tells whether it is a colour terminal.
+// live writes -o as verdicts come; a report is written with
+// atomicOutput.
 func output(c *cobra.Command, path string) (io.Writer, func() error, reports.Options, error) {
-	o := reports.Options{}
 	if path != "" {
 		fh, err := os.Create(path)
 		if err != nil {
-			return nil, nil, o, usageError{fmt.Errorf("-o: %v", err)}
+			return nil, nil, reports.Options{}, usageError{fmt.Errorf("-o: %v", err)}
 		}
-		return fh, fh.Close, o, nil
+		return fh, fh.Close, reports.Options{}, nil
 	}
+	w, o := stdout(c)
+	return w, func() error { return nil }, o, nil
+}
+
+// atomicOutput opens -o through a temporary file (see atomicFile), or
+// stdout; the report is in place once Commit returns.
+func atomicOutput(c *cobra.Command, path string) (io.Writer, *atomicFile, reports.Options, error) {
+	if path != "" {
+		a, err := createAtomic(path)
+		if err != nil {
+			return nil, nil, reports.Options{}, usageError{fmt.Errorf("-o %s: %v", path, err)}
+		}
+		return a, a, reports.Options{}, nil
+	}
+	w, o := stdout(c)
+	return w, nil, o, nil
+}
+
+// stdout is the command's standard output, with colour and width when it
+// is a terminal.
+func stdout(c *cobra.Command) (io.Writer, reports.Options) {
+	o := reports.Options{}
 	w := c.OutOrStdout()
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		o.Color = os.Getenv("NO_COLOR") == ""
@@ -257,7 +286,7 @@ func output(c *cobra.Command, path string) (io.Writer, func() error, reports.Opt
 			o.Width = wd
 		}
 	}
-	return w, func() error { return nil }, o, nil
+	return w, o
 }
 
 // renderer writes one command's view of the report.
@@ -270,6 +299,7 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 	if err != nil {
 		return nil, err
 	}
+	f.input = path
 	o, err := f.options(keepRecords)
 	if err != nil {
 		return nil, err
@@ -293,16 +323,19 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 			return nil, usageError{err}
 		}
 	}
-	w, closeOut, ro, err := output(c, f.output)
+	w, out, ro, err := atomicOutput(c, f.output)
 	if err != nil {
 		return nil, err
 	}
+	defer out.Abort() // a report that failed midway leaves an older one as it was
 	ro.All = f.all
 	if err = render(w, rep, fmtOut, ro); err != nil {
 		return nil, err
 	}
-	if err = closeOut(); err != nil {
-		return nil, err
+	if out != nil {
+		if err = out.Commit(); err != nil {
+			return nil, fmt.Errorf("-o %s: %v", f.output, unwrapPathError(err))
+		}
 	}
 	return rep, nil
 }
@@ -391,7 +424,7 @@ func certsCmd() *cobra.Command {
 			}
 			rep, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
 				if outDir != "" {
-					if err := writeChains(outDir, rep); err != nil {
+					if err := writeChains(outDir, rep, f.inputs()); err != nil {
 						return err
 					}
 				}
@@ -408,8 +441,9 @@ func certsCmd() *cobra.Command {
 	return c
 }
 
-// writeChains writes one PEM file per connection that showed a chain.
-func writeChains(dir string, rep *diagnose.Report) error {
+// writeChains writes one PEM file per connection that showed a chain;
+// none replaces an input.
+func writeChains(dir string, rep *diagnose.Report, inputs []namedInput) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--out: %v", err)
 	}
@@ -422,8 +456,12 @@ func writeChains(dir string, rep *diagnose.Report) error {
 			b.WriteString(pemBlock(ct.DER))
 		}
 		name := fmt.Sprintf("stream-%d-%s.pem", c.Stream, strings.NewReplacer(":", "_", "[", "", "]", "", "/", "_").Replace(c.Server))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
-			return fmt.Errorf("--out: %v", err)
+		path := filepath.Join(dir, name)
+		if err := refuseInput("--out", path, inputs); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(path, []byte(b.String())); err != nil {
+			return fmt.Errorf("--out %s: %v", path, unwrapPathError(err))
 		}
 	}
 	return nil
@@ -435,28 +473,89 @@ func pemBlock(der []byte) string {
 
 func explainCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "explain CODE",
-		Short: "Explain an mbedTLS or ESP-TLS error code (e.g. -0x7200)",
+		Use:   "explain CODE|LOG LINE|-",
+		Short: "Explain an mbedTLS or ESP-TLS error code (e.g. -0x7200), or every code in a pasted log line",
+		Long: `Explain an mbedTLS, PSA or ESP-TLS error code, or each error value in a line
+pasted from the device's log (quote it for the shell), or in a log on stdin (-):
+
+  tlspcap explain -0x7200
+  tlspcap explain 'E (12345) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700'
+  tlspcap explain "esp-tls: couldn't get hostname for broker: getaddrinfo() returns 202"
+  tlspcap explain -0x21E2          # X.509 high part + ASN.1 low part
+  idf.py monitor | tee log.txt; tlspcap explain - < log.txt
+
+Values read in a line: mbedTLS codes (-0x7200, -29184, (-12288), 0x7200 as
+"Last mbedtls failure" prints it, FFFF8100 as %X prints a negative int),
+ESP-TLS esp_err_t (0x8017), macro names, lwIP getaddrinfo() return values
+and socket errno values.`,
 		// Codes start with '-': they are not flags.
 		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
 				return c.Help()
 			}
-			if len(args) != 1 {
-				return usageError{fmt.Errorf("explain needs exactly one error code, e.g. tlspcap explain -0x7200")}
+			if len(args) > 0 && args[0] == "--" {
+				args = args[1:]
 			}
-			code, err := device.ParseCode(args[0])
-			if err != nil {
-				return usageError{err}
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("explain needs an error code or a log line, e.g. tlspcap explain -0x7200")}
 			}
-			if _, ok := device.Lookup(code); !ok {
-				return usageError{fmt.Errorf("%s: not an error code tlspcap knows", args[0])}
+			line := strings.Join(args, " ")
+			if line == "-" {
+				b, err := io.ReadAll(io.LimitReader(c.InOrStdin(), 16<<20))
+				if err != nil {
+					return fmt.Errorf("explain -: %v", err)
+				}
+				line = string(b)
+			} else if code, err := device.ParseCode(line); err == nil {
+				if _, ok := device.Lookup(code); !ok {
+					return usageError{fmt.Errorf("%s: not an error code tlspcap knows (for a getaddrinfo() or errno value, paste the whole log line)", line)}
+				}
+				fmt.Fprint(c.OutOrStdout(), device.Explain(code))
+				return nil
 			}
-			fmt.Fprint(c.OutOrStdout(), device.Explain(code))
-			return nil
+			text, err := explainLine(line)
+			fmt.Fprint(c.OutOrStdout(), text)
+			return err
 		},
 	}
+}
+
+// explainLine explains every error value in a pasted log line (or log);
+// it is a usage error when it holds none tlspcap knows.
+func explainLine(line string) (string, error) {
+	ms := device.FindCodes(line)
+	if len(ms) == 0 {
+		return "", usageError{fmt.Errorf("no error code in %q: give a code (-0x7200, 0x8017, -29184, MBEDTLS_ERR_SSL_INVALID_RECORD) or the device's log line that has one", clip(line, 200))}
+	}
+	var b strings.Builder
+	known := false
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.String()
+		known = known || m.Known
+	}
+	if len(ms) > 1 {
+		fmt.Fprintf(&b, "found: %s\n\n", strings.Join(names, ", "))
+	}
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(device.ExplainMention(m))
+	}
+	if !known {
+		return b.String(), usageError{fmt.Errorf("%s: not an error value tlspcap knows", strings.Join(names, ", "))}
+	}
+	return b.String(), nil
+}
+
+// clip shortens s to n bytes for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func exactFile(c *cobra.Command, args []string) error {
@@ -468,16 +567,15 @@ func exactFile(c *cobra.Command, args []string) error {
 
 // registerLimits adds the resource bound flags of analyze and live.
 func registerLimits(c *cobra.Command, maxConns *int, maxBuffered *string) {
-	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 65536)")
+	c.Flags().Var(&boundedInt{p: maxConns, min: 1, max: math.MaxInt32, what: "connections tracked at once"},
+		"max-connections", "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 65536)")
 	c.Flags().StringVar(maxBuffered, "max-buffered", "", "out-of-order bytes kept per connection direction while waiting for a missing segment; beyond it the missing bytes are reported as a gap, with a warning (default 4MiB)")
 }
 
-// captureLimits turns the bound flags into capture options.
+// captureLimits turns the bound flags into capture options (0: the
+// default).
 func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
 	var o capture.Options
-	if maxConns < 0 {
-		return o, usageError{fmt.Errorf("--max-connections %d: give a positive number", maxConns)}
-	}
 	o.MaxConns = maxConns
 	if maxBuffered != "" {
 		n, err := parseSize(maxBuffered)
@@ -488,3 +586,27 @@ func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
 	}
 	return o, nil
 }
+
+// boundedInt is an integer flag checked as it is parsed: a value outside
+// min..max is a usage error (exit 2) that gives the range. Not given, it
+// stays 0, which the code reads as "the default".
+type boundedInt struct {
+	p        *int
+	min, max int
+	what     string // what the range is, for the message
+}
+
+func (b *boundedInt) Set(s string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return fmt.Errorf("give a whole number from %d to %d (%s)", b.min, b.max, b.what)
+	}
+	if n < int64(b.min) || n > int64(b.max) {
+		return fmt.Errorf("%d is outside %d to %d (%s)", n, b.min, b.max, b.what)
+	}
+	*b.p = int(n)
+	return nil
+}
+
+func (b *boundedInt) String() string { return strconv.Itoa(*b.p) }
+func (b *boundedInt) Type() string   { return "int" }

@@ -18,6 +18,9 @@ const (
 	KindMPI       Kind = "mpi"
 	KindRSA       Kind = "rsa"
 	KindPlatform  Kind = "platform"
+	KindASN1      Kind = "asn1" // low-level: added to X.509 and PK codes
+	KindMD        Kind = "md"
+	KindPSA       Kind = "psa"       // psa_status_t, returned as is by mbedTLS 3.x
 	KindComposite Kind = "composite" // high-level + low-level code (mbedtls/error.h)
 	KindESPTLS    Kind = "esp-tls"   // esp_err_t from esp_tls_errors.h (positive)
 )
@@ -111,11 +114,12 @@ const same = "="
 var prefixes = map[Kind]string{
 	KindSSL: "MBEDTLS_ERR_SSL_", KindX509: "MBEDTLS_ERR_X509_", KindNet: "MBEDTLS_ERR_NET_",
 	KindPK: "MBEDTLS_ERR_PK_", KindMPI: "MBEDTLS_ERR_MPI_", KindRSA: "MBEDTLS_ERR_RSA_",
-	KindPlatform: "MBEDTLS_ERR_PLATFORM_",
+	KindPlatform: "MBEDTLS_ERR_PLATFORM_", KindASN1: "MBEDTLS_ERR_ASN1_", KindMD: "MBEDTLS_ERR_MD_",
+	KindPSA: "PSA_ERROR_",
 }
 
 func full(k Kind, n string) string {
-	if n == "" || strings.HasPrefix(n, "MBEDTLS_") || strings.HasPrefix(n, "ESP_ERR_") || strings.Contains(n, " + ") {
+	if n == "" || strings.HasPrefix(n, "MBEDTLS_") || strings.HasPrefix(n, "ESP_ERR_") || strings.HasPrefix(n, "PSA_ERROR_") || strings.Contains(n, " + ") {
 		return n
 	}
 	return prefixes[k] + n
@@ -139,6 +143,7 @@ var (
 	fixVerifyOpt   = "set a server verification option: esp_tls_cfg_t.crt_bundle_attach = esp_crt_bundle_attach (esp_http_client_config_t.crt_bundle_attach, MQTT broker.verification.crt_bundle_attach) or cacert_buf/cert_pem; for testing only: " + Fix("ESP_TLS_INSECURE", "y") + " and " + Fix("ESP_TLS_SKIP_SERVER_CERT_VERIFY", "y")
 	fixPortScheme  = "connect to the TLS port with the TLS scheme (https/443 not http/80, mqtts/8883 not mqtt/1883, wss not ws); a proxy or captive portal answering in plaintext also causes this"
 	fixTLS13       = Fix("MBEDTLS_SSL_PROTO_TLS1_3", "y") + " (ESP-IDF ≥ v5.2 recommended)"
+	fixDER         = "the certificate or key bytes are not valid DER: pass the PEM with its terminating NUL counted in the length (cert_len = strlen + 1), or real DER; check the file was not cut or converted"
 	fixServerAlert = "depends on the alert the server sent (see the alert's explanation): no common cipher suite or curve, TLS version, missing client certificate"
 )
 
@@ -336,6 +341,33 @@ var errorRows = []row{
 		f: "update ESP-IDF; " + Fix("MBEDTLS_LARGE_KEY_SOFTWARE_MPI", "y") + " on targets whose RSA hardware stops at 3072 bits", s: "MT36-err:18-90; esp-idf#139; IDF-soc_caps"},
 	{c: -0x4310, k: KindComposite, n2: "MBEDTLS_ERR_RSA_PRIVATE_FAILED + MBEDTLS_ERR_MPI_ALLOC_FAILED", n3: same, m: "an RSA private-key operation failed because an MPI allocation failed",
 		w: "heap exhausted while signing with the device's RSA key (mutual TLS or ESP as server)", f: fixHeap, s: "MT36-err:18-90; esp-idf#1750"},
+	// ASN.1 (low level): what an X.509 or PK parse error carries as its
+	// low part, e.g. -0x21E2 = X509_INVALID_FORMAT + ASN1_UNEXPECTED_TAG.
+	{c: -0x0060, k: KindASN1, n2: "OUT_OF_DATA", n3: same, m: "out of data when parsing an ASN.1 structure (the DER is cut short)", f: fixDER, s: "MT-asn1.h"},
+	{c: -0x0062, k: KindASN1, n2: "UNEXPECTED_TAG", n3: same, m: "an ASN.1 tag had an unexpected value (the bytes are not DER of the expected type)", f: fixDER, s: "MT-asn1.h"},
+	{c: -0x0064, k: KindASN1, n2: "INVALID_LENGTH", n3: same, m: "an ASN.1 length could not be read or is invalid", f: fixDER, s: "MT-asn1.h"},
+	{c: -0x0066, k: KindASN1, n2: "LENGTH_MISMATCH", n3: same, m: "the actual length differs from the expected length (bytes left over after a DER structure)", f: fixDER, s: "MT-asn1.h"},
+	{c: -0x0068, k: KindASN1, n2: "INVALID_DATA", n3: same, m: "ASN.1 data is invalid", f: fixDER, s: "MT-asn1.h"},
+	{c: -0x006A, k: KindASN1, n2: "ALLOC_FAILED", n3: same, m: "memory allocation failed while parsing ASN.1", f: fixHeap, s: "MT-asn1.h"},
+	{c: -0x006C, k: KindASN1, n2: "BUF_TOO_SMALL", n3: same, m: "a buffer is too small to write an ASN.1 structure", s: "MT-asn1.h"},
+	// Message digest (high level).
+	{c: -0x5080, k: KindMD, n2: "FEATURE_UNAVAILABLE", n3: same, m: "the selected message digest is not available (not built in)", s: "MT-md.h"},
+	{c: -0x5100, k: KindMD, n2: "BAD_INPUT_DATA", n3: same, m: "bad input parameters to a message-digest function", s: "MT-md.h"},
+	{c: -0x5180, k: KindMD, n2: "ALLOC_FAILED", n3: same, m: "memory allocation failed for a message-digest context",
+		w: "the device aborts mid-handshake with no alert (out of heap; on ESP8266_RTOS_SDK before e0b73761 also reported with heap free)", f: fixHeap, s: "MT-md.h; espressif/ESP8266_RTOS_SDK#806"},
+	{c: -0x5200, k: KindMD, n2: "FILE_IO_ERROR", n3: same, m: "opening or reading a file failed", s: "MT-md.h"},
+	// PSA Crypto status values: mbedTLS 3.x (ESP-IDF v5.x) returns some
+	// of them unchanged from the handshake (e.g. -0x008D, -141).
+	{c: -0x0084, k: KindPSA, n3: "GENERIC_ERROR", m: "an error that matches no other PSA status", s: "MT-psa-error"},
+	{c: -0x0086, k: KindPSA, n3: "NOT_SUPPORTED", m: "the operation or a parameter is not supported (an algorithm or curve not built in)", s: "MT-psa-error"},
+	{c: -0x0087, k: KindPSA, n3: "INVALID_ARGUMENT", m: "invalid parameters to a PSA function", s: "MT-psa-error"},
+	{c: -0x0089, k: KindPSA, n3: "BAD_STATE", m: "the operation cannot be done in the current state", s: "MT-psa-error"},
+	{c: -0x008A, k: KindPSA, n3: "BUFFER_TOO_SMALL", m: "an output buffer is too small", s: "MT-psa-error"},
+	{c: -0x008D, k: KindPSA, n3: "INSUFFICIENT_MEMORY", m: "not enough memory for a PSA crypto operation",
+		w: "the device aborts mid-handshake with no alert after the server's flight (heap exhausted during ECDHE signature verification on a module without PSRAM)",
+		f: fixHeap, s: "MT-psa-error; Xerolux/HB-RF-ETH-ng#349"},
+	{c: -0x0093, k: KindPSA, n3: "HARDWARE_FAILURE", m: "a hardware (crypto accelerator) failure", s: "MT-psa-error"},
+	{c: -0x0095, k: KindPSA, n3: "INVALID_SIGNATURE", m: "a signature, MAC or hash is incorrect", s: "MT-psa-error"},
 	{c: -0x0070, k: KindPlatform, n3: "HW_ACCEL_FAILED", m: "a hardware accelerator failed (replaces the module-specific HW_ACCEL_FAILED codes in 3.x)", s: "MT30-migr:249-256",
 		v: "mbedTLS 3.x (2.x not checked)"},
 
@@ -539,7 +571,7 @@ func known(code int) bool { _, ok := Lookup(code); return ok }
 // codeByName resolves a macro name; 3.x values win over 2.x ones.
 func codeByName(name string) (int, bool) {
 	u := strings.ToUpper(name)
-	if !strings.HasPrefix(u, "MBEDTLS_") && !strings.HasPrefix(u, "ESP_ERR_") {
+	if !strings.HasPrefix(u, "MBEDTLS_") && !strings.HasPrefix(u, "ESP_ERR_") && !strings.HasPrefix(u, "PSA_ERROR_") {
 		return 0, false
 	}
 	found, code := false, 0
@@ -588,14 +620,20 @@ func Explain(code int) string {
 		}
 	}
 	fmt.Fprintf(&b, "  meaning: %s\n", e.Meaning)
-	if e.Wire != "" {
-		fmt.Fprintf(&b, "  on the wire (ESP = TLS client): %s\n", e.Wire)
-	}
-	if e.Fix != "" {
-		fmt.Fprintf(&b, "  fix: %s\n", e.Fix)
-	}
-	fmt.Fprintf(&b, "  source: %s\n", e.Source)
+	writeTail(&b, "on the wire (ESP = TLS client)", e.Wire, e.Fix, e.Source)
 	return b.String()
+}
+
+// writeTail is the end of an explanation: the wire symptom and the fix
+// when known, and the sources.
+func writeTail(b *strings.Builder, wireLabel, wire, fix, source string) {
+	if wire != "" {
+		fmt.Fprintf(b, "  %s: %s\n", wireLabel, wire)
+	}
+	if fix != "" {
+		fmt.Fprintf(b, "  fix: %s\n", fix)
+	}
+	fmt.Fprintf(b, "  source: %s\n", source)
 }
 
 // codesSorted returns the table's codes in ascending order (for tests and

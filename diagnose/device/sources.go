@@ -85,7 +85,11 @@ var Sources = map[string]string{
 	"ESP8266-Kc-v2":       "espressif/ESP8266_RTOS_SDK components/mbedtls/mbedtls_v2/Kconfig",
 	"ESP8266-Kc":          "espressif/ESP8266_RTOS_SDK components/mbedtls/Kconfig",
 	"NEWLIB-errno":        "newlib newlib/libc/include/sys/errno.h",
+	"LWIP-netdb.h":        "lwip-tcpip/lwip src/include/lwip/netdb.h (EAI_NONAME 200, EAI_SERVICE 201, EAI_FAIL 202, EAI_MEMORY 203, EAI_FAMILY 204; HOST_NOT_FOUND 210 to TRY_AGAIN 213; read at commit 196120fa), the same in espressif/esp-lwip @ 2.1.3-esp lines 68-77 (knowledge §7.1)",
 	// Sources beyond the knowledge file's index.
+	"MT-asn1.h":         "Mbed-TLS/mbedtls include/mbedtls/asn1.h (ASN.1 error codes -0x0060 to -0x006C; read at commit 017a3cbc, the same values in 2.x headers)",
+	"MT-md.h":           "Mbed-TLS/mbedtls include/mbedtls/md.h (-0x5080 to -0x5200, the same in 2.x and 3.x)",
+	"MT-psa-error":      "PSA Crypto API status values (psa_status_t -132 to -149) as Mbed-TLS/mbedtls defines them (include/psa/crypto_values.h; read in tests/psasim/include/psa/error.h)",
 	"K":                 "shared/knowledge/esp-mbedtls.md (section given as K§n.n)",
 	"FAQ":               "shared/seed/esp-tls-faq.rst (Espressif ESP-TLS FAQ)",
 	"DESIGN-measured":   "shared/DESIGN.md \"Measured here with real mbedTLS\": ssl_client2 from Debian mbedtls 2.28.3 and 3.6.6, IN_CONTENT_LEN 4096, against openssl s_server",
