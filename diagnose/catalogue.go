@@ -183,7 +183,7 @@ func ruleNotTLS(x *ruleRun) []Finding {
 		Title: fmt.Sprintf("The %s answered with %s, not TLS", from, protoName(nt.Protocol)),
 		Explanation: fmt.Sprintf("Frame %d carries bytes that are not a TLS record: %s. "+
 			"The first byte of a TLS record is 0x14-0x17 followed by version 0x03 0x0N; mbedTLS rejects anything else as an invalid record and closes without an alert.",
-			first(nt.Where), quoteBytes(nt.Prefix, 48)),
+			first(nt.Where), x.ctx.opts.Values.Wire(quoteBytes(nt.Prefix, 48))),
 		DeviceErrors: x.notTLSErrors(nt),
 		Fix: "Connect to the TLS port with the TLS scheme: https:// on 443 (not http:// or port 80), mqtts:// on 8883 (not 1883), wss:// (not ws://); " +
 			"or check that the server has TLS enabled on this port.",

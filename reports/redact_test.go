@@ -216,7 +216,7 @@ func TestRedactConsistent(t *testing.T) {
 	red := Redact(r, values.NewPseudonyms())
 	c0, c1 := red.Connections[0], red.Connections[1]
 	// Numbered by first appearance: the client, then the server.
-	if c0.Client != "192.0.2.1:50000" || c0.Server != "192.0.2.2:8883" || c1.Client != "192.0.2.1:50001" || c1.Server != "[2001:db8::1]:8883" {
+	if c0.Client != "192.0.2.1:50000" || c0.Server != "192.0.2.2:8883" || c1.Client != "192.0.2.1:50001" || c1.Server != "[2001:db8:ffff::1]:8883" {
 		t.Errorf("addresses: %s → %s, %s → %s", c0.Client, c0.Server, c1.Client, c1.Server)
 	}
 	sni := c0.SNI
@@ -236,7 +236,7 @@ func TestRedactConsistent(t *testing.T) {
 	}
 }
 
-var pseudonyms = regexp.MustCompile(`host-\d+\.example|name-\d+|cert-\d+|192\.0\.2\.\d+|2001:db8::[0-9a-f]+|[A-Z]+=|,`)
+var pseudonyms = regexp.MustCompile(`host-\d+\.example|name-\d+|cert-\d+|192\.0\.2\.\d+|2001:db8:ffff::[0-9a-f]+|[A-Z]+=|,`)
 
 // FuzzRedact: any SNI, name value and host name redact without panicking,
 // render as JSON that reads back, and do not survive in the fields that

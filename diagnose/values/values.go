@@ -37,6 +37,9 @@ type Formatter interface {
 	URL(string) string
 	// File is the name of a file of the user's (the capture).
 	File(string) string
+	// Wire is bytes from the wire quoted for the text ("HTTP/1.1 400
+	// Bad Request\r\n..."): they can carry any name.
+	Wire(string) string
 }
 
 // Plain writes every value as it is.
@@ -53,6 +56,7 @@ func (plain) Attr(s string) string             { return s }
 func (plain) Fingerprint(s string) string      { return s }
 func (plain) URL(s string) string              { return s }
 func (plain) File(s string) string             { return s }
+func (plain) Wire(s string) string             { return s }
 
 // Pseudonyms replaces each value by a pseudonym, consistently (the same
 // value always gets the same one, however it is asked for) and numbered
@@ -120,7 +124,10 @@ func (p *Pseudonyms) addr(a netip.Addr) string {
 			q = v4Pseudonym(p.nV4)
 		} else {
 			p.nV6++
-			b := [16]byte{0x20, 0x01, 0x0d, 0xb8}
+			// 2001:db8:ffff::/48: tlspcap cannot reserve the addresses
+			// of packets it does not read (UDP, ICMP), and captures use
+			// the low end of 2001:db8::/32 in examples.
+			b := [16]byte{0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff}
 			binary.BigEndian.PutUint32(b[12:], uint32(p.nV6))
 			q = netip.AddrFrom16(b)
 		}
@@ -340,4 +347,19 @@ func extension(base string) string {
 		}
 	}
 	return ext
+}
+
+// Wire keeps the protocol word the bytes start with (HTTP/1.1, 220, SSH)
+// and withholds the rest: a banner names its host, a request its path.
+func (p *Pseudonyms) Wire(s string) string {
+	body := strings.TrimPrefix(s, `"`)
+	n := 0
+	for n < len(body) && n < 10 {
+		c := body[n]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '/' || c == '.') {
+			break
+		}
+		n++
+	}
+	return `"` + body[:n] + `…" (withheld: --redact)`
 }
