@@ -64,8 +64,8 @@ func (plain) Wire(s string) string             { return s }
 // goroutine at a time, in the order the capture ends its connections, so
 // the same capture always gives the same pseudonyms. Addresses become
 // 192.0.2.x, 198.51.100.x, 203.0.113.x (RFC 5737), then 100.64.0.0/10, and
-// 2001:db8::x (RFC 3849), skipping the addresses the capture itself holds
-// (Reserve); host names host-N.example; other name values name-N;
+// 2001:db8:ffff::x (RFC 3849), skipping the addresses the capture itself
+// holds (Reserve); host names host-N.example; other name values name-N;
 // certificate fingerprints cert-N; MAC addresses keep their vendor prefix
 // (it is the evidence for "Espressif device"); a country (C=) stays: it
 // names nobody. Safe for concurrent use.
@@ -92,8 +92,9 @@ func NewPseudonyms() *Pseudonyms {
 }
 
 // Reserve notes an address of the capture, so that no other address gets
-// it as pseudonym. The analysis reserves every address as it first sees
-// it, before it names any.
+// it as pseudonym. The analysis reserves the addresses of each TCP
+// connection as it opens and of each DNS message; the report's own address
+// fields are named only once every connection has been read.
 func (p *Pseudonyms) Reserve(a netip.Addr) {
 	p.mu.Lock()
 	p.taken[a.Unmap()] = true
