@@ -128,14 +128,18 @@ func redactedOutputs(t *testing.T, path string) map[string]string {
 }
 
 // wholeWord: v occurs in s not as part of a longer word, number or name
-// (10.0.0.1 is not in 10.0.0.12; host names case-insensitively).
+// (10.0.0.1 is not in 10.0.0.12, 2001:db8::9 not in 2001:db8::99; host
+// names case-insensitively).
 func wholeWord(t text, v string) bool {
 	s := t.s
 	if strings.Contains(v, ".") && !strings.ContainsAny(v, " ,") {
 		s, v = t.lower, strings.ToLower(v)
 	}
+	// A colon continues an IPv6 address; after anything else it starts a
+	// port (10.0.0.1:443 shows 10.0.0.1).
+	v6 := strings.Contains(v, ":")
 	word := func(r rune) bool {
-		return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == ':' || r == '-'
+		return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == ':' && v6
 	}
 	for off := 0; ; {
 		i := strings.Index(s[off:], v)
