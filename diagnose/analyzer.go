@@ -11,6 +11,7 @@ import (
 	"tlspcap/capture"
 	"tlspcap/decode"
 	"tlspcap/diagnose/device"
+	"tlspcap/diagnose/values"
 )
 
 // Options steer the analysis.
@@ -55,6 +56,12 @@ type Options struct {
 	// decrypted. Keys in the capture's pcapng Decryption Secrets Blocks are
 	// added to it as they are read.
 	KeyLog []byte
+	// Values writes the addresses, host names, certificate names and
+	// fingerprints the report names (values.Pseudonyms for --redact);
+	// nil: as they are. The verdicts' Client, Server and SNI fields stay
+	// as they are: a redacted report passes them through the same
+	// Values when it is rendered.
+	Values values.Formatter
 	// SilenceAfter is how long a peer may stay silent before it counts as
 	// "silent" rather than "still working" when the capture ends.
 	SilenceAfter time.Duration
@@ -133,10 +140,14 @@ func NewAnalyzer(o Options) (*Analyzer, error) {
 	if o.SilenceAfter == 0 {
 		o.SilenceAfter = 2 * time.Second
 	}
+	if o.Values == nil {
+		o.Values = values.Plain
+	}
 	a := &Analyzer{opts: o, profile: p, open: map[int]*conn{}, probeCount: map[capture.ProblemKind]int{}, firstProblem: map[capture.ProblemKind]capture.Problem{}, snaplenFrames: map[int]bool{},
 		concurrent: o.Concurrent}
 	a.dns.init()
 	a.dns.device = o.Device
+	a.dns.v = o.Values
 	a.keys = decode.NewKeyLog()
 	a.inputs.keyLines = a.keys.Add(o.KeyLog)
 	a.inputs.keyLinesRead = countKeyLogLines(o.KeyLog)
@@ -213,6 +224,10 @@ func (a *Analyzer) useProfile(r *Connection, g clientGuess) {
 func (a *Analyzer) Conn(info *capture.Conn) capture.ConnHandler {
 	// The decoder comes with the first payload byte (conn.decoder): a
 	// connection that never carries any (a SYN flood) stays light.
+	if r, ok := a.opts.Values.(values.Reserver); ok {
+		r.Reserve(info.Client.Addr())
+		r.Reserve(info.Server.Addr())
+	}
 	c := &conn{info: *info, an: a}
 	a.open[info.Stream] = c
 	return c
@@ -230,6 +245,10 @@ func (a *Analyzer) Secrets(secretsType uint32, data []byte) {
 // DNS implements capture.Handler.
 func (a *Analyzer) DNS(m *capture.DNSMessage) {
 	a.dnsMessages++
+	if r, ok := a.opts.Values.(values.Reserver); ok {
+		r.Reserve(m.Client.Addr())
+		r.Reserve(m.Server.Addr())
+	}
 	a.dns.add(m)
 }
 
@@ -315,7 +334,13 @@ func (a *Analyzer) settle(c *conn, captureEnd time.Time) {
 // Report closes what is still open and returns the report.
 func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 	a.captureEnd = st.End
+	// In stream order: pseudonyms are numbered as verdicts name values.
+	open := make([]*conn, 0, len(a.open))
 	for _, c := range a.open {
+		open = append(open, c)
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].info.Stream < open[j].info.Stream })
+	for _, c := range open {
 		c.End(capture.EndCaptureDone)
 	}
 	a.drain()
@@ -333,7 +358,7 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 		// Replaced by the connections' common profile below.
 		ProfileReason: reasonDefault,
 		Capture: CaptureInfo{
-			File: file, Frames: st.Frames, Bytes: st.Bytes, Start: jsonTime(st.Start), End: jsonTime(st.End),
+			File: a.opts.Values.File(file), Frames: st.Frames, Bytes: st.Bytes, Start: jsonTime(st.Start), End: jsonTime(st.End),
 			Undecodable: st.Undecodable,
 			TCPPackets:  st.TCPPackets, OtherPackets: st.Frames - st.TCPPackets - st.Undecodable - st.Duplicates,
 			Duplicates: st.Duplicates, TimeBackwards: st.TimeBackwards, FragmentConflicts: st.FragmentConflicts,

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -183,7 +184,7 @@ func ruleNotTLS(x *ruleRun) []Finding {
 		Title: fmt.Sprintf("The %s answered with %s, not TLS", from, protoName(nt.Protocol)),
 		Explanation: fmt.Sprintf("Frame %d carries bytes that are not a TLS record: %s. "+
 			"The first byte of a TLS record is 0x14-0x17 followed by version 0x03 0x0N; mbedTLS rejects anything else as an invalid record and closes without an alert.",
-			first(nt.Where), quoteBytes(nt.Prefix, 48)),
+			first(nt.Where), x.ctx.opts.Values.Wire(quoteBytes(nt.Prefix, 48))),
 		DeviceErrors: x.notTLSErrors(nt),
 		Fix: "Connect to the TLS port with the TLS scheme: https:// on 443 (not http:// or port 80), mqtts:// on 8883 (not 1883), wss:// (not ws://); " +
 			"or check that the server has TLS enabled on this port.",
@@ -223,19 +224,21 @@ func ruleConnectionRefused(x *ruleRun) []Finding {
 	}
 	return []Finding{{
 		ID: "connection-refused", Severity: SeverityError, Frames: frames(rst.Frame.Number, x.tcp.syn.Frame.Number),
-		Title: fmt.Sprintf("Connection refused: %s answered the SYN with RST", x.r.Server),
+		Title: fmt.Sprintf("Connection refused: %s answered the SYN with RST", x.ctx.opts.Values.AddrPort(x.serverAddrPort())),
 		Explanation: fmt.Sprintf("The SYN in frame %d was answered by a RST in frame %d: nothing listens on port %d at %s "+
-			"(or a firewall rejects it). No TLS was attempted.", x.tcp.syn.Frame.Number, rst.Frame.Number, x.serverPort(), x.serverAddr()),
+			"(or a firewall rejects it). No TLS was attempted.", x.tcp.syn.Frame.Number, rst.Frame.Number, x.serverPort(), x.ctx.opts.Values.Addr(x.serverAddr())),
 		DeviceErrors: x.errs(device.SymptomConnectionRefused),
 		Fix:          "Check the host and port in the URI (8883 for MQTT over TLS, 443 for HTTPS) and that the server is running and reachable from the device's network.",
 	}}
 }
 
-func (c *conn) serverPort() uint16 {
+func (c *conn) serverPort() uint16 { return c.serverAddrPort().Port() }
+
+func (c *conn) serverAddrPort() netip.AddrPort {
 	if c.swap {
-		return c.info.Client.Port()
+		return c.info.Client
 	}
-	return c.info.Server.Port()
+	return c.info.Server
 }
 
 func ruleNoSynAck(x *ruleRun) []Finding {
@@ -251,7 +254,7 @@ func ruleNoSynAck(x *ruleRun) []Finding {
 		ID: "no-syn-ack", Severity: SeverityError, Frames: frames(x.tcp.syn.Frame.Number),
 		Title: fmt.Sprintf("No answer to the SYN (%s over %s)", plural(x.tcp.synRetries+1, "SYN", "SYNs"), roundDur(span)),
 		Explanation: fmt.Sprintf("The client sent %s to %s starting in frame %d and never got a SYN-ACK or RST: the server is unreachable "+
-			"(wrong address, routing, a firewall dropping packets, or the server is down).", plural(x.tcp.synRetries+1, "SYN", "SYNs"), x.r.Server, x.tcp.syn.Frame.Number),
+			"(wrong address, routing, a firewall dropping packets, or the server is down).", plural(x.tcp.synRetries+1, "SYN", "SYNs"), x.ctx.opts.Values.AddrPort(x.serverAddrPort()), x.tcp.syn.Frame.Number),
 		DeviceErrors: x.errs(device.SymptomConnectTimeout),
 		Fix:          "Check the server address the device resolved (see DNS findings), routing from the device's network, and firewalls between them.",
 	}}
@@ -628,7 +631,8 @@ func ruleClientCertRejected(x *ruleRun) []Finding {
 	}
 	desc := ""
 	if c, ok := h.Body.(*decode.Certificate); ok && len(c.Entries) > 0 && c.Entries[0].Cert != nil {
-		desc = fmt.Sprintf(" (subject %q, issuer %q)", c.Entries[0].Cert.Subject.String(), c.Entries[0].Cert.Issuer.String())
+		v := x.ctx.opts.Values
+		desc = fmt.Sprintf(" (subject %q, issuer %q)", v.Name(c.Entries[0].Cert.Subject), v.Name(c.Entries[0].Cert.Issuer))
 	}
 	return []Finding{{
 		ID: "client-certificate-rejected", Severity: SeverityError, Frames: frames(first(al.Where), first(h.Where)),

@@ -13,6 +13,7 @@ import (
 	"tlspcap/decode"
 	"tlspcap/diagnose/chain"
 	"tlspcap/diagnose/device"
+	"tlspcap/diagnose/values"
 )
 
 // alertChainIDs maps the alert an mbedTLS client sends after a failed
@@ -69,7 +70,7 @@ func (x *ruleRun) analyzeServerChain() (*chain.Result, *decode.Handshake, bool) 
 		return r, h, true
 	}
 	in := chain.Input{Time: h.Time, CA: x.ctx.ca, ServerIP: x.serverAddr(), ServerName: sni,
-		Device: chain.Device{MbedTLS: mbed}, Browser: browser,
+		Device: chain.Device{MbedTLS: mbed}, Browser: browser, Values: x.ctx.opts.Values,
 		BrowserFromCapture: x.ctx.browserBy != nil, BrowserFetched: x.ctx.browserFetched,
 		Certs: make([]*x509.Certificate, 0, parsed), Raw: make([][]byte, 0, parsed)}
 	for _, e := range cm.Entries {
@@ -242,11 +243,11 @@ func missingSNI(x *ruleRun) Finding {
 		if ip, err := netip.ParseAddr(ch.ServerName); err == nil {
 			return Finding{
 				ID: "missing-sni", Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
-				Title: fmt.Sprintf("The device sent the IP address %s as server name (SNI)", ip),
+				Title: fmt.Sprintf("The device sent the IP address %s as server name (SNI)", x.ctx.opts.Values.Addr(ip)),
 				Explanation: fmt.Sprintf("The ClientHello in frame %d carries server_name %q, an IP address. RFC 6066 §3 does not permit IP literals in SNI, so the device in effect sent no server name; "+
 					"mbedTLS (2.28 and 3.6 alike) sends whatever host the application passed to mbedtls_ssl_set_hostname, and ESP-TLS passes the host of the URL, so connecting to https://%s/ does this. "+
 					"A server that picks its certificate by name does not know this one: it answers with its default certificate, or refuses with an alert such as unrecognized_name.",
-					first(x.tls.clientHello.Where), ip.String(), ip.String()),
+					first(x.tls.clientHello.Where), x.ctx.opts.Values.Addr(ip), x.ctx.opts.Values.Addr(ip)),
 				Fix: "Connect by host name; if the device must connect by address, set esp_tls_cfg_t.common_name (esp_http_client_config_t.common_name) to the name in the server's certificate: ESP-TLS then sends that name as SNI and checks the certificate against it.",
 			}
 		}
@@ -399,7 +400,7 @@ func (ctx *ruleContext) certRowBy(sum [32]byte, c *x509.Certificate) Certificate
 	if r, ok := ctx.rowCache[sum]; ok {
 		return r
 	}
-	r := certRow(c)
+	r := certRow(c, ctx.opts.Values)
 	if ctx.rowCache == nil || len(ctx.rowCache) >= maxRowCache {
 		ctx.rowCache = map[[32]byte]Certificate{}
 	}
@@ -407,8 +408,8 @@ func (ctx *ruleContext) certRowBy(sum [32]byte, c *x509.Certificate) Certificate
 	return r
 }
 
-func certRow(c *x509.Certificate) Certificate {
-	d := chain.Describe(c)
+func certRow(c *x509.Certificate, v values.Formatter) Certificate {
+	d := chain.Describe(c, v)
 	return Certificate{
 		Subject: d.Subject, Issuer: d.Issuer, SANs: d.SANs, NotBefore: d.NotBefore, NotAfter: d.NotAfter,
 		KeyType: d.KeyType, KeyBits: d.KeyBits, SignatureAlgorithm: d.SignatureAlgorithm, SHA256: d.SHA256,

@@ -352,7 +352,7 @@ func (c *conn) timeline() []Step {
 			add(ev.Frame, d, "tcp", "zero window", 0)
 		}
 		if nt := c.tls.notTLS[d]; nt != nil {
-			add(frameOf(nt.Where), d, "not-tls", "not TLS: "+nt.Protocol+" "+quoteBytes(nt.Prefix, 24), 0)
+			add(frameOf(nt.Where), d, "not-tls", "not TLS: "+nt.Protocol+" "+c.an.opts.Values.Wire(quoteBytes(nt.Prefix, 24)), 0)
 		}
 	}
 	for _, g := range c.tcp.gaps {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tlspcap/capture"
+	"tlspcap/diagnose/values"
 )
 
 // maxDNSQueries bounds the DNS state kept per capture: the queries followed
@@ -34,6 +35,7 @@ type dnsQuery struct {
 }
 
 type dnsState struct {
+	v values.Formatter // writes names and addresses in the findings
 	// queries in the order asked; those answered well are forgotten
 	// (ok set, then dropped by compact), as no finding needs them.
 	queries  []*dnsQuery
@@ -60,6 +62,7 @@ func (s *dnsState) init() {
 	s.pending = map[dnsKey]*dnsQuery{}
 	s.resolved = map[string]bool{}
 	s.servers = map[netip.Addr]int{}
+	s.v = values.Plain
 }
 
 func (s *dnsState) add(m *capture.DNSMessage) {
@@ -194,7 +197,7 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			order = append(order, k)
 		}
 		g.frames = append(g.frames, frame)
-		g.servers[q.server.Addr().String()] = true
+		g.servers[s.v.Addr(q.server.Addr())] = true
 		g.forDevice = g.forDevice || !s.device.IsValid() || q.client.Addr() == s.device
 	}
 	for _, q := range s.queries {
@@ -220,30 +223,31 @@ func (s *dnsState) findings(end time.Time) []Finding {
 		}
 		sort.Strings(srv)
 		addr := isAddressQuery(g.qtype)
+		name := s.v.Host(g.name)
 		f := Finding{ID: g.id, Severity: dnsSeverity(addr, g.forDevice, s.resolved[g.name]), Frames: g.frames, DeviceErrors: []DeviceError{},
-			WiresharkFilter: fmt.Sprintf("dns.qry.name == %q", g.name)}
+			WiresharkFilter: fmt.Sprintf("dns.qry.name == %q", name)}
 		n := len(g.frames)
 		switch g.id {
 		case "dns-nxdomain":
-			f.Title = fmt.Sprintf("DNS: %s does not exist (NXDOMAIN)", g.name)
+			f.Title = fmt.Sprintf("DNS: %s does not exist (NXDOMAIN)", name)
 			f.Explanation = fmt.Sprintf("The resolver %s answered NXDOMAIN for %q (%s, first in frame %d): the name does not exist, so the device never connects. "+
-				"ESP-TLS logs \"couldn't get hostname for :%s: getaddrinfo() returns 202\" (EAI_FAIL).", joinNames(srv), g.name, plural(n, "answer", "answers"), g.frames[0], g.name)
-			f.Fix = "Check the host name in the URI for typos and that the DNS record exists (dig " + g.name + ")."
+				"ESP-TLS logs \"couldn't get hostname for :%s: getaddrinfo() returns 202\" (EAI_FAIL).", joinNames(srv), name, plural(n, "answer", "answers"), g.frames[0], name)
+			f.Fix = "Check the host name in the URI for typos and that the DNS record exists (dig " + name + ")."
 			if !addr {
-				f.Title = fmt.Sprintf("DNS: no %s record for %s (NXDOMAIN)", dnsTypeName(g.qtype), g.name)
+				f.Title = fmt.Sprintf("DNS: no %s record for %s (NXDOMAIN)", dnsTypeName(g.qtype), name)
 				f.Explanation = fmt.Sprintf("The resolver %s answered NXDOMAIN for the %s lookup of %q (%s, first in frame %d). "+
-					"No connection waits on it: a device resolves the host it connects to with an A or AAAA lookup.", joinNames(srv), dnsTypeName(g.qtype), g.name, plural(n, "answer", "answers"), g.frames[0])
+					"No connection waits on it: a device resolves the host it connects to with an A or AAAA lookup.", joinNames(srv), dnsTypeName(g.qtype), name, plural(n, "answer", "answers"), g.frames[0])
 				f.Fix = "Nothing to fix for the TLS connections."
 			}
 		case "dns-servfail":
-			f.Title = fmt.Sprintf("DNS: the resolver failed for %s (SERVFAIL)", g.name)
+			f.Title = fmt.Sprintf("DNS: the resolver failed for %s (SERVFAIL)", name)
 			f.Explanation = fmt.Sprintf("The resolver %s answered SERVFAIL for %q (%s, first in frame %d): it could not resolve the name (upstream unreachable, DNSSEC failure).",
-				joinNames(srv), g.name, plural(n, "answer", "answers"), g.frames[0])
+				joinNames(srv), name, plural(n, "answer", "answers"), g.frames[0])
 			f.Fix = "Check the resolver the device got by DHCP (or set one with esp_netif_set_dns_info), and its upstream connectivity."
 		case "dns-no-response":
-			f.Title = fmt.Sprintf("DNS: no answer for %s", g.name)
+			f.Title = fmt.Sprintf("DNS: no answer for %s", name)
 			f.Explanation = fmt.Sprintf("%s for %q to %s got no response (first in frame %d): the resolver is unreachable or drops the queries. "+
-				"lwIP retries and then getaddrinfo() fails, so the device never connects.", capitalize(plural(n, "query", "queries")), g.name, joinNames(srv), g.frames[0])
+				"lwIP retries and then getaddrinfo() fails, so the device never connects.", capitalize(plural(n, "query", "queries")), name, joinNames(srv), g.frames[0])
 			f.Fix = "Check the DNS server address the device uses (DHCP option 6, esp_netif_get_dns_info) and that UDP port 53 to it is open."
 		}
 		if !addr && g.id != "dns-nxdomain" {
@@ -260,6 +264,9 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			first = append(first, f)
 		}
 		sort.Strings(srv)
+		for i, a := range srv { // named in this order
+			srv[i] = s.v.Addr(netip.MustParseAddr(a))
+		}
 		sort.Ints(first)
 		out = append(out, Finding{
 			ID: "dns-multiple-servers", Severity: SeverityInfo, Frames: first, DeviceErrors: []DeviceError{},

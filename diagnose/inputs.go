@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/x509"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
+
+	"tlspcap/diagnose/values"
 )
 
 // inputUse counts what the key log and the browser chain were good for,
@@ -118,7 +121,7 @@ func (a *Analyzer) inputFindings() []Finding {
 				f.Explanation = "No connection in the capture shows the server's certificate (no handshake got that far, or TLS 1.3 without a key log), so there is nothing to compare the browser's chain with."
 			default:
 				f.Explanation = fmt.Sprintf("The browser's capture holds chains for %s; none of the %s here has that server name (SNI) or server address.",
-					browserServers(a.ctx.browserBy), plural(u.certConns, "connection that showed a certificate", "connections that showed a certificate"))
+					browserServers(a.ctx.browserBy, a.opts.Values), plural(u.certConns, "connection that showed a certificate", "connections that showed a certificate"))
 			}
 			f.Fix = "Give the browser's chain of the same server the device connects to (the same host name)."
 		}
@@ -129,12 +132,15 @@ func (a *Analyzer) inputFindings() []Finding {
 
 // browserServers lists the server names, else addresses, a browser's
 // capture holds chains for.
-func browserServers(by map[string][]*x509.Certificate) string {
+func browserServers(by map[string][]*x509.Certificate, v values.Formatter) string {
 	var names, addrs []string
 	for k := range by {
 		if n, ok := strings.CutPrefix(k, "sni:"); ok {
-			names = append(names, n)
+			names = append(names, v.Host(n))
 		} else if n, ok := strings.CutPrefix(k, "ip:"); ok {
+			if a, err := netip.ParseAddr(n); err == nil {
+				n = v.Addr(a)
+			}
 			addrs = append(addrs, n)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,9 +28,10 @@ func FuzzAnalyze(f *testing.F) {
 			panic(fmt.Sprintf("analyze of a %d-byte input still running after %v\n%s", len(data), fuzzDeadline, buf))
 		})
 		defer watchdog.Stop()
-		for _, format := range []string{"text", "markdown", "json", "html"} {
+		for _, format := range []string{"text", "markdown", "json", "html", "json --redact"} {
 			var out, errb bytes.Buffer
-			code := run([]string{"analyze", "--no-progress", "--format", format, "-"}, bytes.NewReader(data), &out, &errb)
+			args := append([]string{"analyze", "--no-progress", "--format"}, strings.Fields(format)...)
+			code := run(append(args, "-"), bytes.NewReader(data), &out, &errb)
 			switch code {
 			case exitOK, exitFailed:
 				if out.Len() == 0 {

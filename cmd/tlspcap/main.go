@@ -22,6 +22,7 @@ import (
 	"tlspcap/capture"
 	"tlspcap/diagnose"
 	"tlspcap/diagnose/device"
+	"tlspcap/diagnose/values"
 	"tlspcap/reports"
 )
 
@@ -87,10 +88,11 @@ type readFlags struct {
 	// Resource bounds (capture.Options): --max-connections, --max-buffered.
 	maxConns    int
 	maxBuffered string
-	// analyze only: --export-failing, --redact, and the connections
-	// before --client narrowed them (the export's port-reuse bounds).
+	// --redact (analyze, records, certs).
+	redact bool
+	// analyze only: --export-failing, and the connections before --client
+	// narrowed them (the export's port-reuse bounds).
 	exportFailing string
-	redact        bool
 	unselected    map[connEnds][]int
 	// input is the capture being read ("" for live), so that no output
 	// flag can name it.
@@ -103,6 +105,9 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	c.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3/1.2 sessions; repeat for several files (keys embedded in a pcapng are used too)")
 	registerLimits(c, &f.maxConns, &f.maxBuffered)
+	if c.Name() != "live" {
+		c.Flags().BoolVar(&f.redact, "redact", false, "replace IP addresses, MAC addresses, host names, certificate names and fingerprints, URLs and the file name in the output by pseudonyms (192.0.2.1, host-1.example, name-1)")
+	}
 	if !analysis {
 		return
 	}
@@ -306,6 +311,16 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 	}
 	// Decide finished connections on the second core while reading goes on.
 	o.Concurrent = true
+	if f.redact {
+		// The analysis writes every value through p as it names it; the
+		// report's own address and SNI fields go through it too.
+		p := values.NewPseudonyms()
+		o.Values = p
+		plain := render
+		render = func(w io.Writer, rep *diagnose.Report, fm reports.Format, ro reports.Options) error {
+			return plain(w, reports.Redact(rep, p), fm, ro)
+		}
+	}
 	rep, err := analyse(c, path, o, f)
 	if err != nil {
 		return nil, err
@@ -353,13 +368,7 @@ func analyzeCmd(code *int) *cobra.Command {
 			if f.redact && f.exportFailing != "" {
 				fmt.Fprintf(c.ErrOrStderr(), "%s: --redact applies to the report only: %s holds the original packets (addresses, names, certificates)\n", programName, f.exportFailing)
 			}
-			render := reports.Write
-			if f.redact {
-				render = func(w io.Writer, rep *diagnose.Report, fm reports.Format, o reports.Options) error {
-					return reports.Write(w, reports.Redact(rep), fm, o)
-				}
-			}
-			rep, err := readAndRender(c, args[0], &f, false, render)
+			rep, err := readAndRender(c, args[0], &f, false, reports.Write)
 			if err != nil {
 				return err
 			}
@@ -386,7 +395,6 @@ func analyzeCmd(code *int) *cobra.Command {
 	}
 	f.register(c, true)
 	c.Flags().StringVar(&f.exportFailing, "export-failing", "", "write the packets of the failing connections and their DNS to this pcapng file (needs a capture file, not stdin)")
-	c.Flags().BoolVar(&f.redact, "redact", false, "replace IP addresses, host names and certificate names and fingerprints in the report by pseudonyms (192.0.2.1, host-1.example)")
 	return c
 }
 
@@ -421,6 +429,9 @@ func certsCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			if f.format == string(reports.HTML) {
 				return usageError{fmt.Errorf("certs: --format html is for analyze; use text, markdown or json")}
+			}
+			if f.redact && outDir != "" {
+				fmt.Fprintf(c.ErrOrStderr(), "%s: --redact applies to the listing only: the PEM files in %s hold the original certificates\n", programName, outDir)
 			}
 			rep, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
 				if outDir != "" {

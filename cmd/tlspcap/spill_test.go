@@ -21,6 +21,8 @@ var spillViews = [][]string{
 	{"analyze", "--format", "html", "--redact"},
 	{"records", "--format", "json"},
 	{"certs", "--format", "text"},
+	{"records", "--format", "json", "--redact"},
+	{"certs", "--format", "text", "--redact"},
 }
 
 // runSpilled runs args with diagnose.SpillAfter set to n.

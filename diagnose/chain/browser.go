@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"tlspcap/diagnose/values"
 )
 
 // browserView builds the path a browser-like verifier (Go's, with Mozilla's
 // roots plus the CA file, tolerant of order, no AIA fetching) finds over the
 // browser's chain, or over the device's chain when no browser chain is known.
 func browserView(in Input) View {
+	vf := in.vf()
 	certs, label := in.Browser, "browser (chain from --browser-chain)"
 	if len(certs) == 0 {
 		certs, label = in.Certs, "browser-like check of the certificates the device received (Mozilla roots plus the CA file, any order, no AIA fetching)"
@@ -52,12 +55,12 @@ func browserView(in Input) View {
 			view.Elements = append(view.Elements, Element{Index: i, Source: "sent", Subject: clean(c.Subject.String()),
 				Issuer: clean(c.Issuer.String()), SHA256: fingerprint(c), Status: "not verified"})
 		}
-		view.Note = "does not verify: " + clean(err.Error())
+		view.Note = "does not verify: " + clean(verifyError(vf, err))
 		var ua x509.UnknownAuthorityError
 		if errors.As(err, &ua) {
 			top := certs[len(certs)-1]
 			if len(top.IssuingCertificateURL) > 0 {
-				view.Note += "; a browser would fetch the missing issuer from " + strings.Join(cleanAll(top.IssuingCertificateURL), ", ")
+				view.Note += "; a browser would fetch the missing issuer from " + strings.Join(urls(vf, top.IssuingCertificateURL), ", ")
 			}
 		}
 		return view
@@ -83,11 +86,11 @@ func browserView(in Input) View {
 		}
 		view.Elements = append(view.Elements, e)
 	}
-	view.Note = fmt.Sprintf("verifies to %q", name(best[len(best)-1]))
+	view.Note = fmt.Sprintf("verifies to %q", name(vf, best[len(best)-1]))
 	if n := in.ServerName; n != "" {
 		if err := certs[0].VerifyHostname(n); err != nil {
 			view.OK = false
-			view.Note += "; but the certificate is not valid for " + clean(n)
+			view.Note += "; but the certificate is not valid for " + clean(vf.Host(n))
 		}
 	}
 	return view
@@ -96,6 +99,7 @@ func browserView(in Input) View {
 // browser: chain-differs-from-browser, and what a browser's chain that
 // equals the device's says.
 func (a *analysis) browser() {
+	vf := a.in.vf()
 	b, d := a.in.Browser, a.in.Certs
 	if len(b) == 0 {
 		return
@@ -111,11 +115,11 @@ func (a *analysis) browser() {
 	leafDiffers := fingerprint(d[0]) != fingerprint(b[0])
 	if leafDiffers {
 		s := fmt.Sprintf("different server certificate: the device got %q (%s, SHA-256 %s), the browser got %q (%s, SHA-256 %s)",
-			name(d[0]), strings.Join(sanList(d[0]), ", "), fingerprint(d[0])[:16], name(b[0]), strings.Join(sanList(b[0]), ", "), fingerprint(b[0])[:16])
+			name(vf, d[0]), strings.Join(sanList(vf, d[0]), ", "), fp16(vf, d[0]), name(vf, b[0]), strings.Join(sanList(vf, b[0]), ", "), fp16(vf, b[0]))
 		if a.in.ServerName == "" {
 			s += " — the device sent no SNI, so the server answered with its default certificate"
 		} else if ok, _ := nameMatch(d[0], a.in.ServerName, a.dev.MbedTLS); !ok {
-			s += fmt.Sprintf(" — the device's certificate does not cover its SNI %q: the server picks certificates by a name it did not recognise", clean(a.in.ServerName))
+			s += fmt.Sprintf(" — the device's certificate does not cover its SNI %q: the server picks certificates by a name it did not recognise", clean(vf.Host(a.in.ServerName)))
 		}
 		diffs = append(diffs, s)
 	}
@@ -133,7 +137,7 @@ func (a *analysis) browser() {
 		}
 		if twin != nil {
 			crossed = true
-			diffs = append(diffs, "different intermediate or cross-signed path: "+pathVariant(twin, c, fpD[fingerprint(twin)], i+1))
+			diffs = append(diffs, "different intermediate or cross-signed path: "+pathVariant(vf, twin, c, fpD[fingerprint(twin)], i+1))
 			continue
 		}
 		if selfSigned(c) && i+1 == len(b)-1 {
@@ -145,9 +149,9 @@ func (a *analysis) browser() {
 		}
 		if a.issuerMissing(c) {
 			missing = true
-			fetched = append(fetched, fmt.Sprintf("%q issued by %q", clean(c.Subject.String()), clean(c.Issuer.String())))
+			fetched = append(fetched, fmt.Sprintf("%q issued by %q", dn(vf, c.Subject), dn(vf, c.Issuer)))
 		}
-		diffs = append(diffs, fmt.Sprintf("the browser's chain has %q (position %d, issued by %q, SHA-256 %s) which the server did not send to the device", name(c), i+1, clean(c.Issuer.String()), fingerprint(c)[:16]))
+		diffs = append(diffs, fmt.Sprintf("the browser's chain has %q (position %d, issued by %q, SHA-256 %s) which the server did not send to the device", name(vf, c), i+1, dn(vf, c.Issuer), fp16(vf, c)))
 	}
 	for i, c := range d[1:] {
 		if _, ok := fpB[fingerprint(c)]; ok {
@@ -162,7 +166,7 @@ func (a *analysis) browser() {
 		if twin {
 			continue // named with its variant above
 		}
-		diffs = append(diffs, fmt.Sprintf("the device received %q (position %d, issued by %q) which is not in the browser's chain", name(c), i+1, clean(c.Issuer.String())))
+		diffs = append(diffs, fmt.Sprintf("the device received %q (position %d, issued by %q) which is not in the browser's chain", name(vf, c), i+1, dn(vf, c.Issuer)))
 	}
 	if len(diffs) == 0 && len(b) == len(d) {
 		for i := range d {
@@ -195,7 +199,7 @@ func (a *analysis) browser() {
 			strings.Join(fetched, ", "))
 	case missing:
 		expl += fmt.Sprintf(" The browser's chain holds %s, but the device was not sent it. A certificate viewer shows the path the browser built, which includes intermediates it fetched from the AIA URL or had cached, not what the server sent: a capture of the browser (--browser-chain capture.pcapng) shows what the server sends.%s",
-			strings.Join(fetched, ", "), aiaText(d[len(d)-1]))
+			strings.Join(fetched, ", "), aiaText(vf, d[len(d)-1]))
 	}
 	expl += " Device (" + strings.TrimPrefix(a.res.DeviceView.Label, "device: ") + "): " + a.res.DeviceView.Note + ". Browser: " + a.res.BrowserView.Note + "."
 	a.add(Problem{ID: "chain-differs-from-browser", Severity: sev, Cert: -1,
@@ -207,22 +211,22 @@ func (a *analysis) browser() {
 // pathVariant describes two CA certificates with the same name, the
 // device's and the browser's: a cross-sign, a self-signed root, or a
 // re-issue.
-func pathVariant(dev, br *x509.Certificate, di, bi int) string {
+func pathVariant(vf values.Formatter, dev, br *x509.Certificate, di, bi int) string {
 	sameKey := string(dev.RawSubjectPublicKeyInfo) == string(br.RawSubjectPublicKeyInfo)
 	what := func(c *x509.Certificate) string {
 		switch {
 		case selfSigned(c):
-			return fmt.Sprintf("%q as a self-signed root", name(c))
+			return fmt.Sprintf("%q as a self-signed root", name(vf, c))
 		case sameKey:
-			return fmt.Sprintf("%q cross-signed by %q", name(c), clean(c.Issuer.String()))
+			return fmt.Sprintf("%q cross-signed by %q", name(vf, c), dn(vf, c.Issuer))
 		}
-		return fmt.Sprintf("%q issued by %q", name(c), clean(c.Issuer.String()))
+		return fmt.Sprintf("%q issued by %q", name(vf, c), dn(vf, c.Issuer))
 	}
 	s := fmt.Sprintf("the device got %s (position %d, SHA-256 %s), the browser's chain has %s (position %d, SHA-256 %s)",
-		what(dev), di, fingerprint(dev)[:16], what(br), bi, fingerprint(br)[:16])
+		what(dev), di, fp16(vf, dev), what(br), bi, fp16(vf, br))
 	switch {
 	case sameKey && selfSigned(br):
-		s += fmt.Sprintf(" — the same CA key: the browser's path ends at %q itself, the device's goes on through the cross-sign to %q", name(br), clean(dev.Issuer.String()))
+		s += fmt.Sprintf(" — the same CA key: the browser's path ends at %q itself, the device's goes on through the cross-sign to %q", name(vf, br), dn(vf, dev.Issuer))
 	case sameKey:
 		s += " — the same CA key certified by different issuers"
 	default:
@@ -251,4 +255,24 @@ func browserFix(leaf, missing, crossed bool) string {
 		return "Give the device the root the browser's path ends at (cacert_pem, or check that the certificate bundle has it): mbedTLS looks in its CA list first and stops there. Or make the server send the chain without the cross-signed certificate when no client needs the old root."
 	}
 	return "Configure the server to send the chain in order: the server certificate, then each issuer."
+}
+
+// verifyError is crypto/x509's verification error, which names the
+// certificates and hosts it is about: pseudonyms get its gist alone.
+func verifyError(vf values.Formatter, err error) string {
+	if vf == values.Plain {
+		return err.Error()
+	}
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return "x509: certificate signed by unknown authority"
+	case errors.As(err, &he):
+		return "x509: certificate is not valid for " + vf.Host(he.Host)
+	case errors.As(err, &ci):
+		return fmt.Sprintf("x509: certificate invalid (reason %d)", ci.Reason)
+	}
+	return "x509: the chain does not verify"
 }

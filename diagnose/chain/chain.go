@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"tlspcap/diagnose/values"
 )
 
 // Input is one server certificate chain and what the device did with it.
@@ -47,8 +49,20 @@ type Input struct {
 	// 3.6, dates not checked; Bundle is forced on when CA is empty.
 	Device Device
 
+	// Values formats the names, addresses and fingerprints the problems'
+	// text shows; nil: as they are.
+	Values values.Formatter
+
 	// sigs remembers the signature checks of one Analyze (set there).
 	sigs sigMemo
+}
+
+// vf is the input's Formatter.
+func (in Input) vf() values.Formatter {
+	if in.Values == nil {
+		return values.Plain
+	}
+	return in.Values
 }
 
 // Fetched is a certificate a browser downloaded (an AIA caIssuers fetch),
@@ -60,8 +74,8 @@ type Fetched struct {
 	Frame  int // first frame of the HTTP response
 }
 
-func (f Fetched) where() string {
-	return fmt.Sprintf("%s (plain HTTP, tcp.stream %d, frame %d of the browser's capture)", clean(f.URL), f.Stream, f.Frame)
+func (f Fetched) where(vf values.Formatter) string {
+	return fmt.Sprintf("%s (plain HTTP, tcp.stream %d, frame %d of the browser's capture)", clean(vf.URL(f.URL)), f.Stream, f.Frame)
 }
 
 // Problem is one finding about the chain.
@@ -150,7 +164,7 @@ func Analyze(in Input) Result {
 	in.Device = dev
 	in.sigs = sigMemo{}
 	for i, c := range in.Certs {
-		res.Certs = append(res.Certs, Describe(c))
+		res.Certs = append(res.Certs, Describe(c, in.Values))
 		if i < len(in.Raw) && in.Raw[i] != nil {
 			res.TotalBytes += len(in.Raw[i])
 		} else {
@@ -273,7 +287,12 @@ type analysis struct {
 
 func (a *analysis) add(p Problem) { a.res.Problems = append(a.res.Problems, p) }
 
-func name(c *x509.Certificate) string { return clean(shortName(c)) }
+func name(vf values.Formatter, c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return clean(vf.Attr(c.Subject.CommonName))
+	}
+	return dn(vf, c.Subject)
+}
 
 func (a *analysis) trustWord() string {
 	if a.dev.Bundle {
@@ -291,6 +310,7 @@ func (a *analysis) bundleFailText() string {
 
 // trust: self-signed, chain-incomplete, chain-untrusted.
 func (a *analysis) trust() {
+	vf := a.in.vf()
 	in, leaf := a.in, a.leaf
 	v := a.dev.MbedTLS
 	// The path mbedTLS builds from the sent certificates alone.
@@ -310,7 +330,7 @@ func (a *analysis) trust() {
 			a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: it.index, Flags: FlagNotTrusted,
 				Title: fmt.Sprintf("Certificate #%d is not signed by the certificate sent as its issuer", it.index),
 				Explanation: fmt.Sprintf("%s names %q as issuer and the server sent a certificate with that name, but its key does not verify the signature: the server sends the wrong intermediate (same name, different key — e.g. an old or reissued one). mbedTLS sets NOT_TRUSTED on it.%s",
-					upper(certRef(it)), clean(it.cert.Issuer.String()), a.bundleFailText()),
+					upper(certRef(vf, it)), dn(vf, it.cert.Issuer), a.bundleFailText()),
 				Fix: "Install the intermediate certificate that belongs to the server's certificate (from the CA's download page or the AIA URL) in the server's chain file."})
 		}
 	}
@@ -324,11 +344,11 @@ func (a *analysis) trust() {
 		if locally && !a.dev.Bundle {
 			a.add(Problem{ID: "self-signed", Severity: sevInfo, Cert: 0,
 				Title:       "The server's certificate is self-signed and pinned in the CA file",
-				Explanation: fmt.Sprintf("The server sent a self-signed certificate (%s); the device's CA file contains this exact certificate, which mbedTLS accepts as a locally trusted end-entity certificate. Browsers reject it unless it is installed.", name(leaf)),
+				Explanation: fmt.Sprintf("The server sent a self-signed certificate (%s); the device's CA file contains this exact certificate, which mbedTLS accepts as a locally trusted end-entity certificate. Browsers reject it unless it is installed.", name(vf, leaf)),
 				Fix:         "Nothing for the device. Replace the certificate before it expires on " + leaf.NotAfter.UTC().Format("2006-01-02") + "; the device must then get the new one."})
 			return
 		}
-		expl := fmt.Sprintf("The server sent a self-signed certificate (subject %q, issuer the same) that no CA vouches for; it is not in %s.", clean(leaf.Subject.String()), a.trustWord())
+		expl := fmt.Sprintf("The server sent a self-signed certificate (subject %q, issuer the same) that no CA vouches for; it is not in %s.", dn(vf, leaf.Subject), a.trustWord())
 		if a.dev.Bundle {
 			expl += " The bundle looks up the certificate's issuer — itself — among Mozilla's roots and does not find it." + a.bundleFailText()
 		} else {
@@ -350,9 +370,9 @@ func (a *analysis) trust() {
 		if !a.dev.Bundle && !selfSigned(top.cert) {
 			if ca := a.caFor(top.cert); ca != nil && !selfSigned(ca) {
 				a.add(Problem{ID: "chain-incomplete", Severity: sevWarning, Cert: top.index, Flags: 0,
-					Title: fmt.Sprintf("The server omits the intermediate %q; the device's CA file supplies it", name(ca)),
+					Title: fmt.Sprintf("The server omits the intermediate %q; the device's CA file supplies it", name(vf, ca)),
 					Explanation: fmt.Sprintf("%s is issued by %q, which the server did not send. The device verifies only because its CA file contains that intermediate; clients with only root certificates (the certificate bundle, most libraries) fail, and the device breaks when the intermediate is renewed.%s",
-						upper(certRef(top)), clean(top.cert.Issuer.String()), aiaText(top.cert)),
+						upper(certRef(vf, top)), dn(vf, top.cert.Issuer), aiaText(vf, top.cert)),
 					Fix: "Configure the server to send the intermediate with its certificate (full chain: leaf then intermediates), and give the device the root CA instead of the intermediate."})
 			}
 		}
@@ -360,30 +380,30 @@ func (a *analysis) trust() {
 		return
 	}
 	// The top of what was sent has no trusted issuer.
-	issuer := clean(top.cert.Issuer.String())
+	issuer := dn(vf, top.cert.Issuer)
 	if selfSigned(top.cert) {
 		a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
-			Title: fmt.Sprintf("The chain ends at the root %q, which the device does not trust", name(top.cert)),
+			Title: fmt.Sprintf("The chain ends at the root %q, which the device does not trust", name(vf, top.cert)),
 			Explanation: fmt.Sprintf("The server sent its chain up to the self-signed root %q (certificate #%d); that root is not in %s.%s%s",
-				clean(top.cert.Subject.String()), top.index, a.trustWord(), anchorNote, a.bundleFailText()),
+				dn(vf, top.cert.Subject), top.index, a.trustWord(), anchorNote, a.bundleFailText()),
 			Fix: "Give the device this root as its CA (cacert_pem / cert_pem) or add it to the bundle with CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH; or use a server certificate from a CA in the bundle."})
 		return
 	}
 	// Cross-signed root at the top: its subject is a bundle root, its issuer is not.
 	if a.dev.Bundle && len(bundleLookup(top.cert.RawSubject, a.in.BundleExtra)) > 0 {
 		a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
-			Title: fmt.Sprintf("A cross-signed root is at the top of the chain: the bundle looks up its issuer %q", name2(top.cert.Issuer.CommonName, issuer)),
+			Title: fmt.Sprintf("A cross-signed root is at the top of the chain: the bundle looks up its issuer %q", name2(vf, top.cert.Issuer.CommonName, issuer)),
 			Explanation: fmt.Sprintf("The last certificate the server sent (#%d) is %q cross-signed by %q. The bundle has %q itself, but ESP-IDF's bundle check looks up the issuer of the top-most certificate sent — %q — and that is not in the bundle (old roots are dropped from it, e.g. GlobalSign Root CA in ESP-IDF v6.0).%s",
-				top.index, name(top.cert), issuer, name(top.cert), issuer, a.bundleFailText()),
+				top.index, name(vf, top.cert), issuer, name(vf, top.cert), issuer, a.bundleFailText()),
 			Fix: "Make the server send the short chain (without the cross-signed certificate); or on ESP-IDF v6.0+ enable CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_CROSS_SIGNED_VERIFY; or enable CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_DEPRECATED_LIST / add the old root with CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH."})
 		return
 	}
 	// Issuer name known as a root, but the signature does not verify with it.
 	if roots := a.rootsNamed(top.cert.RawIssuer); len(roots) > 0 {
 		a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
-			Title: fmt.Sprintf("Certificate #%d names the trusted root %q as issuer, but that root's key does not verify it", top.index, name(roots[0])),
+			Title: fmt.Sprintf("Certificate #%d names the trusted root %q as issuer, but that root's key does not verify it", top.index, name(vf, roots[0])),
 			Explanation: fmt.Sprintf("%s is issued by %q. %s has a root with that name, but its key does not verify the signature (\"Certificate matched but signature verification failed\"): a different CA generation with the same name, or a forged certificate.%s",
-				upper(certRef(top)), issuer, upper(a.trustWord()), a.bundleFailText()),
+				upper(certRef(vf, top)), issuer, upper(a.trustWord()), a.bundleFailText()),
 			Fix: "Check which CA really issued the server certificate and give the device that root; have the server send its full chain."})
 		return
 	}
@@ -393,7 +413,7 @@ func (a *analysis) trust() {
 			a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 				Title: fmt.Sprintf("The server sends its chain out of order: certificate #%d's issuer comes before it", top.index),
 				Explanation: fmt.Sprintf("%s is issued by certificate #%d (%q), which the server sent earlier in the list. mbedTLS looks for each certificate's issuer only among the certificates after it, so its chain ends at #%d and the issuer is not found.%s",
-					upper(certRef(top)), i, name(c), top.index, a.bundleFailText()),
+					upper(certRef(vf, top)), i, name(vf, c), top.index, a.bundleFailText()),
 				Fix: "Configure the server to send the server certificate first, then each issuer in order (TLS 1.2 requires this order)."})
 			return
 		}
@@ -412,52 +432,52 @@ func (a *analysis) trust() {
 		what := fmt.Sprintf("the intermediate %q", issuer)
 		switch {
 		case bc != nil:
-			what = fmt.Sprintf("the intermediate %q (issued by %q, SHA-256 %s, in the browser's chain)", clean(bc.Subject.String()), clean(bc.Issuer.String()), fingerprint(bc))
+			what = fmt.Sprintf("the intermediate %q (issued by %q, SHA-256 %s, in the browser's chain)", dn(vf, bc.Subject), dn(vf, bc.Issuer), vf.Fingerprint(fingerprint(bc)))
 		case fetched != nil:
-			what = fmt.Sprintf("the intermediate %q (issued by %q, SHA-256 %s, which the browser fetched from %s)", clean(fetched.Cert.Subject.String()), clean(fetched.Cert.Issuer.String()), fingerprint(fetched.Cert), fetched.where())
+			what = fmt.Sprintf("the intermediate %q (issued by %q, SHA-256 %s, which the browser fetched from %s)", dn(vf, fetched.Cert.Subject), dn(vf, fetched.Cert.Issuer), vf.Fingerprint(fingerprint(fetched.Cert)), fetched.where(vf))
 		}
 		expl := fmt.Sprintf("%s is issued by %q, but the server did not send that certificate and it is not a root in %s. The server omits %s. mbedTLS builds the chain only from what was sent (no AIA fetching), so the top of the chain has no trusted issuer.",
-			upper(certRef(top)), issuer, a.trustWord(), what)
+			upper(certRef(vf, top)), issuer, a.trustWord(), what)
 		if a.dev.Bundle {
 			expl += fmt.Sprintf(" The bundle looks up %q — an intermediate's name — among roots and finds nothing.", issuer)
 		}
-		expl += a.bundleFailText() + aiaText(top.cert) + " Browsers hide this by fetching that URL or using cached intermediates."
+		expl += a.bundleFailText() + aiaText(vf, top.cert) + " Browsers hide this by fetching that URL or using cached intermediates."
 		switch {
 		case a.browserGotSame() && fetched != nil:
 			expl += fmt.Sprintf(" The browser's capture shows the same chain: the server sends its leaf without %q to the browser too. The browser does not complain because it completes the path itself: its capture shows it downloading %q, issued by %q, from %s, outside the TLS connection. mbedTLS never fetches.",
-				issuer, clean(fetched.Cert.Subject.String()), clean(fetched.Cert.Issuer.String()), fetched.where())
+				issuer, dn(vf, fetched.Cert.Subject), dn(vf, fetched.Cert.Issuer), fetched.where(vf))
 		case a.browserGotSame():
 			expl += fmt.Sprintf(" The browser's capture shows the same chain: the server sends its leaf without %q to the browser too. The browser does not complain because it completes the path itself — it fetches the intermediate from %s or takes it from its cache, outside this TLS connection (the capture shows no such download: it was cached, or the capture filter left out port 80) — so the wire shows the leaf only; mbedTLS never fetches. The intermediate's own issuer is in neither capture (only the intermediate certificate names it); the leaf's authority key identifier %X identifies the intermediate's key.",
-				issuer, aiaOr(top.cert), top.cert.AuthorityKeyId)
+				issuer, aiaOr(vf, top.cert), top.cert.AuthorityKeyId)
 		}
 		if inCA {
 			expl += " A certificate with that name is in the CA file but does not verify the signature."
 		}
 		a.add(Problem{ID: "chain-incomplete", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
-			Title:       fmt.Sprintf("The server does not send the intermediate certificate %q", name2(top.cert.Issuer.CommonName, issuer)),
+			Title:       fmt.Sprintf("The server does not send the intermediate certificate %q", name2(vf, top.cert.Issuer.CommonName, issuer)),
 			Explanation: expl,
 			Fix:         "Configure the server to send the full chain (its certificate followed by the intermediate(s), e.g. fullchain.pem / SSLCertificateChainFile). On the device, alternatively add the intermediate with CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH or pass the intermediate or root as cacert_pem."})
 		return
 	}
 	a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
-		Title: fmt.Sprintf("No trusted issuer for %q: %q is neither sent nor trusted", name(top.cert), name2(top.cert.Issuer.CommonName, issuer)),
+		Title: fmt.Sprintf("No trusted issuer for %q: %q is neither sent nor trusted", name(vf, top.cert), name2(vf, top.cert.Issuer.CommonName, issuer)),
 		Explanation: fmt.Sprintf("%s is issued by %q; the server did not send that certificate and %s does not contain it. If it is a private CA root, the device needs it as its CA; if it is an intermediate, the server must send it.%s",
-			upper(certRef(top)), issuer, a.trustWord(), a.bundleFailText()),
+			upper(certRef(vf, top)), issuer, a.trustWord(), a.bundleFailText()),
 		Fix: "Give the device the issuing CA's root certificate (cacert_pem / cert_pem, or CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH), and make the server send its intermediates."})
 }
 
-func name2(cn, full string) string {
+func name2(vf values.Formatter, cn, full string) string {
 	if cn != "" {
-		return clean(cn)
+		return clean(vf.Attr(cn))
 	}
 	return full
 }
 
-func aiaText(c *x509.Certificate) string {
+func aiaText(vf values.Formatter, c *x509.Certificate) string {
 	if len(c.IssuingCertificateURL) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" The certificate's AIA caIssuers URL, where a browser fetches the missing issuer, is %s.", strings.Join(cleanAll(c.IssuingCertificateURL), ", "))
+	return fmt.Sprintf(" The certificate's AIA caIssuers URL, where a browser fetches the missing issuer, is %s.", strings.Join(urls(vf, c.IssuingCertificateURL), ", "))
 }
 
 // fetchedIssuer: a certificate the browser downloaded that issues c.
@@ -484,15 +504,16 @@ func (a *analysis) browserGotSame() bool {
 	return true
 }
 
-func aiaOr(c *x509.Certificate) string {
+func aiaOr(vf values.Formatter, c *x509.Certificate) string {
 	if len(c.IssuingCertificateURL) == 0 {
 		return "the location its cache or the CA's site gives (the certificate names no AIA URL)"
 	}
-	return "the AIA caIssuers URL " + strings.Join(cleanAll(c.IssuingCertificateURL), ", ")
+	return "the AIA caIssuers URL " + strings.Join(urls(vf, c.IssuingCertificateURL), ", ")
 }
 
 // anchored: does the device's trust list vouch for the top of the sent chain?
 func (a *analysis) anchored(top item) (bool, string) {
+	vf := a.in.vf()
 	if a.dev.Bundle && !a.dev.CrossSignedVerify {
 		for _, r := range bundleLookup(top.cert.RawIssuer, a.in.BundleExtra) {
 			if a.in.sigs.signedBy(top.cert, r) {
@@ -521,7 +542,7 @@ func (a *analysis) anchored(top item) (bool, string) {
 	// A public root? Then the device trusts another CA than the server uses.
 	for _, r := range bundleLookup(top.cert.RawIssuer, nil) {
 		if a.in.sigs.signedBy(top.cert, r) {
-			return false, fmt.Sprintf(" The chain is valid under Mozilla's root %q, so the device's CA file holds a different CA than the one the server uses.", name(r))
+			return false, fmt.Sprintf(" The chain is valid under Mozilla's root %q, so the device's CA file holds a different CA than the one the server uses.", name(vf, r))
 		}
 	}
 	if selfSigned(top.cert) && len(bundleLookup(top.cert.RawSubject, nil)) > 0 {

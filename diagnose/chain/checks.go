@@ -6,14 +6,17 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"tlspcap/diagnose/values"
 )
 
 // names: missing-sni and hostname-mismatch.
 func (a *analysis) names() {
+	vf := a.in.vf()
 	in, leaf, v := a.in, a.leaf, a.dev.MbedTLS
-	certNames := strings.Join(sanList(leaf), ", ")
+	certNames := strings.Join(sanList(vf, leaf), ", ")
 	if !hasExtension(leaf, oidSAN) {
-		certNames = "no subjectAltName extension; CN " + strings.Join(quoteAll(commonNames(leaf)), ", ")
+		certNames = "no subjectAltName extension; CN " + strings.Join(quoteAll(vf, commonNames(leaf)), ", ")
 	} else if certNames == "" {
 		certNames = "an empty subjectAltName"
 	}
@@ -26,18 +29,18 @@ func (a *analysis) names() {
 	case sni == "":
 		where := ""
 		if in.ServerIP.IsValid() {
-			where = " to " + in.ServerIP.String()
+			where = " to " + vf.Addr(in.ServerIP)
 		}
 		a.add(Problem{ID: "missing-sni", Severity: sevWarning, Cert: -1,
 			Title: "The device sent no server name (SNI)",
 			Explanation: fmt.Sprintf("The ClientHello%s carries no server_name extension. ESP-TLS omits it when skip_common_name (skip_cert_common_name_check) is set — which also turns off the device's name check — or when the connection was made without a host name. A server that hosts several names then returns its default certificate; here it returned %q (%s).",
-				where, name(leaf), certNames),
+				where, name(vf, leaf), certNames),
 			Fix: "Connect by host name and leave skip_cert_common_name_check off; or set common_name (esp_tls_cfg_t / esp_http_client_config_t) to the server's name so the device sends it as SNI and checks it."})
 	case sniIsIP:
 		a.add(Problem{ID: "missing-sni", Severity: sevWarning, Cert: -1,
-			Title: fmt.Sprintf("The device sent the IP address %s as server name", sniIP),
+			Title: fmt.Sprintf("The device sent the IP address %s as server name", vf.Addr(sniIP)),
 			Explanation: fmt.Sprintf("The ClientHello's server_name is the IP literal %q. RFC 6066 forbids IP addresses in SNI, but mbedTLS sends whatever host it was given; servers ignore it and return their default certificate (here %q). The device then checks the certificate against the IP.",
-				clean(sni), name(leaf)),
+				clean(vf.Host(sni)), name(vf, leaf)),
 			Fix: "Connect by host name; for a server reached by IP, give it a certificate with an IP-address SAN (matched by mbedTLS 3.5+, ESP-IDF v5.2+) or set common_name to a name in its certificate."})
 	}
 	// The name the check is about.
@@ -48,6 +51,7 @@ func (a *analysis) names() {
 	if check == "" {
 		return
 	}
+	shown := clean(vf.Host(check)) // an address is written as one
 	ok, _ := nameMatch(leaf, check, v)
 	if ok {
 		return
@@ -59,35 +63,35 @@ func (a *analysis) names() {
 	case sni == "":
 		p.Severity, p.Flags = sevWarning, 0
 		p.Conditional = "not checked by the device: without SNI it has skip_common_name set"
-		p.Title = fmt.Sprintf("The certificate is not valid for %s, the address the device connected to", clean(check))
+		p.Title = fmt.Sprintf("The certificate is not valid for %s, the address the device connected to", shown)
 		p.Explanation = fmt.Sprintf("No SNI was sent, so the device (skip_common_name) does not check the name and this does not fail the handshake; but the certificate %q is valid for %s, not for %s — any client that checks will refuse it, and it is likely the server's default certificate rather than the one meant for the device.",
-			name(leaf), certNames, clean(check))
+			name(vf, leaf), certNames, shown)
 		p.Fix = "Connect by the host name in the certificate (so SNI selects the right certificate) and keep the name check on."
 	case ipOnlyOld:
-		p.Title = fmt.Sprintf("mbedTLS %s ignores the certificate's IP-address SAN %s", v, clean(check))
+		p.Title = fmt.Sprintf("mbedTLS %s ignores the certificate's IP-address SAN %s", v, shown)
 		p.Explanation = fmt.Sprintf("The device checks the certificate against %q. The certificate lists it as an iPAddress SAN (%s), but mbedTLS before 3.5.0 matches only dNSName entries (or the CN when there is no SAN), so it sets CN_MISMATCH and sends alert bad_certificate(42) with -0x2700.",
-			clean(check), certNames)
+			shown, certNames)
 		p.Fix = "Update to ESP-IDF with mbedTLS 3.5+ (v5.2 or later), or add the address as a dNSName SAN (or connect by a host name in the certificate), or set common_name to a dNSName in the certificate."
 	default:
-		p.Title = fmt.Sprintf("The certificate does not match %s", clean(check))
+		p.Title = fmt.Sprintf("The certificate does not match %s", shown)
 		p.Explanation = fmt.Sprintf("The device checks the server's certificate %q against %q (its SNI / common_name). The certificate is valid for %s. mbedTLS sets CN_MISMATCH (0x04): -0x2700 (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) and alert bad_certificate(42), which takes precedence over the other checks' alerts (only a fatal -0x3000 bundle or chain-length error gives access_denied(49) instead).",
-			name(leaf), clean(check), certNames)
+			name(vf, leaf), shown, certNames)
 		if !hasExtension(leaf, oidSAN) {
 			p.Explanation += " Without a subjectAltName extension mbedTLS compares the CN; browsers ignore the CN and require a SAN."
 		}
 		if checkIsIP {
-			p.Fix = "Connect by a host name the certificate covers, or re-issue the certificate with an IP-address SAN for " + clean(check) + " (matched by mbedTLS 3.5+, ESP-IDF v5.2+; older versions need it as dNSName or CN). Setting common_name to a name in the certificate also works; skip_cert_common_name_check hides the problem and removes protection."
+			p.Fix = "Connect by a host name the certificate covers, or re-issue the certificate with an IP-address SAN for " + shown + " (matched by mbedTLS 3.5+, ESP-IDF v5.2+; older versions need it as dNSName or CN). Setting common_name to a name in the certificate also works; skip_cert_common_name_check hides the problem and removes protection."
 		} else {
-			p.Fix = "Use the host name the certificate is issued for (set common_name if the device must connect by another name), or re-issue the certificate with a SAN for " + clean(check) + "."
+			p.Fix = "Use the host name the certificate is issued for (set common_name if the device must connect by another name), or re-issue the certificate with a SAN for " + shown + "."
 		}
 	}
 	a.add(p)
 }
 
-func quoteAll(ss []string) []string {
+func quoteAll(vf values.Formatter, ss []string) []string {
 	var out []string
 	for _, s := range ss {
-		out = append(out, fmt.Sprintf("%q", clean(s)))
+		out = append(out, fmt.Sprintf("%q", clean(vf.Attr(s))))
 	}
 	if len(out) == 0 {
 		out = []string{"(none)"}
@@ -99,6 +103,7 @@ func quoteAll(ss []string) []string {
 // certificates on the device's path and the CA-file anchor (bundle roots
 // carry no dates in the ESP bundle).
 func (a *analysis) dates() {
+	vf := a.in.vf()
 	t := a.in.Time
 	if t.IsZero() {
 		return
@@ -112,9 +117,9 @@ func (a *analysis) dates() {
 		if a.dev.CheckDates {
 			sev = sevError
 		}
-		ref := fmt.Sprintf("certificate #%d %q", e.Index, name(c))
+		ref := fmt.Sprintf("certificate #%d %q", e.Index, name(vf, c))
 		if e.Index < 0 {
-			ref = fmt.Sprintf("the CA certificate %q from the CA file", name(c))
+			ref = fmt.Sprintf("the CA certificate %q from the CA file", name(vf, c))
 		}
 		switch {
 		case t.After(c.NotAfter):
@@ -147,6 +152,7 @@ func (a *analysis) dates() {
 // deviceClock: one problem when the device's own clock (read from its
 // ClientHello) is outside the validity of a certificate on its path.
 func (a *analysis) deviceClock() {
+	vf := a.in.vf()
 	dc := a.in.DeviceClock
 	if dc.IsZero() {
 		return
@@ -162,10 +168,10 @@ func (a *analysis) deviceClock() {
 			continue
 		}
 		if dc.Before(c.NotBefore) && !a.in.Time.Before(c.NotBefore) {
-			before = append(before, fmt.Sprintf("%q (valid from %s)", name(c), day(c.NotBefore)))
+			before = append(before, fmt.Sprintf("%q (valid from %s)", name(vf, c), day(c.NotBefore)))
 		}
 		if dc.After(c.NotAfter) && !a.in.Time.After(c.NotAfter) {
-			after = append(after, fmt.Sprintf("%q (valid until %s)", name(c), day(c.NotAfter)))
+			after = append(after, fmt.Sprintf("%q (valid until %s)", name(vf, c), day(c.NotAfter)))
 		}
 	}
 	switch {
@@ -188,20 +194,21 @@ func (a *analysis) deviceClock() {
 // certificate (a CA's certificate issued by that other root). It returns
 // that certificate, the sentences that explain the path and the fix.
 func (a *analysis) crossSigned(child Element, root *x509.Certificate) (*x509.Certificate, string, string) {
+	vf := a.in.vf()
 	x := a.certAt(child)
 	if x == nil || child.Index < 0 || !x.IsCA || selfSigned(x) || !nameEqual(x.RawIssuer, root.RawSubject) {
 		return nil, "", ""
 	}
-	own := fmt.Sprintf("%q's own (self-signed) root certificate", name(x))
+	own := fmt.Sprintf("%q's own (self-signed) root certificate", name(vf, x))
 	for _, c := range append(append([]*x509.Certificate{}, a.in.Browser...), mozilla().bySubject[string(x.RawSubject)]...) {
 		if selfSigned(c) && nameEqual(c.RawSubject, x.RawSubject) {
-			own = fmt.Sprintf("the root %q (SHA-256 %s)", name(c), fingerprint(c)[:16])
+			own = fmt.Sprintf("the root %q (SHA-256 %s)", name(vf, c), fp16(vf, c))
 			break
 		}
 	}
 	expl := fmt.Sprintf(" The device reaches this root through a cross-signed path: certificate #%d %q is that CA's certificate cross-signed by %q, so the chain ends at the CA file's expired %q. A client that trusts %s stops there (mbedTLS too: it looks in its CA list first) and never needs the cross-sign or the expired root.",
-		child.Index, name(x), name(root), name(root), own)
-	fix := fmt.Sprintf("Add %s to the device's CA file (cacert_pem) — or use the certificate bundle if it holds that root — and drop the expired %q; or have the server stop sending the cross-signed certificate once no client needs the old root.", own, name(root))
+		child.Index, name(vf, x), name(vf, root), name(vf, root), own)
+	fix := fmt.Sprintf("Add %s to the device's CA file (cacert_pem) — or use the certificate bundle if it holds that root — and drop the expired %q; or have the server stop sending the cross-signed certificate once no client needs the old root.", own, name(vf, root))
 	return x, expl, fix
 }
 
@@ -241,6 +248,7 @@ func span(d time.Duration) string {
 
 // weak: keys, hashes, usages, chain size.
 func (a *analysis) weak() {
+	vf := a.in.vf()
 	in, v := a.in, a.dev.MbedTLS
 	path := map[int]bool{}
 	for _, e := range a.res.Device.Path {
@@ -255,7 +263,7 @@ func (a *analysis) weak() {
 		}
 		if ok, why := keyAllowed(c.PublicKey, v); !ok {
 			sev := sevError
-			expl := fmt.Sprintf("Certificate #%d %q has an %s. mbedTLS sets BAD_KEY (0x10000) ", i, name(c), why)
+			expl := fmt.Sprintf("Certificate #%d %q has an %s. mbedTLS sets BAD_KEY (0x10000) ", i, name(vf, c), why)
 			if i == 0 {
 				expl += "on the server's certificate"
 			} else {
@@ -264,7 +272,7 @@ func (a *analysis) weak() {
 			expl += ": -0x2700 and alert unsupported_certificate(43) (unless the name mismatches: 42)."
 			fix := "Re-issue the certificate with an RSA key of 2048 bits or more, or an ECDSA P-256/P-384 key."
 			if strings.HasPrefix(why, "Ed25519") {
-				expl = fmt.Sprintf("Certificate #%d %q has an Ed25519 key; mbedTLS cannot parse it, so the device fails while reading the Certificate message and sends bad_certificate(42).", i, name(c))
+				expl = fmt.Sprintf("Certificate #%d %q has an Ed25519 key; mbedTLS cannot parse it, so the device fails while reading the Certificate message and sends bad_certificate(42).", i, name(vf, c))
 				fix = "Give the server an RSA (2048+) or ECDSA P-256/P-384 certificate for this client (servers can hold both)."
 			}
 			flags := FlagBadKey
@@ -280,7 +288,7 @@ func (a *analysis) weak() {
 		if h := sigHash(c); !mdAllowed(h, v) {
 			sev, cond := sevError, ""
 			expl := fmt.Sprintf("Certificate #%d %q is signed with %s (%s). mbedTLS %s's default profile accepts %s, so it sets BAD_MD (0x4000); on its own that gives -0x2700 and alert certificate_unknown(46).",
-				i, name(c), h, sigName(c), v, map[bool]string{true: "SHA-224 and stronger", false: "SHA-256 and stronger"}[v.Major < 3])
+				i, name(vf, c), h, sigName(c), v, map[bool]string{true: "SHA-224 and stronger", false: "SHA-256 and stronger"}[v.Major < 3])
 			if a.dev.Bundle && !a.dev.CrossSignedVerify && i == a.topIndex() {
 				sev, cond = sevWarning, "ignored by the certificate bundle for the top-most certificate"
 				expl += " Here it is the top-most certificate sent, whose BAD_MD the ESP certificate bundle ignores when it validates it against its root; a CA-file setup or another client still rejects it."

@@ -3,10 +3,13 @@ package chain
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"io"
 	"time"
+
+	"tlspcap/diagnose/values"
 )
 
 // CertInfo is a certificate's summary for reports.
@@ -26,30 +29,51 @@ type CertInfo struct {
 	SelfSigned, IsCA   bool
 }
 
-// Describe summarises a certificate. Names are escaped for printing.
-func Describe(c *x509.Certificate) CertInfo {
+// Describe summarises a certificate, its names, addresses and fingerprint
+// written by vf (nil: as they are) and escaped for printing.
+func Describe(c *x509.Certificate, vf values.Formatter) CertInfo {
+	if vf == nil {
+		vf = values.Plain
+	}
 	typ, bits, curve := keyInfo(c.PublicKey)
+	// The issuer first: pseudonyms are numbered in the order they are
+	// named, and the findings name a chain's issuers before its leaf.
+	issuer := dn(vf, c.Issuer)
 	return CertInfo{
-		Subject: clean(c.Subject.String()), Issuer: clean(c.Issuer.String()),
-		SANs:      sanList(c),
+		Subject: dn(vf, c.Subject), Issuer: issuer,
+		SANs:      sanList(vf, c),
 		NotBefore: c.NotBefore, NotAfter: c.NotAfter,
 		KeyType: typ, KeyBits: bits, Curve: curve,
 		SignatureAlgorithm: sigName(c),
-		SHA256:             fingerprint(c),
+		SHA256:             vf.Fingerprint(fingerprint(c)),
 		Size:               len(c.Raw),
-		AIA:                cleanAll(c.IssuingCertificateURL),
-		CRL:                cleanAll(c.CRLDistributionPoints),
+		AIA:                urls(vf, c.IssuingCertificateURL),
+		CRL:                urls(vf, c.CRLDistributionPoints),
 		SelfSigned:         selfSigned(c),
 		IsCA:               c.BasicConstraintsValid && c.IsCA,
 	}
 }
 
-func cleanAll(ss []string) []string {
+// urls writes AIA or CRL URLs.
+func urls(vf values.Formatter, ss []string) []string {
 	var out []string
 	for _, s := range ss {
-		out = append(out, clean(s))
+		out = append(out, clean(vf.URL(s)))
 	}
 	return out
+}
+
+// dn writes a distinguished name.
+func dn(vf values.Formatter, n pkix.Name) string { return clean(vf.Name(n)) }
+
+// fp16 is a certificate's fingerprint as the text shortens it: its first
+// 16 hex digits (a pseudonym whole).
+func fp16(vf values.Formatter, c *x509.Certificate) string {
+	s := vf.Fingerprint(fingerprint(c))
+	if len(s) > 16 {
+		s = s[:16]
+	}
+	return s
 }
 
 // fingerprint is the SHA-256 of the certificate's DER in lower-case hex.

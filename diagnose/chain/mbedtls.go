@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tlspcap/diagnose/device"
+	"tlspcap/diagnose/values"
 )
 
 // MBEDTLS_X509_BADCERT_* verification flags: the device knowledge's table.
@@ -376,6 +377,7 @@ func neededUsages(leaf *x509.Certificate, suite, version uint16) []x509.KeyUsage
 // Verify computes what mbedTLS on a device configured as dev returns for the
 // chain in in: the verify flags, the error code and the alert it sends.
 func Verify(in Input, dev Device) Verification {
+	vf := in.vf()
 	v := dev.MbedTLS.orDefault()
 	dev.MbedTLS = v
 	out := Verification{Device: dev}
@@ -395,7 +397,7 @@ func Verify(in Input, dev Device) Verification {
 	for i, c := range in.Certs {
 		if _, ok := c.PublicKey.(ed25519.PublicKey); ok {
 			out.Code, out.Alert = ErrPKUnknownPKAlg, alertBadCertificate
-			out.Reason = fmt.Sprintf("mbedTLS cannot parse certificate #%d (%s): its Ed25519 key is not supported", i, clean(shortName(c)))
+			out.Reason = fmt.Sprintf("mbedTLS cannot parse certificate #%d (%s): its Ed25519 key is not supported", i, name(vf, c))
 			return out
 		}
 	}
@@ -474,16 +476,16 @@ func Verify(in Input, dev Device) Verification {
 					msg = "Certificate matched but signature verification failed"
 				}
 				out.Flags, out.Code, out.Alert = FlagsFatal, ErrX509Fatal, PredictAlert(FlagsFatal)
-				out.Reason = fmt.Sprintf("certificate bundle: %s for the issuer of %s (%q)", msg, certRef(sim.items[i]), clean(c.Issuer.String()))
+				out.Reason = fmt.Sprintf("certificate bundle: %s for the issuer of %s (%q)", msg, certRef(vf, sim.items[i]), dn(vf, c.Issuer))
 				out.Path[i].Status = "bundle: " + strings.ToLower(msg[:1]) + msg[1:]
 				return out
 			}
 			f = 0
 			out.Path[i].Flags = 0
-			out.Path[i].Status = "ok: signed by bundle root " + clean(root.Subject.CommonName)
+			out.Path[i].Status = "ok: signed by bundle root " + clean(vf.Attr(root.Subject.CommonName))
 			out.Path = append(out.Path, Element{Index: -1, Source: "bundle", Subject: clean(root.Subject.String()),
 				Issuer: clean(root.Issuer.String()), SHA256: fingerprint(root), Status: "trusted (bundle root)"})
-			reasons = append(reasons, "the bundle's root "+clean(root.Subject.CommonName)+" signs "+certRef(sim.items[i]))
+			reasons = append(reasons, "the bundle's root "+clean(vf.Attr(root.Subject.CommonName))+" signs "+certRef(vf, sim.items[i]))
 		}
 		flags |= f
 	}
@@ -503,7 +505,7 @@ func Verify(in Input, dev Device) Verification {
 		out.Code = ErrBadCertificate
 	}
 	out.Alert = PredictAlert(flags)
-	out.Reason = "verify flags " + strings.Join(FlagNames(flags), "|") + explainFlags(sim, ee, usage)
+	out.Reason = "verify flags " + strings.Join(FlagNames(flags), "|") + explainFlags(vf, sim, ee, usage)
 	return out
 }
 
@@ -518,11 +520,11 @@ func DeviceVerify(in Input, mbedtlsMajor int, bundle bool, checkDates bool) (fla
 	return r.Flags, r.Code
 }
 
-func certRef(it item) string {
+func certRef(vf values.Formatter, it item) string {
 	if it.index >= 0 {
-		return fmt.Sprintf("certificate #%d (%s)", it.index, clean(shortName(it.cert)))
+		return fmt.Sprintf("certificate #%d (%s)", it.index, name(vf, it.cert))
 	}
-	return "trusted CA " + clean(shortName(it.cert))
+	return "trusted CA " + name(vf, it.cert)
 }
 
 // shortName is the CN, or the whole subject when there is no CN.
@@ -533,7 +535,7 @@ func shortName(c *x509.Certificate) string {
 	return c.Subject.String()
 }
 
-func explainFlags(sim chainSim, ee, usage uint32) string {
+func explainFlags(vf values.Formatter, sim chainSim, ee, usage uint32) string {
 	var parts []string
 	for i, it := range sim.items {
 		f := it.flags
@@ -541,7 +543,7 @@ func explainFlags(sim chainSim, ee, usage uint32) string {
 			f &^= ee
 		}
 		if f != 0 {
-			parts = append(parts, certRef(it)+": "+strings.Join(FlagNames(f), "|"))
+			parts = append(parts, certRef(vf, it)+": "+strings.Join(FlagNames(f), "|"))
 		}
 	}
 	if ee != 0 {

@@ -289,13 +289,13 @@ func rawName(t *testing.T, v asn1.RawValue) []byte {
 
 func TestDescribeAndPEM(t *testing.T) {
 	p := newPKI(t, spec{ips: []string{"192.168.1.10"}, dns: []string{"dev.example.com"}})
-	d := Describe(p.leaf.cert)
+	d := Describe(p.leaf.cert, nil)
 	if d.KeyType != "ECDSA" || d.KeyBits != 256 || d.Curve != "P-256" || d.SignatureAlgorithm != "ECDSA-SHA256" ||
 		d.SelfSigned || d.IsCA || len(d.SHA256) != 64 || d.Size != len(p.leaf.cert.Raw) ||
 		strings.Join(d.SANs, ",") != "DNS:dev.example.com,IP:192.168.1.10" || d.AIA[0] != "http://ca.example/inter.crt" {
 		t.Errorf("Describe = %+v", d)
 	}
-	if r := Describe(p.root.cert); !r.SelfSigned || !r.IsCA {
+	if r := Describe(p.root.cert, nil); !r.SelfSigned || !r.IsCA {
 		t.Errorf("root: %+v", r)
 	}
 	var buf bytes.Buffer

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"tlspcap/diagnose/values"
 )
 
 // attribute is one AttributeTypeAndValue of a distinguished name, as mbedTLS
@@ -192,20 +193,25 @@ func ipSANMatch(c *x509.Certificate, name string) bool {
 
 // sanList renders the names a certificate is valid for, as "DNS:x", "IP:y";
 // with no SAN extension, the CNs as "CN=z".
-func sanList(c *x509.Certificate) []string {
+func sanList(vf values.Formatter, c *x509.Certificate) []string {
 	var out []string
 	for _, d := range c.DNSNames {
-		out = append(out, "DNS:"+clean(d))
+		out = append(out, "DNS:"+clean(vf.Host(d)))
 	}
 	for _, a := range c.IPAddresses {
 		if ip, ok := netip.AddrFromSlice(a); ok {
-			out = append(out, "IP:"+ip.String())
+			out = append(out, "IP:"+vf.Addr(ip))
 		}
 	}
 	for _, u := range c.URIs {
-		out = append(out, "URI:"+clean(u.String()))
+		out = append(out, "URI:"+clean(vf.URL(u.String())))
 	}
 	for _, e := range c.EmailAddresses {
+		if local, domain, ok := strings.Cut(e, "@"); ok {
+			e = vf.Attr(local) + "@" + vf.Host(domain)
+		} else {
+			e = vf.Attr(e)
+		}
 		out = append(out, "email:"+clean(e))
 	}
 	return out
