@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -126,21 +127,38 @@ func (c *Connection) Failed() bool {
 
 // RecordRow is one TLS record for `tlspcap records`.
 type RecordRow struct {
-	Frames         []int     `json:"frames"`
-	Time           time.Time `json:"time"`
-	From           string    `json:"from"`
-	ContentType    uint8     `json:"content_type"`
-	Type           string    `json:"type"`
-	Version        string    `json:"version"`
-	Length         int       `json:"length"`
-	HandshakeTypes []uint8   `json:"handshake_types"`
-	Handshakes     []string  `json:"handshakes,omitempty"`
-	Truncated      bool      `json:"truncated"`
-	Encrypted      bool      `json:"encrypted"`
+	Frames         []int          `json:"frames"`
+	Time           time.Time      `json:"time"`
+	From           string         `json:"from"`
+	ContentType    uint8          `json:"content_type"`
+	Type           string         `json:"type"`
+	Version        string         `json:"version"`
+	Length         int            `json:"length"`
+	HandshakeTypes HandshakeTypes `json:"handshake_types"`
+	Handshakes     []string       `json:"handshakes,omitempty"`
+	Truncated      bool           `json:"truncated"`
+	Encrypted      bool           `json:"encrypted"`
 	// Decrypted: read with a key log; InnerType is the content type inside.
 	Decrypted bool   `json:"decrypted,omitempty"`
 	InnerType string `json:"inner_type,omitempty"`
 	Note      string `json:"note,omitempty"`
+}
+
+// HandshakeTypes are the handshake message type numbers of a record. JSON
+// writes them as numbers ([2,11,14]), not as the base64 string
+// encoding/json makes of a []uint8.
+type HandshakeTypes []uint8
+
+// MarshalJSON writes the types as an array of numbers.
+func (h HandshakeTypes) MarshalJSON() ([]byte, error) {
+	b := []byte{'['}
+	for i, t := range h {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(t), 10)
+	}
+	return append(b, ']'), nil
 }
 
 // CaptureInfo describes the capture read.
@@ -274,27 +292,53 @@ func (r *Report) Close() error {
 	return r.spill.f.Close()
 }
 
-// Failed reports whether anything failed (exit code 1).
-func (r *Report) Failed() bool {
-	if r.spill != nil {
+// Counts is how many connections a report holds and how many failed: the
+// one count every format prints and the exit code follows.
+type Counts struct {
+	Connections int `json:"connections"`
+	// Failed counts the connections with an error finding.
+	Failed int `json:"failed"`
+	// CaptureErrors counts the error findings on the capture as a whole
+	// (a name that does not resolve): a failure with no connection.
+	CaptureErrors int `json:"capture_errors"`
+}
+
+// Counts counts the report's connections and failures. Past SpillAfter it
+// reads the index, not the verdicts.
+func (r *Report) Counts() Counts {
+	var n Counts
+	switch {
+	case r.src != nil:
+		n = r.src.Counts()
+		n.CaptureErrors = 0
+	case r.spill != nil:
+		n.Connections = len(r.spill.index)
 		for _, e := range r.spill.index {
 			if e.failed {
-				return true
+				n.Failed++
 			}
 		}
-	}
-	for _, c := range r.Connections {
-		if c.Failed() {
-			return true
+	default:
+		n.Connections = len(r.Connections)
+		for _, c := range r.Connections {
+			if c.Failed() {
+				n.Failed++
+			}
 		}
 	}
 	for _, f := range r.Findings {
 		if f.Severity == SeverityError {
-			return true
+			n.CaptureErrors++
 		}
 	}
-	return false
+	return n
 }
+
+// AnyFailed: a connection or the capture failed (exit code 1).
+func (n Counts) AnyFailed() bool { return n.Failed > 0 || n.CaptureErrors > 0 }
+
+// Failed reports whether anything failed (exit code 1).
+func (r *Report) Failed() bool { return r.Counts().AnyFailed() }
 
 // SelectClients keeps the connections whose client fingerprint matches
 // spec, "ja3=HASH", "ja4=FINGERPRINT", "ja3s=..." or "ja4s=...": the way to

@@ -43,7 +43,8 @@ type htmlDoc struct {
 	Span       string
 	Profile    string
 	NConns     int
-	Failed     int
+	Verdict    string // the count line (verdict), as in every format
+	Failed     bool   // a connection or the capture failed
 	Problems   []string
 	Rows       []htmlRow
 	Conns      []htmlConn
@@ -163,7 +164,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 	for c := range r.All() {
 		show := detailed(c, o)
 		row := htmlRow{
-			Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: termSafe(c.SNI),
+			Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: nameSafe(c.SNI),
 			Version: termSafe(c.Version), Stage: string(c.Stage), Outcome: string(c.Outcome),
 			OutcomeClass: outcomeClass(c.Outcome), Anchor: show,
 		}
@@ -174,9 +175,6 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 			d.Rows = append(d.Rows, row)
 		} else {
 			d.unlisted.add(c)
-		}
-		if c.Outcome == diagnose.OutcomeFailed || c.Outcome == diagnose.OutcomeNotTLS {
-			d.Failed++
 		}
 		if !show {
 			d.Healthy++
@@ -194,6 +192,8 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 		d.Findings = append(d.Findings, htmlFindingOf(f, false))
 	}
 	d.Unlisted, d.MaxRows = d.unlisted.String(), maxTableRows
+	n := r.Counts()
+	d.Verdict, d.Failed = verdict(n), n.AnyFailed()
 	return d
 }
 
@@ -219,7 +219,7 @@ func outcomeClass(o diagnose.Outcome) string {
 
 func buildHTMLConn(c *diagnose.Connection, o Options) htmlConn {
 	hc := htmlConn{
-		Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: termSafe(c.SNI),
+		Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: nameSafe(c.SNI),
 		Version: termSafe(c.Version), Cipher: termSafe(c.CipherSuite), ALPN: termSafe(c.ALPN),
 		Outcome: string(c.Outcome), OutcomeClass: outcomeClass(c.Outcome), Stage: string(c.Stage),
 		Ending: termSafe(endingText(c.Ending)), Device: termSafe(c.Device),
@@ -256,7 +256,7 @@ func buildLadder(c *diagnose.Connection, rc *diagnose.Finding) *htmlLadder {
 		ClientAddr: clip(termSafe(c.Client), ladPartyCh), ServerAddr: termSafe(c.Server),
 	}
 	if c.SNI != "" {
-		l.ServerAddr += " (" + termSafe(c.SNI) + ")"
+		l.ServerAddr += " (" + nameSafe(c.SNI) + ")"
 	}
 	l.ServerAddr = clip(l.ServerAddr, ladPartyCh)
 	switch c.Device {
@@ -388,8 +388,8 @@ func htmlFindingOf(f diagnose.Finding, root bool) htmlFinding {
 
 func htmlCertOf(i int, ct diagnose.Certificate) htmlCert {
 	hc := htmlCert{
-		Index: i, Subject: termSafe(ct.Subject), Issuer: termSafe(ct.Issuer),
-		SANs: termSafe(strings.Join(ct.SANs, ", ")), Signature: termSafe(ct.SignatureAlgorithm),
+		Index: i, Subject: nameSafe(ct.Subject), Issuer: nameSafe(ct.Issuer),
+		SANs: namesSafe(ct.SANs), Signature: termSafe(ct.SignatureAlgorithm),
 		SHA256: termSafe(ct.SHA256), Size: ct.Size, ParseError: termSafe(ct.ParseError),
 	}
 	if !ct.NotBefore.IsZero() {
@@ -482,7 +482,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 <body>
 <header>
 <h1>tlspcap report: <code>{{.File}}</code></h1>
-<p class="verdict">{{if .Failed}}<span class="badge bad">{{.Failed}} of {{.NConns}} connections failed</span>{{else}}<span class="badge ok">{{.Failed}} of {{.NConns}} connections failed</span>{{end}}</p>
+<p class="verdict"><span class="badge {{if .Failed}}bad{{else}}ok{{end}}">{{.Verdict}}</span></p>
 </header>
 <section id="capture" class="capture">
 <h2>Capture</h2>

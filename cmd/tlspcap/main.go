@@ -81,6 +81,7 @@ type readFlags struct {
 	all          bool
 	client       string
 	noProgress   bool
+	formats      []reports.Format // what --format accepts (register)
 	// Resource bounds (capture.Options): --max-connections, --max-buffered.
 	maxConns    int
 	maxBuffered string
@@ -91,8 +92,11 @@ type readFlags struct {
 	unselected    map[connEnds][]int
 }
 
-func (f *readFlags) register(c *cobra.Command, analysis bool) {
-	c.Flags().StringVar(&f.format, "format", "", "output format: text, markdown, json or html (default text)")
+// register adds the flags of a command that reads a capture; formats are
+// those it writes, the only ones its help lists and --format accepts.
+func (f *readFlags) register(c *cobra.Command, analysis bool, formats []reports.Format) {
+	f.formats = formats
+	c.Flags().StringVar(&f.format, "format", "", "output format: "+reports.FormatList(formats)+" (default text)")
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	c.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3/1.2 sessions; repeat for several files (keys embedded in a pcapng are used too)")
@@ -172,9 +176,9 @@ func (f *readFlags) outFormat() (reports.Format, error) {
 	if f.format == "" {
 		return reports.Text, nil
 	}
-	rf, err := reports.ParseFormat(f.format)
+	rf, err := reports.ParseFormat(f.format, f.formats...)
 	if err != nil {
-		return "", usageError{err}
+		return "", usageError{fmt.Errorf("--format: %v", err)}
 	}
 	return rf, nil
 }
@@ -341,7 +345,7 @@ func analyzeCmd(code *int) *cobra.Command {
 			return nil
 		},
 	}
-	f.register(c, true)
+	f.register(c, true, reports.Formats)
 	c.Flags().StringVar(&f.exportFailing, "export-failing", "", "write the packets of the failing connections and their DNS to this pcapng file (needs a capture file, not stdin)")
 	c.Flags().BoolVar(&f.redact, "redact", false, "replace IP addresses, host names and certificate names and fingerprints in the report by pseudonyms (192.0.2.1, host-1.example)")
 	return c
@@ -354,9 +358,6 @@ func recordsCmd() *cobra.Command {
 		Short: "List every TLS record of every connection, with frames (like ssldump)",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
-			if f.format == string(reports.HTML) {
-				return usageError{fmt.Errorf("records: --format html is for analyze; use text, markdown or json")}
-			}
 			rep, err := readAndRender(c, args[0], &f, true, reports.WriteRecords)
 			if err == nil {
 				rep.Close()
@@ -364,7 +365,7 @@ func recordsCmd() *cobra.Command {
 			return err
 		},
 	}
-	f.register(c, false)
+	f.register(c, false, []reports.Format{reports.Text, reports.Markdown, reports.JSON})
 	return c
 }
 
@@ -376,9 +377,6 @@ func certsCmd() *cobra.Command {
 		Short: "List the server certificate chains in a capture; --out DIR writes them as PEM files",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
-			if f.format == string(reports.HTML) {
-				return usageError{fmt.Errorf("certs: --format html is for analyze; use text, markdown or json")}
-			}
 			rep, err := readAndRender(c, args[0], &f, false, func(w io.Writer, rep *diagnose.Report, fm reports.Format, _ reports.Options) error {
 				if outDir != "" {
 					if err := writeChains(outDir, rep); err != nil {
@@ -393,7 +391,7 @@ func certsCmd() *cobra.Command {
 			return err
 		},
 	}
-	f.register(c, false)
+	f.register(c, false, []reports.Format{reports.Text, reports.Markdown, reports.JSON})
 	c.Flags().StringVar(&outDir, "out", "", "write each chain to DIR/stream-N-SERVER.pem")
 	return c
 }
