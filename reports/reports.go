@@ -275,6 +275,15 @@ func nameSafe(s string) string {
 	return clipText(wiretext.Escape(s), maxWord)
 }
 
+// maxCell is how much of a name a summary table's cell shows: the table
+// stays within a screen; the connection's details show more.
+const maxCell = 64
+
+// cellSafe is nameSafe for a summary table's cell.
+func cellSafe(s string) string {
+	return clipText(wiretext.Escape(s), maxCell)
+}
+
 // namesSafe is a list of names (SANs, URLs), each through nameSafe.
 func namesSafe(ns []string) string {
 	out := make([]string, len(ns))

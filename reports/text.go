@@ -106,7 +106,7 @@ func summaryRows(r *diagnose.Report, esc func(string) string) ([][]string, unlis
 			}
 		}
 		rows = append(rows, []string{
-			fmt.Sprint(c.Stream), esc(termSafe(c.Client)), esc(termSafe(c.Server)), esc(nameSafe(c.SNI)), esc(termSafe(c.Version)),
+			fmt.Sprint(c.Stream), esc(termSafe(c.Client)), esc(termSafe(c.Server)), esc(cellSafe(c.SNI)), esc(termSafe(c.Version)),
 			string(c.Stage), string(c.Outcome), cause,
 		})
 	}
