@@ -316,11 +316,12 @@ func clipWords(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	long := false
-	for _, w := range strings.Fields(s) {
-		if len(w) > n && utf8.RuneCountInString(w) > n {
+	long, run := false, 0 // any run of more than n bytes without a space?
+	for i := 0; i < len(s) && !long; i++ {
+		if s[i] == ' ' || s[i] == '\t' || s[i] == '\n' {
+			run = 0
+		} else if run++; run > n {
 			long = true
-			break
 		}
 	}
 	if !long {

@@ -139,7 +139,7 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 		fmt.Fprintf(w, "  %s\n", paint(o, outcomeColor(c.Outcome), string(c.Outcome)))
 		fmt.Fprintf(w, "  reached %s; ended: %s\n", c.Stage, endingText(c.Ending))
 		if c.ClientLabel != "" && c.ClientLabel != "unknown" {
-			fmt.Fprintf(w, "  client: %s\n", c.ClientLabel)
+			fmt.Fprintf(w, "  client: %s\n", termSafe(c.ClientLabel))
 		}
 		if p := connProfileText(r, c); p != "" {
 			fmt.Fprintf(w, "  profile: %s\n", p)
