@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tlspcap/diagnose"
+	"tlspcap/internal/wiretext"
 )
 
 // hostileReport carries wire strings an attacker controls: terminal escapes,
@@ -145,4 +146,25 @@ func TestJSONEscapesHidden(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["sni"] != in {
 		t.Errorf("round trip %q, %v", back["sni"], err)
 	}
+}
+
+// FuzzJSONString: whatever a wire string holds, the JSON decodes to it
+// (bytes that are not UTF-8 as U+FFFD) and shows nothing hidden.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"evil\u202Emoc.elgoog", "\x1b[2J\u009b31m", "bad\xff\xc3", "\U000E0041\u2028", "ok"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var b bytes.Buffer
+		if err := writeJSONLine(&b, []string{s}); err != nil {
+			t.Fatal(err)
+		}
+		var back []string
+		if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back) != 1 || back[0] != string([]rune(s)) {
+			t.Fatalf("%q: JSON %s decodes to %q (%v)", s, b.Bytes(), back, err)
+		}
+		if out := strings.TrimSuffix(b.String(), "\n"); wiretext.Suspicious(out) {
+			t.Fatalf("%q: JSON %q shows a hidden character", s, out)
+		}
+	})
 }
