@@ -47,6 +47,7 @@ var catalogue = []rule{
 	{"certificate-not-verified", 2, ruleCertificateNotVerified},
 	{"chain-observations", 2, ruleChainObservations},
 	{"weak-cipher", 2, ruleWeakCipher},
+	{"suspicious-name", 2, ruleSuspiciousName},
 	{"slow-handshake", 2, ruleSlowHandshake},
 	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
 	{"memory-estimate", 2, ruleMemoryEstimate},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -130,21 +131,38 @@ func (c *Connection) Failed() bool {
 
 // RecordRow is one TLS record for `tlspcap records`.
 type RecordRow struct {
-	Frames         []int     `json:"frames"`
-	Time           time.Time `json:"time"`
-	From           string    `json:"from"`
-	ContentType    uint8     `json:"content_type"`
-	Type           string    `json:"type"`
-	Version        string    `json:"version"`
-	Length         int       `json:"length"`
-	HandshakeTypes []uint8   `json:"handshake_types"`
-	Handshakes     []string  `json:"handshakes,omitempty"`
-	Truncated      bool      `json:"truncated"`
-	Encrypted      bool      `json:"encrypted"`
+	Frames         []int          `json:"frames"`
+	Time           time.Time      `json:"time"`
+	From           string         `json:"from"`
+	ContentType    uint8          `json:"content_type"`
+	Type           string         `json:"type"`
+	Version        string         `json:"version"`
+	Length         int            `json:"length"`
+	HandshakeTypes HandshakeTypes `json:"handshake_types"`
+	Handshakes     []string       `json:"handshakes,omitempty"`
+	Truncated      bool           `json:"truncated"`
+	Encrypted      bool           `json:"encrypted"`
 	// Decrypted: read with a key log; InnerType is the content type inside.
 	Decrypted bool   `json:"decrypted,omitempty"`
 	InnerType string `json:"inner_type,omitempty"`
 	Note      string `json:"note,omitempty"`
+}
+
+// HandshakeTypes are the handshake message type numbers of a record. JSON
+// writes them as numbers ([2,11,14]), not as the base64 string
+// encoding/json makes of a []uint8.
+type HandshakeTypes []uint8
+
+// MarshalJSON writes the types as an array of numbers.
+func (h HandshakeTypes) MarshalJSON() ([]byte, error) {
+	b := []byte{'['}
+	for i, t := range h {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(t), 10)
+	}
+	return append(b, ']'), nil
 }
 
 // CaptureInfo describes the capture read.

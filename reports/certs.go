@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"tlspcap/diagnose"
 )
@@ -42,43 +41,54 @@ func WriteCerts(w io.Writer, r *diagnose.Report, f Format) error {
 		for _, ct := range c.Certificates {
 			total += ct.Size
 		}
-		head := fmt.Sprintf("tcp.stream %d  %s  SNI %s  (%d certificates, %d bytes)", c.Stream, termSafe(c.Server), termSafe(c.SNI), len(c.Certificates), total)
+		head := fmt.Sprintf("tcp.stream %d  %s  SNI %s  (%d certificates, %d bytes)", c.Stream, termSafe(c.Server), nameSafe(c.SNI), len(c.Certificates), total)
 		if md {
-			head = "### " + mdSafe(head)
+			head = "### " + mdEscape(head) + "\n"
 		}
 		fmt.Fprintln(w, head)
 		for i, ct := range c.Certificates {
+			// v is already through nameSafe or termSafe; mdSafe adds
+			// Markdown's escapes.
 			line := func(k, v string) {
 				if md {
-					fmt.Fprintf(w, "  - %s: %s\n", k, mdSafe(v))
+					fmt.Fprintf(w, "- %s: %s\n", k, mdEscape(v))
 				} else {
-					fmt.Fprintf(w, "    %-20s %s\n", k+":", termSafe(v))
+					fmt.Fprintf(w, "    %-20s %s\n", k+":", v)
 				}
 			}
-			fmt.Fprintf(w, "  #%d\n", i)
+			if md {
+				fmt.Fprintf(w, "Certificate #%d:\n\n", i)
+			} else {
+				fmt.Fprintf(w, "  #%d\n", i)
+			}
 			if ct.ParseError != "" {
-				line("parse error", ct.ParseError)
+				line("parse error", termSafe(ct.ParseError))
 				line("size", fmt.Sprintf("%d bytes", ct.Size))
-				continue
+			} else {
+				line("subject", nameSafe(ct.Subject))
+				line("issuer", nameSafe(ct.Issuer))
+				if len(ct.SANs) > 0 {
+					line("SANs", namesSafe(ct.SANs))
+				}
+				line("valid", ct.NotBefore.Format("2006-01-02 15:04:05Z")+" to "+ct.NotAfter.Format("2006-01-02 15:04:05Z"))
+				line("key", fmt.Sprintf("%s %d bits", termSafe(ct.KeyType), ct.KeyBits))
+				line("signature", termSafe(ct.SignatureAlgorithm))
+				line("SHA-256", termSafe(ct.SHA256))
+				line("size", fmt.Sprintf("%d bytes", ct.Size))
+				if len(ct.AIA) > 0 {
+					line("AIA (CA issuers)", namesSafe(ct.AIA))
+				}
+				if len(ct.CRL) > 0 {
+					line("CRL", namesSafe(ct.CRL))
+				}
 			}
-			line("subject", ct.Subject)
-			line("issuer", ct.Issuer)
-			if len(ct.SANs) > 0 {
-				line("SANs", strings.Join(ct.SANs, ", "))
-			}
-			line("valid", ct.NotBefore.Format("2006-01-02 15:04:05Z")+" to "+ct.NotAfter.Format("2006-01-02 15:04:05Z"))
-			line("key", fmt.Sprintf("%s %d bits", ct.KeyType, ct.KeyBits))
-			line("signature", ct.SignatureAlgorithm)
-			line("SHA-256", ct.SHA256)
-			line("size", fmt.Sprintf("%d bytes", ct.Size))
-			if len(ct.AIA) > 0 {
-				line("AIA (CA issuers)", strings.Join(ct.AIA, ", "))
-			}
-			if len(ct.CRL) > 0 {
-				line("CRL", strings.Join(ct.CRL, ", "))
+			if md {
+				fmt.Fprintln(w)
 			}
 		}
-		fmt.Fprintln(w)
+		if !md {
+			fmt.Fprintln(w)
+		}
 	}
 	if len(doc.Connections) == 0 {
 		fmt.Fprintln(w, "No certificates in clear text in this capture (TLS 1.3 certificates are encrypted).")

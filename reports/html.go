@@ -165,7 +165,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 	for c := range r.All() {
 		show := detailed(c, o)
 		row := htmlRow{
-			Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: termSafe(c.SNI),
+			Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: cellSafe(c.SNI),
 			Version: termSafe(c.Version), Stage: string(c.Stage), Outcome: string(c.Outcome),
 			OutcomeClass: outcomeClass(c.Outcome), Anchor: show,
 		}
@@ -223,7 +223,7 @@ func outcomeClass(o diagnose.Outcome) string {
 
 func buildHTMLConn(c *diagnose.Connection, o Options) htmlConn {
 	hc := htmlConn{
-		Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: termSafe(c.SNI),
+		Stream: c.Stream, Client: termSafe(c.Client), Server: termSafe(c.Server), SNI: nameSafe(c.SNI),
 		Version: termSafe(c.Version), Cipher: termSafe(c.CipherSuite), ALPN: termSafe(c.ALPN),
 		Outcome: string(c.Outcome), OutcomeClass: outcomeClass(c.Outcome), Stage: string(c.Stage),
 		Ending: termSafe(endingText(c.Ending)), Device: termSafe(c.Device),
@@ -260,7 +260,7 @@ func buildLadder(c *diagnose.Connection, rc *diagnose.Finding) *htmlLadder {
 		ClientAddr: clip(termSafe(c.Client), ladPartyCh), ServerAddr: termSafe(c.Server),
 	}
 	if c.SNI != "" {
-		l.ServerAddr += " (" + termSafe(c.SNI) + ")"
+		l.ServerAddr += " (" + nameSafe(c.SNI) + ")"
 	}
 	l.ServerAddr = clip(l.ServerAddr, ladPartyCh)
 	switch c.Device {
@@ -392,8 +392,8 @@ func htmlFindingOf(f diagnose.Finding, root bool) htmlFinding {
 
 func htmlCertOf(i int, ct diagnose.Certificate) htmlCert {
 	hc := htmlCert{
-		Index: i, Subject: termSafe(ct.Subject), Issuer: termSafe(ct.Issuer),
-		SANs: termSafe(strings.Join(ct.SANs, ", ")), Signature: termSafe(ct.SignatureAlgorithm),
+		Index: i, Subject: nameSafe(ct.Subject), Issuer: nameSafe(ct.Issuer),
+		SANs: namesSafe(ct.SANs), Signature: termSafe(ct.SignatureAlgorithm),
 		SHA256: termSafe(ct.SHA256), Size: ct.Size, ParseError: termSafe(ct.ParseError),
 	}
 	if !ct.NotBefore.IsZero() {
@@ -424,7 +424,7 @@ const htmlSource = `<!DOCTYPE html>
   --hs:#0b57d0; --tcp:#57606a; --alert:#c62828; --ccs:#8250df; --data:#1a7f37; --nottls:#9a3412; --gap:#9a6700; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: var(--fg); background: var(--bg); margin: 0 auto; padding: 16px 24px 48px; max-width: 1100px; }
+  color: var(--fg); background: var(--bg); margin: 0 auto; padding: 16px 24px 48px; max-width: 1100px; overflow-wrap: break-word; }
 h1 { font-size: 22px; margin: 8px 0 4px; word-break: break-all; }
 h2 { font-size: 18px; margin: 32px 0 8px; padding-top: 12px; border-top: 2px solid var(--line); word-break: break-all; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
@@ -433,7 +433,7 @@ code { background: var(--panel); padding: 1px 4px; border-radius: 4px; word-brea
 table { border-collapse: collapse; width: 100%; margin: 8px 0; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--panel); font-weight: 600; white-space: nowrap; }
-td.mono { overflow-wrap: anywhere; }
+td.mono, span.mono, table.certs td { overflow-wrap: anywhere; }
 table.summary td:nth-child(1), table.summary td:nth-child(2), table.summary td:nth-child(3), table.summary td:nth-child(5), table.summary td:nth-child(6), table.summary td:nth-child(7) { white-space: nowrap; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 6px 0; }
 dl.kv dt { color: var(--muted); }

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -315,10 +316,11 @@ func checkRealLadder(t *testing.T, doc *html.Node, r *diagnose.Report) {
 	}
 }
 
-// TestHTMLInBrowser opens the real-capture report in headless Chromium
-// (Debian package "chromium"), checks the DOM the browser built and takes
-// a screenshot.
-func TestHTMLInBrowser(t *testing.T) {
+// chromium returns a function that runs headless Chromium (Debian package
+// "chromium") on a page and returns its stdout; it skips the test when
+// there is none, or in -short mode.
+func chromium(t *testing.T) func(page string, extra ...string) []byte {
+	t.Helper()
 	browser := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -332,13 +334,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser check skipped in -short mode")
 	}
-	out, r := renderCapture(t, "big-chain-4096-mbedtls36.pcapng", diagnose.Options{InContentLen: 4096})
 	dir := t.TempDir()
-	page := filepath.Join(dir, "report.html")
-	if err := os.WriteFile(page, []byte(out), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(extra ...string) []byte {
+	return func(page string, extra ...string) []byte {
 		t.Helper()
 		profile, err := os.MkdirTemp(dir, "profile")
 		if err != nil {
@@ -357,7 +354,19 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 		return stdout.Bytes()
 	}
-	dom := run("--dump-dom")
+}
+
+// TestHTMLInBrowser opens the real-capture report in headless Chromium,
+// checks the DOM the browser built and takes a screenshot.
+func TestHTMLInBrowser(t *testing.T) {
+	run := chromium(t)
+	out, r := renderCapture(t, "big-chain-4096-mbedtls36.pcapng", diagnose.Options{InContentLen: 4096})
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(page, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := run(page, "--dump-dom")
 	doc, err := html.Parse(bytes.NewReader(dom))
 	if err != nil {
 		t.Fatal(err)
@@ -365,7 +374,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	checkRealLadder(t, doc, r)
 
 	png := filepath.Join(dir, "report.png")
-	run("--screenshot="+png, "--window-size=1200,1600", "--hide-scrollbars")
+	run(page, "--screenshot="+png, "--window-size=1200,1600", "--hide-scrollbars")
 	b, err := os.ReadFile(png)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)
@@ -374,6 +383,67 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Fatalf("screenshot is not a PNG")
 	}
 	t.Logf("screenshot: %s (%d bytes)", png, len(b))
+}
+
+// TestHTMLLongNamesInBrowser lays out, in Chromium, a report whose SNI,
+// certificate names, SANs and AIA URL are 64 KB long and full of bidi and
+// zero-width characters: the page does not grow wider than the window,
+// no element is taller than a screen (the names are cut, with their
+// length), and the text the browser shows holds no raw bidi character.
+// The probe script runs in a copy of the page without its
+// Content-Security-Policy (the report itself has no script).
+func TestHTMLLongNamesInBrowser(t *testing.T) {
+	run := chromium(t)
+	long := strings.Repeat("a", 65536)
+	spaced := strings.Repeat("word ", 13108)
+	r := hostileHTMLReport()
+	c := r.Connections[0]
+	c.SNI = "evil\u202Emoc.elgoog" + long
+	c.Certificates[0].Subject = "CN=" + long + "\u200B"
+	c.Certificates[0].Issuer = "CN=" + spaced
+	c.Certificates[0].SANs = []string{long, spaced}
+	c.Certificates[0].AIA = []string{"http://" + long}
+	c.Findings[0].Explanation += " The server sent \"" + long + "\" and \"" + spaced + "\"."
+	out := renderHTML(t, r, Options{All: true})
+	if strings.Contains(out, long[:1000]) || strings.Contains(out, "\u202E") || strings.Contains(out, "\u200B") {
+		t.Fatal("the HTML holds the 64 KB name whole or a raw bidi or zero-width character")
+	}
+	if !strings.Contains(out, "… (65536 characters)") || !strings.Contains(out, `evil\u202Emoc.elgoog`) {
+		t.Error("the HTML does not cut the name with its length or does not show the escape")
+	}
+	probe := `<script>addEventListener("load", () => {
+  let tallest = 0;
+  for (const e of document.querySelectorAll("td, dd, h1, h2, p, code, span")) tallest = Math.max(tallest, e.getBoundingClientRect().height);
+  let wide = []; for (const e of document.querySelectorAll("body *")) { const r = e.getBoundingClientRect(); if (r.right > innerWidth + 1 || e.scrollWidth > innerWidth + 1) wide.push(e.tagName + "." + e.className + ":" + Math.round(r.right) + "/" + e.scrollWidth); }
+  document.body.setAttribute("data-wide", wide.slice(0, 12).join(" "));
+  document.body.setAttribute("data-probe", JSON.stringify({scroll: document.documentElement.scrollWidth, window: innerWidth, tallest: Math.round(tallest)}));
+});</script></body>`
+	page := filepath.Join(t.TempDir(), "long.html")
+	csp := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy"[^>]*>`)
+	if err := os.WriteFile(page, []byte(strings.Replace(csp.ReplaceAllString(out, ""), "</body>", probe, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := html.Parse(bytes.NewReader(run(page, "--dump-dom", "--window-size=1200,1600")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Scroll, Window, Tallest int }
+	bodies := findAll(doc, func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == "body" })
+	if len(bodies) != 1 || json.Unmarshal([]byte(attr(bodies[0], "data-probe")), &got) != nil || got.Window == 0 {
+		t.Fatalf("the probe did not run: %v", bodies)
+	}
+	t.Logf("layout: %+v; past the window: %s", got, attr(bodies[0], "data-wide"))
+	if got.Scroll > got.Window {
+		t.Errorf("the page is %d px wide in a %d px window: a long name does not wrap", got.Scroll, got.Window)
+	}
+	if got.Tallest > 1600 {
+		t.Errorf("an element is %d px tall: a long name is not cut", got.Tallest)
+	}
+	for _, bad := range []string{"\u202E", "\u200B"} {
+		if strings.Contains(textOf(doc), bad) {
+			t.Errorf("the browser shows a raw %U", []rune(bad)[0])
+		}
+	}
 }
 
 func lastLines(s string, n int) string {

@@ -1,7 +1,7 @@
 package reports
 
 import (
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -33,7 +33,7 @@ func WriteConnection(w io.Writer, c *diagnose.Connection, f Format, o Options) e
 	if !failing {
 		line := fmt.Sprintf("%s tcp.stream %d  %s → %s", paint(o, outcomeColor(c.Outcome), string(c.Outcome)), c.Stream, termSafe(c.Client), termSafe(c.Server))
 		if c.SNI != "" {
-			line += "  SNI " + termSafe(c.SNI)
+			line += "  SNI " + nameSafe(c.SNI)
 		}
 		if c.Version != "" {
 			line += "  " + c.Version
@@ -49,7 +49,7 @@ func WriteConnection(w io.Writer, c *diagnose.Connection, f Format, o Options) e
 	}
 	fmt.Fprintf(w, "\n%s tcp.stream %d  %s → %s", paint(o, ansiBold, "■"), c.Stream, termSafe(c.Client), termSafe(c.Server))
 	if c.SNI != "" {
-		fmt.Fprintf(w, "  SNI %s", termSafe(c.SNI))
+		fmt.Fprintf(w, "  SNI %s", nameSafe(c.SNI))
 	}
 	fmt.Fprintf(w, "  %s\n", paint(o, outcomeColor(c.Outcome), string(c.Outcome)))
 	fmt.Fprintf(w, "  reached %s; ended: %s\n", c.Stage, endingText(c.Ending))
@@ -71,21 +71,7 @@ func WriteConnection(w io.Writer, c *diagnose.Connection, f Format, o Options) e
 // object with the whole report (json).
 func WriteLiveSummary(w io.Writer, r *diagnose.Report, ls LiveStats, f Format, o Options) error {
 	if f == JSON {
-		var written string
-		if len(ls.Files) > 0 {
-			written = ls.Files[0]
-		}
-		var received *int64
-		if ls.KernelDrops >= 0 {
-			received = &ls.KernelPackets
-		}
-		return writeJSONLine(w, struct {
-			Summary       *diagnose.Report `json:"summary"`
-			KernelPackets *int64           `json:"kernel_packets,omitempty"`
-			KernelDrops   *int64           `json:"kernel_drops,omitempty"`
-			Written       string           `json:"written,omitempty"`
-			Files         []string         `json:"files,omitempty"`
-		}{r, received, dropsPtr(ls.KernelDrops), written, ls.Files})
+		return writeLiveSummaryJSON(w, r, ls)
 	}
 	fmt.Fprintf(w, "\n%s summary: %s: %d frames, %d TCP connections, profile %s\n", paint(o, ansiBold, "■"), termSafe(r.Capture.File), r.Capture.Frames, r.Len(), r.Profile)
 	switch {
@@ -122,13 +108,40 @@ func dropsPtr(n int64) *int64 {
 	return &n
 }
 
-func writeJSONLine(w io.Writer, v any) error {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+// writeLiveSummaryJSON is the summary line of live --format json:
+// {"summary": the analyze report, then the kernel's counts and the files}.
+func writeLiveSummaryJSON(w io.Writer, r *diagnose.Report, ls LiveStats) error {
+	var written string
+	if len(ls.Files) > 0 {
+		written = ls.Files[0]
+	}
+	var received *int64
+	if ls.KernelDrops >= 0 {
+		received = &ls.KernelPackets
+	}
+	tail, err := newJSONEncoder().encode(struct {
+		KernelPackets *int64   `json:"kernel_packets,omitempty"`
+		KernelDrops   *int64   `json:"kernel_drops,omitempty"`
+		Written       string   `json:"written,omitempty"`
+		Files         []string `json:"files,omitempty"`
+	}{received, dropsPtr(ls.KernelDrops), written, ls.Files}, "", "")
+	if err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	bw := bufio.NewWriter(w)
+	bw.WriteString(`{"summary":`)
+	if err := streamReportJSON(bw, r, false); err != nil {
+		return err
+	}
+	if len(tail) > 2 { // more than {}
+		bw.WriteString(",")
+		bw.Write(tail[1:])
+	} else {
+		bw.WriteString("}")
+	}
+	bw.WriteString("\n")
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return r.Err()
 }

@@ -14,12 +14,17 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 	if r.ProfileReason != "" {
 		fmt.Fprintf(w, " (%s)", mdSafe(r.ProfileReason))
 	}
-	fmt.Fprint(w, ".\n\n")
+	fmt.Fprintf(w, ".\n\n")
 	for _, p := range r.Capture.Problems {
 		fmt.Fprintf(w, "- capture: %s\n", mdSafe(p))
 	}
+	if len(r.Capture.Problems) > 0 {
+		// A table right after a list item would be folded into it (GFM
+		// continues the item's paragraph): a blank line ends the list.
+		fmt.Fprintln(w)
+	}
 	if r.Len() > 0 {
-		rows, rest := summaryRows(r, mdSafe)
+		rows, rest := summaryRows(r, mdEscape)
 		mdTable(w, summaryHeader, rows)
 		if s := rest.String(); s != "" {
 			fmt.Fprintf(w, "\n%s\n", s)
@@ -31,7 +36,7 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 		fmt.Fprintf(w, "\n### tcp.stream %d: %s → %s", c.Stream, mdSafe(c.Client), mdSafe(c.Server))
 		if c.SNI != "" {
-			fmt.Fprintf(w, " (SNI %s)", mdSafe(c.SNI))
+			fmt.Fprintf(w, " (SNI %s)", mdEscape(nameSafe(c.SNI)))
 		}
 		fmt.Fprintf(w, " — **%s**\n\n", c.Outcome)
 		fmt.Fprintf(w, "Reached `%s`; ended: %s.\n\n", c.Stage, mdSafe(endingText(c.Ending)))
@@ -56,22 +61,27 @@ func writeMarkdown(w io.Writer, r *diagnose.Report, o Options) error {
 			mdTable(w, []string{"frame", "time (s)", "from", "what"}, rows)
 			fmt.Fprintln(w)
 		}
+		listed := false
 		for _, f := range c.Findings {
 			if f.Severity == diagnose.SeverityInfo && !o.All {
 				continue
 			}
 			writeFindingMarkdown(w, f)
+			listed = true
+		}
+		if listed {
+			fmt.Fprintln(w) // end the list: what follows is not part of its last item
 		}
 		if len(c.BrowserCertificates) > 0 {
 			fmt.Fprintf(w, "Certificates: the device's view and the browser's\n\n")
-			mdTable(w, []string{"#", "device got", "browser got", "same"}, chainRows(c, mdSafe))
+			mdTable(w, []string{"#", "device got", "browser got", "same"}, chainRows(c, mdEscape))
 			fmt.Fprintln(w)
 		}
 		if len(c.Certificates) > 0 {
 			fmt.Fprintf(w, "<details><summary>Server certificates (%d)</summary>\n\n", len(c.Certificates))
 			for i, ct := range c.Certificates {
 				fmt.Fprintf(w, "%d. subject `%s`, issuer `%s`, valid %s to %s, %s %d bits, %d bytes, SHA-256 `%s`\n", i+1,
-					codeSafe(ct.Subject), codeSafe(ct.Issuer), ct.NotBefore.Format("2006-01-02"), ct.NotAfter.Format("2006-01-02"),
+					codeEscape(nameSafe(ct.Subject)), codeEscape(nameSafe(ct.Issuer)), ct.NotBefore.Format("2006-01-02"), ct.NotAfter.Format("2006-01-02"),
 					mdSafe(ct.KeyType), ct.KeyBits, ct.Size, codeSafe(ct.SHA256))
 			}
 			fmt.Fprintf(w, "\n</details>\n")

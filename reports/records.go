@@ -48,25 +48,34 @@ func WriteRecords(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 	if f == JSON {
 		return writeJSON(w, doc)
 	}
+	md := f == Markdown
 	for _, c := range doc.Connections {
-		fmt.Fprintf(w, "tcp.stream %d  %s → %s", c.Stream, termSafe(c.Client), termSafe(c.Server))
+		head := fmt.Sprintf("tcp.stream %d  %s → %s", c.Stream, termSafe(c.Client), termSafe(c.Server))
 		if c.SNI != "" {
-			fmt.Fprintf(w, "  SNI %s", termSafe(c.SNI))
+			head += "  SNI " + nameSafe(c.SNI)
 		}
-		fmt.Fprintf(w, "  (%d records)\n", len(c.Records))
-		if fp := fingerprintText(&diagnose.Connection{JA3: c.JA3, JA4: c.JA4, JA3S: c.JA3S, JA4S: c.JA4S}); fp != "" {
-			fmt.Fprintf(w, "  %s\n", fp)
+		head += fmt.Sprintf("  (%d records)", len(c.Records))
+		fp := fingerprintText(&diagnose.Connection{JA3: c.JA3, JA4: c.JA4, JA3S: c.JA3S, JA4S: c.JA4S})
+		if md {
+			fmt.Fprintf(w, "### %s\n\n", mdEscape(head))
+			if fp := fingerprintMarkdown(&diagnose.Connection{JA3: c.JA3, JA4: c.JA4, JA3S: c.JA3S, JA4S: c.JA4S}); fp != "" {
+				fmt.Fprintf(w, "Fingerprints: %s.\n\n", fp)
+			}
+		} else {
+			fmt.Fprintln(w, head)
+			if fp != "" {
+				fmt.Fprintf(w, "  %s\n", fp)
+			}
 		}
 		if len(c.Records) == 0 {
 			fmt.Fprintln(w)
 			continue
 		}
-		t := tablewriter.NewTable(w,
-			tablewriter.WithHeader([]string{"frames", "time", "from", "type", "version", "length", "handshake", "notes"}),
-			tablewriter.WithMaxWidth(width(o)),
-			tablewriter.WithRowAutoWrap(tw.WrapNormal),
-			tablewriter.WithHeaderAutoFormat(tw.Off),
-		)
+		safe := termSafe
+		if md {
+			safe = mdSafe
+		}
+		rows := make([][]string, 0, len(c.Records))
 		for _, rec := range c.Records {
 			var notes []string
 			if rec.Encrypted {
@@ -78,8 +87,22 @@ func WriteRecords(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 			if rec.Note != "" {
 				notes = append(notes, rec.Note)
 			}
-			if err := t.Append([]string{framesRange(rec.Frames), rec.Time.Format("15:04:05.000000"), rec.From, rec.Type, rec.Version,
-				fmt.Sprint(rec.Length), strings.Join(rec.Handshakes, ", "), strings.Join(notes, ", ")}); err != nil {
+			rows = append(rows, []string{framesRange(rec.Frames), rec.Time.Format("15:04:05.000000"), safe(rec.From), safe(rec.Type), safe(rec.Version),
+				fmt.Sprint(rec.Length), safe(strings.Join(rec.Handshakes, ", ")), safe(strings.Join(notes, ", "))})
+		}
+		if md {
+			mdTable(w, recordsHeader, rows)
+			fmt.Fprintln(w)
+			continue
+		}
+		t := tablewriter.NewTable(w,
+			tablewriter.WithHeader(recordsHeader),
+			tablewriter.WithMaxWidth(width(o)),
+			tablewriter.WithRowAutoWrap(tw.WrapNormal),
+			tablewriter.WithHeaderAutoFormat(tw.Off),
+		)
+		for _, row := range rows {
+			if err := t.Append(row); err != nil {
 				return err
 			}
 		}
@@ -90,6 +113,8 @@ func WriteRecords(w io.Writer, r *diagnose.Report, f Format, o Options) error {
 	}
 	return nil
 }
+
+var recordsHeader = []string{"frames", "time", "from", "type", "version", "length", "handshake", "notes"}
 
 // framesRange shows "6" or "6-9" or "6,8".
 func framesRange(fs []int) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tlspcap/diagnose"
+	"tlspcap/internal/wiretext"
 )
 
 // hostileReport carries wire strings an attacker controls: terminal escapes,
@@ -106,4 +107,64 @@ func TestParseFormat(t *testing.T) {
 	if _, err := ParseFormat("xml"); err == nil {
 		t.Error("xml accepted")
 	}
+}
+
+func TestCutLongValues(t *testing.T) {
+	long := strings.Repeat("a", 65536)
+	if got, want := nameSafe(long), strings.Repeat("a", maxWord)+"… (65536 characters)"; got != want {
+		t.Errorf("nameSafe(64 KB) = %q…", got[:40])
+	}
+	if got := nameSafe("evil\u202Emoc.elgoog"); got != `evil\u202Emoc.elgoog` {
+		t.Errorf("nameSafe = %q", got)
+	}
+	// Prose keeps its words; only a word past maxWord is cut.
+	prose := `The server sent "` + long + `" (certificate #1).`
+	if got, want := termSafe(prose), `The server sent "`+strings.Repeat("a", maxWord-1)+`… (65538 characters) (certificate #1).`; got != want {
+		t.Errorf("termSafe(prose) = %q", got)
+	}
+	spaced := strings.Repeat("word ", 2000)
+	if got := termSafe(spaced); len([]rune(got)) != maxShown+len([]rune("… (10000 characters)")) || !strings.HasSuffix(got, "… (10000 characters)") {
+		t.Errorf("termSafe(10000 characters of words) = …%q", got[len(got)-40:])
+	}
+	if got := mdEscape(nameSafe(long)); strings.Count(got, "characters)") != 1 {
+		t.Errorf("a name cut twice: …%q", got[len(got)-60:])
+	}
+}
+
+// TestJSONEscapesHidden: every JSON writer escapes what a reader cannot
+// see, as \u escapes that decode to the same string.
+func TestJSONEscapesHidden(t *testing.T) {
+	in := "evil\u202Emoc.elgoog\u200B\u009b\x7f\U000E0041 é"
+	var b bytes.Buffer
+	if err := writeJSONLine(&b, map[string]string{"sni": in}); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"sni":"evil\u202emoc.elgoog\u200b\u009b\u007f\udb40\udc41 é"}` + "\n"; b.String() != want {
+		t.Errorf("got %s want %s", b.String(), want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["sni"] != in {
+		t.Errorf("round trip %q, %v", back["sni"], err)
+	}
+}
+
+// FuzzJSONString: whatever a wire string holds, the JSON decodes to it
+// (bytes that are not UTF-8 as U+FFFD) and shows nothing hidden.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"evil\u202Emoc.elgoog", "\x1b[2J\u009b31m", "bad\xff\xc3", "\U000E0041\u2028", "ok"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var b bytes.Buffer
+		if err := writeJSONLine(&b, []string{s}); err != nil {
+			t.Fatal(err)
+		}
+		var back []string
+		if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back) != 1 || back[0] != string([]rune(s)) {
+			t.Fatalf("%q: JSON %s decodes to %q (%v)", s, b.Bytes(), back, err)
+		}
+		if out := strings.TrimSuffix(b.String(), "\n"); wiretext.Suspicious(out) {
+			t.Fatalf("%q: JSON %q shows a hidden character", s, out)
+		}
+	})
 }

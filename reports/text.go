@@ -88,8 +88,9 @@ func (u unlisted) String() string {
 }
 
 // summaryRows is the connection table shared by text and Markdown: its
-// first maxTableRows rows and what is left out.
-func summaryRows(r *diagnose.Report, safe func(string) string) ([][]string, unlisted) {
+// first maxTableRows rows and what is left out; esc is the format's own
+// escaping (plain, mdEscape).
+func summaryRows(r *diagnose.Report, esc func(string) string) ([][]string, unlisted) {
 	var rows [][]string
 	var rest unlisted
 	for c := range r.All() {
@@ -105,7 +106,7 @@ func summaryRows(r *diagnose.Report, safe func(string) string) ([][]string, unli
 			}
 		}
 		rows = append(rows, []string{
-			fmt.Sprint(c.Stream), safe(c.Client), safe(c.Server), safe(c.SNI), c.Version,
+			fmt.Sprint(c.Stream), esc(termSafe(c.Client)), esc(termSafe(c.Server)), esc(cellSafe(c.SNI)), esc(termSafe(c.Version)),
 			string(c.Stage), string(c.Outcome), cause,
 		})
 	}
@@ -133,12 +134,12 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 		}
 		fmt.Fprintf(w, "\n%s tcp.stream %d  %s → %s", paint(o, ansiBold, "■"), c.Stream, termSafe(c.Client), termSafe(c.Server))
 		if c.SNI != "" {
-			fmt.Fprintf(w, "  SNI %s", termSafe(c.SNI))
+			fmt.Fprintf(w, "  SNI %s", nameSafe(c.SNI))
 		}
 		fmt.Fprintf(w, "  %s\n", paint(o, outcomeColor(c.Outcome), string(c.Outcome)))
 		fmt.Fprintf(w, "  reached %s; ended: %s\n", c.Stage, endingText(c.Ending))
 		if c.ClientLabel != "" && c.ClientLabel != "unknown" {
-			fmt.Fprintf(w, "  client: %s\n", c.ClientLabel)
+			fmt.Fprintf(w, "  client: %s\n", termSafe(c.ClientLabel))
 		}
 		if p := connProfileText(r, c); p != "" {
 			fmt.Fprintf(w, "  profile: %s\n", p)
@@ -156,7 +157,7 @@ func writeText(w io.Writer, r *diagnose.Report, o Options) error {
 			fmt.Fprintln(w, "\n  Certificates: the device's view and the browser's")
 			t := tablewriter.NewTable(w, tablewriter.WithHeader([]string{"#", "device got", "browser got", "same"}),
 				tablewriter.WithMaxWidth(width(o)), tablewriter.WithRowAutoWrap(tw.WrapNormal))
-			for _, row := range chainRows(c, termSafe) {
+			for _, row := range chainRows(c, plain) {
 				if err := t.Append(row); err != nil {
 					return err
 				}
@@ -181,7 +182,7 @@ func writeSummaryTable(w io.Writer, r *diagnose.Report, o Options) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 	)
-	rows, rest := summaryRows(r, termSafe)
+	rows, rest := summaryRows(r, plain)
 	for _, row := range rows {
 		if err := t.Append(row); err != nil {
 			return err
@@ -276,8 +277,9 @@ func indent(s, pre string) string {
 	return b.String()
 }
 
-// chainRows sets the device's chain beside the browser's, position by position.
-func chainRows(c *diagnose.Connection, safe func(string) string) [][]string {
+// chainRows sets the device's chain beside the browser's, position by
+// position; esc is the format's own escaping.
+func chainRows(c *diagnose.Connection, esc func(string) string) [][]string {
 	n := max(len(c.Certificates), len(c.BrowserCertificates))
 	cell := func(cs []diagnose.Certificate, i int) (string, string) {
 		if i >= len(cs) {
@@ -287,7 +289,7 @@ func chainRows(c *diagnose.Connection, safe func(string) string) [][]string {
 		if len(fp) > 16 {
 			fp = fp[:16]
 		}
-		return safe(cs[i].Subject) + " ← " + safe(cs[i].Issuer) + " [" + fp + "]", cs[i].SHA256
+		return esc(nameSafe(cs[i].Subject)) + " ← " + esc(nameSafe(cs[i].Issuer)) + " [" + fp + "]", cs[i].SHA256
 	}
 	var rows [][]string
 	for i := 0; i < n; i++ {

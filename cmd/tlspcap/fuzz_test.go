@@ -14,7 +14,9 @@ import (
 const fuzzDeadline = 20 * time.Second
 
 // FuzzAnalyze feeds arbitrary bytes through the whole analyze pipeline
-// (reader, decoding, reassembly, TLS, diagnosis) and every report format.
+// (reader, decoding, reassembly, TLS, diagnosis) and every report format:
+// a report always comes, or an error, and no byte of either hides text or
+// acts on a terminal.
 // The seed corpus in testdata/fuzz/FuzzAnalyze holds small captures of
 // testdata/pcaps and testdata/malformed.
 func FuzzAnalyze(f *testing.F) {
@@ -32,6 +34,8 @@ func FuzzAnalyze(f *testing.F) {
 			var out, errb bytes.Buffer
 			args := append([]string{"analyze", "--no-progress", "--format"}, strings.Fields(format)...)
 			code := run(append(args, "-"), bytes.NewReader(data), &out, &errb)
+			checkNothingHidden(t, format, out.Bytes())
+			checkNothingHidden(t, format+" (stderr)", errb.Bytes())
 			switch code {
 			case exitOK, exitFailed:
 				if out.Len() == 0 {

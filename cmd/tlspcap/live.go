@@ -158,7 +158,7 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 			return closeOut()
 		},
 	}
-	f.register(c, true)
+	f.register(c, true, []reports.Format{reports.Text, reports.JSON})
 	c.Flags().StringVarP(&iface, "interface", "i", "", "capture on this interface (AF_PACKET; needs CAP_NET_RAW)")
 	c.Flags().StringVarP(&readPath, "read", "r", "", "read a pcap/pcapng stream from stdin (-r -) as it arrives")
 	c.Flags().StringVarP(&writePath, "write", "w", "", "also save the packets to this pcapng file")

@@ -85,6 +85,7 @@ type readFlags struct {
 	all          bool
 	client       string
 	noProgress   bool
+	formats      []reports.Format // what --format accepts (register)
 	// Resource bounds (capture.Options): --max-connections, --max-buffered.
 	maxConns    int
 	maxBuffered string
@@ -99,8 +100,11 @@ type readFlags struct {
 	input string
 }
 
-func (f *readFlags) register(c *cobra.Command, analysis bool) {
-	c.Flags().StringVar(&f.format, "format", "", "output format: text, markdown, json or html (default text)")
+// register adds the flags of a command that reads a capture; formats are
+// those it writes, the only ones its help lists and --format accepts.
+func (f *readFlags) register(c *cobra.Command, analysis bool, formats []reports.Format) {
+	f.formats = formats
+	c.Flags().StringVar(&f.format, "format", "", "output format: "+reports.FormatList(formats)+" (default text)")
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	c.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3/1.2 sessions; repeat for several files (keys embedded in a pcapng are used too)")
@@ -184,9 +188,9 @@ func (f *readFlags) outFormat() (reports.Format, error) {
 	if f.format == "" {
 		return reports.Text, nil
 	}
-	rf, err := reports.ParseFormat(f.format)
+	rf, err := reports.ParseFormat(f.format, f.formats...)
 	if err != nil {
-		return "", usageError{err}
+		return "", usageError{fmt.Errorf("--format: %v", err)}
 	}
 	return rf, nil
 }
@@ -393,7 +397,7 @@ func analyzeCmd(code *int) *cobra.Command {
 			return nil
 		},
 	}
-	f.register(c, true)
+	f.register(c, true, reports.Formats)
 	c.Flags().StringVar(&f.exportFailing, "export-failing", "", "write the packets of the failing connections and their DNS to this pcapng file (needs a capture file, not stdin)")
 	return c
 }
@@ -405,9 +409,6 @@ func recordsCmd() *cobra.Command {
 		Short: "List every TLS record of every connection, with frames (like ssldump)",
 		Args:  exactFile,
 		RunE: func(c *cobra.Command, args []string) error {
-			if f.format == string(reports.HTML) {
-				return usageError{fmt.Errorf("records: --format html is for analyze; use text, markdown or json")}
-			}
 			rep, err := readAndRender(c, args[0], &f, true, reports.WriteRecords)
 			if err == nil {
 				rep.Close()
@@ -415,7 +416,7 @@ func recordsCmd() *cobra.Command {
 			return err
 		},
 	}
-	f.register(c, false)
+	f.register(c, false, []reports.Format{reports.Text, reports.Markdown, reports.JSON})
 	return c
 }
 
@@ -447,7 +448,7 @@ func certsCmd() *cobra.Command {
 			return err
 		},
 	}
-	f.register(c, false)
+	f.register(c, false, []reports.Format{reports.Text, reports.Markdown, reports.JSON})
 	c.Flags().StringVar(&outDir, "out", "", "write each chain to DIR/stream-N-SERVER.pem")
 	return c
 }

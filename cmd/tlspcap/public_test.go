@@ -21,7 +21,8 @@ func sharedPcaps(t *testing.T) string {
 }
 
 // TestPublicCaptures runs analyze over every public capture: it must never
-// fail to read one, and on the captures tshark shows as healthy (MANIFEST:
+// fail to read one, every format reports the same counts (and the
+// Markdown's tables render as tables), and on the captures tshark shows as healthy (MANIFEST:
 // TLS records, no alert, no RST in TLS streams) the error findings must be
 // exactly those reviewed in testdata/public-errors.tsv.
 func TestPublicCaptures(t *testing.T) {
@@ -55,6 +56,7 @@ func TestPublicCaptures(t *testing.T) {
 			continue
 		}
 		checkNothingLost(t, filepath.Join(dir, path), row["packets"], &rep.Report)
+		checkFormatsAgree(t, path, out.Bytes(), &rep.Report, code)
 		if row["alerts"] != "-" || row["rst_pkts_in_tls_streams"] != "0" || row["tls_records"] == "0" {
 			continue
 		}

@@ -1,6 +1,7 @@
 package pcapbuild
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Record builds a TLS record.
@@ -197,3 +200,62 @@ func NewChain(dnsName string, padding int) *Chain {
 }
 
 func itoa(i int) string { return big.NewInt(int64(i)).String() }
+
+// Records splits data into records of at most 16384 bytes, as a TLS stack
+// fragments a handshake flight.
+func Records(contentType uint8, version uint16, data []byte) []byte {
+	var out []byte
+	for len(data) > 0 {
+		n := min(len(data), 16384)
+		out = append(out, Record(contentType, version, data[:n])...)
+		data = data[n:]
+	}
+	return out
+}
+
+// ClientHello12 is a TLS 1.2 ClientHello message offering
+// ECDHE-ECDSA-AES128-GCM-SHA256, with sni (any bytes) as server_name.
+func ClientHello12(sni []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddUint16(0x0303)
+	b.AddBytes(bytes.Repeat([]byte{7}, 32))
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {})
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint16(0xC02B) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(0) })
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16(0) // server_name
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				b.AddUint8(0) // host_name
+				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(sni) })
+			})
+		})
+		b.AddUint16(10) // supported_groups: secp256r1
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint16(23) })
+		})
+	})
+	return Handshake(1, b.BytesOrPanic())
+}
+
+// ServerHello12 is a TLS 1.2 ServerHello message choosing suite.
+func ServerHello12(suite uint16) []byte {
+	var b cryptobyte.Builder
+	b.AddUint16(0x0303)
+	b.AddBytes(bytes.Repeat([]byte{9}, 32))
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {})
+	b.AddUint16(suite)
+	b.AddUint8(0)
+	return Handshake(2, b.BytesOrPanic())
+}
+
+// CertificateMessage is a TLS 1.2 Certificate message carrying ders.
+func CertificateMessage(ders ...[]byte) []byte {
+	var b cryptobyte.Builder
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, d := range ders {
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(d) })
+		}
+	})
+	return Handshake(11, b.BytesOrPanic())
+}
