@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"net"
 	"syscall"
 	"time"
 
@@ -30,9 +31,17 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	if err != nil {
 		return LiveStats{}, err
 	}
+	// On loopback AF_PACKET sees each packet twice, leaving (outgoing) and
+	// arriving: libpcap drops the outgoing copy, and so does the kernel
+	// program here.
+	loopback := ifc.Flags&net.FlagLoopback != 0
 	var raw []bpf.RawInstruction
-	if prog != nil {
-		if raw, err = bpf.Assemble(prog); err != nil {
+	if prog != nil || loopback {
+		kprog := prog
+		if loopback {
+			kprog = withoutOutgoing(prog)
+		}
+		if raw, err = bpf.Assemble(kprog); err != nil {
 			return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
 		}
 	}
@@ -64,12 +73,16 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	// Packets that reached the ring before the filter was attached are
 	// filtered here too.
 	var vm *bpf.VM
+	var attached time.Time
 	if len(raw) > 0 {
 		if err := tp.SetBPF(raw); err != nil {
 			return LiveStats{}, fmt.Errorf("attaching the filter on %s: %w", cfg.Interface, err)
 		}
-		if vm, err = bpf.NewVM(prog); err != nil {
-			return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
+		attached = time.Now()
+		if prog != nil {
+			if vm, err = bpf.NewVM(prog); err != nil {
+				return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
+			}
 		}
 	}
 	if err := tp.SetPromiscuous(true); err != nil {
@@ -104,6 +117,12 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 		data, ci, err := tp.ZeroCopyReadPacketData()
 		switch {
 		case err == nil:
+			// The packet type is not in the ring's data: a loopback packet
+			// queued before the program was attached may be an outgoing
+			// copy, and the capture starts at the attachment.
+			if loopback && ci.Timestamp.Before(attached) {
+				break
+			}
 			if vm != nil {
 				if n, verr := vm.Run(data); verr != nil || n == 0 {
 					break
@@ -118,4 +137,20 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 		s.maybeTick()
 	}
 	return s.finish(), s.err
+}
+
+// packetOutgoing is the kernel's PACKET_OUTGOING packet type (linux/if_packet.h).
+const packetOutgoing = 4
+
+// withoutOutgoing prefixes prog (nil: accept everything) with a check of
+// the packet type that rejects packets the host sends.
+func withoutOutgoing(prog []bpf.Instruction) []bpf.Instruction {
+	if prog == nil {
+		prog = []bpf.Instruction{bpf.RetConstant{Val: FilterSnaplen}}
+	}
+	return append([]bpf.Instruction{
+		bpf.LoadExtension{Num: bpf.ExtType},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipFalse: 1},
+		bpf.RetConstant{Val: 0},
+	}, prog...)
 }
