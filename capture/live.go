@@ -227,6 +227,11 @@ loop:
 				s.secrets(it.secrets)
 				continue
 			}
+			if it.rec.undefined {
+				// No interface to write it under, nor a link type to decode.
+				s.dec.p.packet(it.rec)
+				continue
+			}
 			s.packet(it.rec.linkType, it.rec.data, it.rec.wireLen, it.rec.ts)
 			s.maybeTick()
 		case <-tick.C:
