@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -53,8 +54,11 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 			if err != nil {
 				return err
 			}
-			if fmtOut != reports.Text && fmtOut != reports.JSON {
-				return usageError{fmt.Errorf("live: --format %s: use text or json", fmtOut)}
+			if !slices.Contains(liveFormats, string(fmtOut)) {
+				return usageError{fmt.Errorf("live: --format %s: use %s", fmtOut, strings.Join(liveFormats, " or "))}
+			}
+			if f.client != "" {
+				return usageError{fmt.Errorf("live: --client %s: live reports each connection as it ends; select by fingerprint with tlspcap analyze --client on the --write file", f.client)}
 			}
 			if idle <= 0 {
 				return usageError{fmt.Errorf("--idle %v: must be positive", idle)}
@@ -159,6 +163,11 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 		},
 	}
 	f.register(c, true)
+	// What live writes: a line or a JSON object per connection as it ends.
+	c.Flags().Lookup("format").Usage = "output format: " + strings.Join(liveFormats, " or ") + " (default text)"
+	// Connections are reported as they end, before a fingerprint could
+	// select them: --client is for analyze.
+	c.Flags().MarkHidden("client")
 	c.Flags().StringVarP(&iface, "interface", "i", "", "capture on this interface (AF_PACKET; needs CAP_NET_RAW)")
 	c.Flags().StringVarP(&readPath, "read", "r", "", "read a pcap/pcapng stream from stdin (-r -) as it arrives")
 	c.Flags().StringVarP(&writePath, "write", "w", "", "also save the packets to this pcapng file")
@@ -168,6 +177,9 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 	c.Flags().DurationVar(&idle, "idle", 30*time.Second, "decide a connection that has been silent this long")
 	return c
 }
+
+// liveFormats are the --format values live writes.
+var liveFormats = []string{string(reports.Text), string(reports.JSON)}
 
 // minRotate is the smallest --rotate: room for headers and a few packets.
 const minRotate = 64 << 10

@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -110,6 +112,35 @@ func TestLiveUsageErrors(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
+	}
+}
+
+// TestLiveHelpFormats: live --help lists exactly the formats live
+// accepts (each one runs over a stream), and --client, which live cannot
+// apply, is neither listed nor accepted.
+func TestLiveHelpFormats(t *testing.T) {
+	_, help, _ := tlspcap(t, "live", "--help")
+	m := regexp.MustCompile(`--format string +output format: ([a-z, ]+?) \(default text\)`).FindStringSubmatch(help)
+	if m == nil {
+		t.Fatalf("no --format line in live --help:\n%s", help)
+	}
+	listed := strings.FieldsFunc(strings.ReplaceAll(m[1], " or ", ","), func(r rune) bool { return r == ',' || r == ' ' })
+	b, err := os.ReadFile("../../testdata/pcaps/healthy-tls12-mbedtls36.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"text", "markdown", "json", "html"} {
+		var out, errb bytes.Buffer
+		code := run([]string{"live", "-r", "-", "--format", f}, bytes.NewReader(b), &out, &errb)
+		if accepted := code != exitUsage; accepted != slices.Contains(listed, f) {
+			t.Errorf("--format %s: listed %v, exit %d (%s)", f, slices.Contains(listed, f), code, strings.TrimSpace(errb.String()))
+		}
+	}
+	if strings.Contains(help, "--client") {
+		t.Errorf("live --help lists --client")
+	}
+	if code, _, errs := tlspcap(t, "live", "-r", "-", "--client", "ja3=x"); code != exitUsage || !strings.Contains(errs, "analyze --client") {
+		t.Errorf("live --client: exit %d, %q", code, errs)
 	}
 }
 
