@@ -109,6 +109,32 @@ func (e *PermissionError) Error() string {
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 
+// InterfaceGoneError says the interface was deleted (or taken down) while
+// packets were captured on it: the capture ended there, and what was read
+// was analysed and written.
+type InterfaceGoneError struct {
+	Interface string
+	At        time.Time
+	Down      bool // still there, but down
+	Packets   int  // the packets read before (frames)
+	Files     []string
+	Err       error
+}
+
+func (e *InterfaceGoneError) Error() string {
+	what := "went away"
+	if e.Down {
+		what = "went down"
+	}
+	msg := fmt.Sprintf("interface %s %s at %s: %d packets read", e.Interface, what, e.At.UTC().Format("2006-01-02 15:04:05 UTC"), e.Packets)
+	if len(e.Files) > 0 {
+		msg += fmt.Sprintf("; the capture written so far is complete (%s)", strings.Join(e.Files, ", "))
+	}
+	return msg
+}
+
+func (e *InterfaceGoneError) Unwrap() error { return e.Err }
+
 // NoInterfaceError says the interface does not exist.
 type NoInterfaceError struct {
 	Interface string

@@ -131,7 +131,11 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 			s.packet(uint32(lt), data, ci.Length, ci.Timestamp)
 		case errors.Is(err, afpacket.ErrTimeout) || errors.Is(err, syscall.EINTR):
 		default:
+			at := time.Now()
 			st := s.finish()
+			if gone := interfaceGone(ifc, at, st, err); gone != nil {
+				return st, gone
+			}
 			return st, fmt.Errorf("capturing on %s: %w", cfg.Interface, err)
 		}
 		s.maybeTick()
@@ -153,4 +157,19 @@ func withoutOutgoing(prog []bpf.Instruction) []bpf.Instruction {
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipFalse: 1},
 		bpf.RetConstant{Val: 0},
 	}, prog...)
+}
+
+// interfaceGone tells whether a read error came from the interface going
+// away (deleted, or down) under the capture.
+func interfaceGone(ifc *net.Interface, at time.Time, st LiveStats, err error) *InterfaceGoneError {
+	now, lerr := net.InterfaceByName(ifc.Name)
+	gone := &InterfaceGoneError{Interface: ifc.Name, At: at, Packets: st.Frames, Files: st.Files, Err: err}
+	switch {
+	case lerr != nil || now.Index != ifc.Index:
+		return gone
+	case now.Flags&net.FlagUp == 0:
+		gone.Down = true
+		return gone
+	}
+	return nil
 }

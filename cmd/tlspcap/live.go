@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -146,7 +147,10 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 				ls.KernelPackets, ls.KernelDrops = int64(st.KernelPackets), int64(st.KernelDrops)
 			}
 			ls.Files = st.Files
-			if err != nil {
+			// The interface went away: the summary of what was read, then
+			// what happened (exit 2).
+			var gone *capture.InterfaceGoneError
+			if err != nil && !errors.As(err, &gone) {
 				return err
 			}
 			rep := a.Report(name, st.Stats)
@@ -155,6 +159,12 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 			}
 			if outErr != nil {
 				return outErr
+			}
+			if gone != nil {
+				if cerr := closeOut(); cerr != nil {
+					return cerr
+				}
+				return gone
 			}
 			if rep.Failed() {
 				*code = exitFailed

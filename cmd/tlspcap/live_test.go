@@ -548,6 +548,82 @@ func parseLiveJSON(t *testing.T, out string) liveJSON {
 	return l
 }
 
+// TestLiveInterfaceGone: the veth live captures on is deleted mid-run:
+// live ends at once with the summary of what it read, a complete pcapng
+// holding every packet read, and an error saying what happened (exit 2).
+func TestLiveInterfaceGone(t *testing.T) {
+	host := makeNamespace(t)
+	dir := t.TempDir()
+	caFile := writeCerts(t, dir)
+	startNamespaceServer(t, dir)
+
+	pcap := filepath.Join(dir, "gone.pcapng")
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"live", "-i", host, "--duration", "60s", "--write", pcap, "--ca", caFile, "--in-content-len", "4096",
+			"--format", "json", "tcp", "and", "(port", portHealthy, "or", "port", portReset + ")"}, strings.NewReader(""), &out, &errb)
+	}()
+	time.Sleep(500 * time.Millisecond) // the socket is open
+	if n, err := espDial(t, portHealthy, caFile); err != nil || n != 312000 {
+		t.Errorf("healthy connection: read %d bytes, %v", n, err)
+	}
+	if _, err := espDial(t, portReset, caFile); err == nil {
+		t.Errorf("port %s: the handshake succeeded", portReset)
+	}
+	time.Sleep(300 * time.Millisecond)
+	sh(t, "ip", "link", "del", host)
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("live still running 10 s after %s was deleted:\n%s", host, errb.String())
+	}
+	if code != exitUsage {
+		t.Errorf("exit %d, want 2", code)
+	}
+	m := regexp.MustCompile(`tlspcap: interface ` + host + ` went away at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: (\d+) packets read; the capture written so far is complete \(` + regexp.QuoteMeta(pcap) + `\)\n$`).FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("stderr %q", errb.String())
+	}
+	live := parseLiveJSON(t, out.String())
+	if live.summary == nil {
+		t.Fatalf("no summary:\n%s", out.String())
+	}
+	want := map[string]string{
+		nsServerIP + ":" + portHealthy: "[ok ]",
+		nsServerIP + ":" + portReset:   "[failed server-reset]",
+	}
+	if g := verdicts(t, live.summary.Connections); fmt.Sprint(g) != fmt.Sprint(want) {
+		t.Errorf("summary: %v, want %v", g, want)
+	}
+	if m[1] != fmt.Sprint(live.summary.Capture.Frames) {
+		t.Errorf("message says %s packets, the summary %d frames", m[1], live.summary.Capture.Frames)
+	}
+	// The file is complete: gopacket's reader takes every packet read.
+	f, err := os.Open(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ng, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		if _, _, err := ng.ReadPacketData(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("%s after %d packets: %v", pcap, n, err)
+		}
+		n++
+	}
+	if n != live.summary.Capture.Frames || n < 20 {
+		t.Errorf("%s holds %d packets, live read %d", pcap, n, live.summary.Capture.Frames)
+	}
+}
+
 // TestLiveNamespace captures, on the host's end of the veth pair, a
 // healthy connection and three failing ones (server RST, untrusted chain,
 // a record too big for a 4096-byte buffer), into pcapng files rotated at
