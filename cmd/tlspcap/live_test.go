@@ -548,6 +548,16 @@ func parseLiveJSON(t *testing.T, out string) liveJSON {
 	return l
 }
 
+// goLive runs tlspcap live with args in the background: its stdout,
+// stderr, and its exit code when it ends.
+func goLive(args ...string) (out, errb *syncBuffer, done chan int) {
+	out, errb, done = &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
+	go func() {
+		done <- run(append([]string{"live"}, args...), strings.NewReader(""), out, errb)
+	}()
+	return out, errb, done
+}
+
 // TestLiveInterfaceGone: the veth live captures on is deleted mid-run:
 // live ends at once with the summary of what it read, a complete pcapng
 // holding every packet read, and an error saying what happened (exit 2).
@@ -558,12 +568,8 @@ func TestLiveInterfaceGone(t *testing.T) {
 	startNamespaceServer(t, dir)
 
 	pcap := filepath.Join(dir, "gone.pcapng")
-	var out, errb syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run([]string{"live", "-i", host, "--duration", "60s", "--write", pcap, "--ca", caFile, "--in-content-len", "4096",
-			"--format", "json", "tcp", "and", "(port", portHealthy, "or", "port", portReset + ")"}, strings.NewReader(""), &out, &errb)
-	}()
+	out, errb, done := goLive("-i", host, "--duration", "60s", "--write", pcap, "--ca", caFile, "--in-content-len", "4096",
+		"--format", "json", "tcp", "and", "(port", portHealthy, "or", "port", portReset+")")
 	time.Sleep(500 * time.Millisecond) // the socket is open
 	if n, err := espDial(t, portHealthy, caFile); err != nil || n != 312000 {
 		t.Errorf("healthy connection: read %d bytes, %v", n, err)
@@ -1000,12 +1006,8 @@ func TestLiveNamespaceDrops(t *testing.T) {
 	startNamespaceServer(t, dir)
 
 	written := filepath.Join(dir, "drops.pcapng")
-	var out, errb syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run([]string{"live", "-i", host, "--duration", "10s", "--buffer", "128KiB", "--ca", caFile, "--in-content-len", "4096",
-			"--write", written, "--format", "json", "tcp", "and", "(port", "443", "or", "port", "447)"}, strings.NewReader(""), &out, &errb)
-	}()
+	out, errb, done := goLive("-i", host, "--duration", "10s", "--buffer", "128KiB", "--ca", caFile, "--in-content-len", "4096",
+		"--write", written, "--format", "json", "tcp", "and", "(port", "443", "or", "port", "447)")
 	time.Sleep(500 * time.Millisecond) // the socket is open
 	slow := make(chan error)
 	go func() {
