@@ -27,7 +27,10 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	}
 	// Compiled once: host names are resolved once, for the kernel's
 	// program and the check below alike.
-	prog, err := CompileFilter(cfg.Filter)
+	// prog reads packets as the ring hands them over (VLAN tags put back
+	// into the data); kprog is the kernel's, which may find the outer tag
+	// apart from the data.
+	prog, kprog, err := compileFilters(cfg.Filter)
 	if err != nil {
 		return LiveStats{}, err
 	}
@@ -37,7 +40,6 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	loopback := ifc.Flags&net.FlagLoopback != 0
 	var raw []bpf.RawInstruction
 	if prog != nil || loopback {
-		kprog := prog
 		if loopback {
 			kprog = withoutOutgoing(prog)
 		}
