@@ -73,7 +73,7 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	// The handle is used and closed by this goroutine only.
 	defer tp.Close()
 	// Packets that reached the ring before the filter was attached are
-	// filtered here too.
+	// filtered here.
 	var vm *bpf.VM
 	var attached time.Time
 	if len(raw) > 0 {
@@ -125,7 +125,11 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 			if loopback && ci.Timestamp.Before(attached) {
 				break
 			}
-			if vm != nil {
+			// Only packets queued before the kernel's program was attached
+			// need the check here: the kernel passed the others, reading
+			// the outer VLAN tag where it keeps it, which the ring's data
+			// (the tag put back) no longer shows.
+			if vm != nil && ci.Timestamp.Before(attached) {
 				if n, verr := vm.Run(data); verr != nil || n == 0 {
 					break
 				}
