@@ -33,9 +33,10 @@ connection, the full findings for a failing one. Ctrl-C (or --duration) ends the
 capture, prints the summary and exits 0 (nothing failed), 1 (failures) or 2.
 
 FILTER is a capture filter in tcpdump's syntax, applied in the kernel:
-host ADDR|NAME, net ADDR/LEN, port N (with src/dst), ip, ip6, arp, tcp, udp,
-icmp, tcp port 443, and/or/not, parentheses. A host name is resolved at start
-to all its IPv4 and IPv6 addresses.
+host ADDR|NAME, net ADDR/LEN (or ADDR mask MASK, or 192.168), port N,
+portrange N-M (each with src/dst), ether host|src|dst MAC, vlan [ID], ip, ip6,
+arp, rarp, tcp, udp, icmp, tcp port 443, and/or/not, parentheses. A host name
+is resolved at start to all its IPv4 and IPv6 addresses.
 
 --write F.pcapng saves the packets; with --rotate 100MB a new file starts
 before one would grow past 100 MB: F.pcapng, F-1.pcapng, F-2.pcapng, ...
