@@ -327,6 +327,9 @@ func genProgram(root *fnode) ([]bpf.Instruction, error) {
 	return g.layout(entry)
 }
 
+// maxInstructions is the kernel's bound on a program (BPF_MAXINSNS).
+const maxInstructions = 4096
+
 // maxBlocks bounds the tests of a program before optimisation (a kernel
 // program holds at most 4096 instructions).
 const maxBlocks = 8192
@@ -471,24 +474,58 @@ func (g *flowGraph) layout(entry int) ([]bpf.Instruction, error) {
 		order = append(order, id)
 		reach[g.blocks[id].jt], reach[g.blocks[id].jf] = true, true
 	}
+	// A conditional jump reaches 255 instructions at most: a farther
+	// target is reached by an unconditional jump placed right after it.
+	// Placing those moves other targets farther: repeat until stable.
+	far := make([][2]bool, len(g.blocks)) // jt, jf go through a jump after the test
 	start := make([]int, len(g.blocks))
-	n := 0
-	for _, id := range order {
-		start[id] = n
-		n += len(g.blocks[id].pre) + 1
+	for {
+		n := 0
+		for _, id := range order {
+			start[id] = n
+			n += len(g.blocks[id].pre) + 1
+			for _, f := range far[id] {
+				if f {
+					n++
+				}
+			}
+		}
+		start[blockAccept], start[blockReject] = n, n+1
+		changed := false
+		for _, id := range order {
+			b := g.blocks[id]
+			at := start[id] + len(b.pre)
+			for i, s := range []int{b.jt, b.jf} {
+				if !far[id][i] && start[s]-at-1 > 255 {
+					far[id][i], changed = true, true
+				}
+			}
+		}
+		if !changed {
+			break
+		}
 	}
-	start[blockAccept], start[blockReject] = n, n+1
-	prog := make([]bpf.Instruction, 0, n+2)
+	prog := make([]bpf.Instruction, 0, start[blockReject]+1)
 	for _, id := range order {
 		b := g.blocks[id]
 		prog = append(prog, b.pre...)
-		at := len(prog) // the jump
+		at := len(prog) // the test
 		st, sf := start[b.jt]-at-1, start[b.jf]-at-1
-		if st > 255 || sf > 255 {
-			return nil, fmt.Errorf("expression too long for a BPF program (%d instructions, a jump of %d where at most 255 fit)", n+2, max(st, sf))
+		var jumps []bpf.Instruction
+		if far[id][0] {
+			st = 0
+			jumps = append(jumps, bpf.Jump{Skip: uint32(start[b.jt] - (at + 1) - 1)})
+		}
+		if far[id][1] {
+			sf = len(jumps)
+			jumps = append(jumps, bpf.Jump{Skip: uint32(start[b.jf] - (at + 1 + len(jumps)) - 1)})
 		}
 		cond := map[cmpOp]bpf.JumpTest{cmpEq: bpf.JumpEqual, cmpSet: bpf.JumpBitsSet, cmpGE: bpf.JumpGreaterOrEqual, cmpGT: bpf.JumpGreaterThan}[b.t.op]
 		prog = append(prog, bpf.JumpIf{Cond: cond, Val: b.t.k, SkipTrue: uint8(st), SkipFalse: uint8(sf)})
+		prog = append(prog, jumps...)
+	}
+	if n := len(prog) + 2; n > maxInstructions {
+		return nil, fmt.Errorf("expression too long for a BPF program (%d instructions, the kernel takes %d)", n, maxInstructions)
 	}
 	return append(prog, bpf.RetConstant{Val: FilterSnaplen}, bpf.RetConstant{Val: 0}), nil
 }
