@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -180,13 +181,16 @@ func interfaceLinkType(ifc *net.Interface) layers.LinkType {
 // decided while the stream is open, and cfg.Stop ends the reading early.
 func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	var z *decompressed
 	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		cr := &countingReader{r: br}
+		zr, err := gzip.NewReader(cr)
 		if err != nil {
 			return LiveStats{}, fmt.Errorf("%s: gzip: %w", name, err)
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 64<<10)
+		z = &decompressed{format: "gzip", r: zr, in: cr}
+		br = bufio.NewReaderSize(z, 64<<10)
 	}
 	magic, err := br.Peek(4)
 	if len(magic) < 4 {
@@ -210,6 +214,7 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 		rec     record
 		prob    *Problem
 		secrets *secretsBlock
+		damaged *DecompressError
 	}
 	// The reader goroutine only reads; everything else happens here. When
 	// Stop ends the capture while it waits for input, it is left behind.
@@ -226,6 +231,12 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 		for {
 			rec, err := src.next()
 			if err != nil {
+				// Damaged compressed data, as the decompressor found it (the
+				// rest of a stream is not read to look further).
+				if z != nil && z.err != nil && !errors.Is(z.err.Err, io.ErrUnexpectedEOF) {
+					ch <- item{damaged: z.err}
+					return
+				}
 				if err != io.EOF {
 					ch <- item{prob: &Problem{Kind: ProblemTruncatedFile, Offset: src.offset(),
 						Detail: fmt.Sprintf("the stream stopped at byte %d: %v; packets before it were analysed", src.offset(), err)}}
@@ -238,11 +249,16 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 	}()
 	tick := time.NewTicker(s.every)
 	defer tick.Stop()
+	var damaged error
 loop:
 	for {
 		select {
 		case it, ok := <-ch:
 			if !ok {
+				break loop
+			}
+			if it.damaged != nil {
+				damaged = fmt.Errorf("%s: %w", name, it.damaged)
 				break loop
 			}
 			if it.prob != nil {
@@ -266,7 +282,11 @@ loop:
 			break loop
 		}
 	}
-	return s.finish(), s.err
+	st := s.finish()
+	if damaged != nil {
+		return st, damaged
+	}
+	return st, s.err
 }
 
 // liveSink feeds packets to a Decoder and the pcapng writer, keeps the

@@ -148,10 +148,13 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 				ls.KernelPackets, ls.KernelDrops = int64(st.KernelPackets), int64(st.KernelDrops)
 			}
 			ls.Files = st.Files
-			// The interface went away: the summary of what was read, then
-			// what happened (exit 2).
+			// The interface went away, or the stream's compressed data is
+			// damaged: the summary of what was read, then what happened
+			// (exit 2).
 			var gone *capture.InterfaceGoneError
-			if err != nil && !errors.As(err, &gone) {
+			var damaged *capture.DecompressError
+			ended := err
+			if err != nil && !errors.As(err, &gone) && !errors.As(err, &damaged) {
 				return err
 			}
 			rep := a.Report(name, st.Stats)
@@ -161,11 +164,11 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 			if outErr != nil {
 				return outErr
 			}
-			if gone != nil {
+			if ended != nil {
 				if cerr := closeOut(); cerr != nil {
 					return cerr
 				}
-				return gone
+				return ended
 			}
 			if rep.Failed() {
 				*code = exitFailed

@@ -144,6 +144,25 @@ func TestLiveHelpFormats(t *testing.T) {
 	}
 }
 
+// TestLiveStreamDamagedGzip: live -r - on a gzip stream whose checksum
+// fails prints the summary of what came before, then the error (exit 2).
+func TestLiveStreamDamagedGzip(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(malformedDir, "gzip-checksum-error.pcap.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"live", "-r", "-", "--format", "json"}, bytes.NewReader(b), &out, &errb)
+	want := "tlspcap: stdin: gzip: damaged data (invalid checksum) found at compressed byte 12064, uncompressed byte 12039"
+	if code != exitUsage || !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errb.String(), want)
+	}
+	live := parseLiveJSON(t, out.String())
+	if live.summary == nil || live.summary.Capture.Frames != 12 || len(live.summary.Connections) != 1 {
+		t.Errorf("summary %+v, want connection A's 12 frames", live.summary)
+	}
+}
+
 // TestLiveStream feeds a capture through a pipe that stays open: the
 // verdict must come while the stream is still open, and the result must
 // be analyze's.
