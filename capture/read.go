@@ -201,6 +201,9 @@ func openSource(r io.Reader, name string, tap func(io.Reader) io.Reader) (src re
 	}
 	magic, err = br.Peek(4)
 	if len(magic) < 4 {
+		if z != nil && z.err != nil && !errors.Is(z.err.Err, io.ErrUnexpectedEOF) {
+			return nil, done, fmt.Errorf("%s: %w", name, z.err)
+		}
 		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 			return nil, done, fmt.Errorf("%s: %w", name, err)
 		}
