@@ -455,11 +455,6 @@ func abs(size int, off, k uint32) *fnode {
 	return leaf(test{ld: load{kind: ldAbs, size: size, off: off}, k: k})
 }
 
-// ipv4Field is a field at off past the IPv4 header (its options included).
-func ipv4Field(sh uint32, size int, off, k uint32) *fnode {
-	return leaf(test{ld: load{kind: ldInd, size: size, off: 14 + sh + off, xoff: 14 + sh}, k: k})
-}
-
 // Ethernet offsets: type at 12, network header at 14 (past the VLAN tags
 // a vlan primitive put before: sh).
 func etherType(sh, t uint32) *fnode { return abs(2, 12+sh, t) }

@@ -371,19 +371,19 @@ func (g *flowGraph) thread(entry int) {
 					*tgt = g.blocks[*tgt].jf
 				}
 			}
-			meetInto(in, *tgt, ef)
+			meetInto(in, *tgt, ef, facts.meet)
 		}
 	}
 }
 
 // meetInto records v, known on a path into block s: what holds on every
 // path there so far.
-func meetInto[T interface{ meet(T) T }](in []*T, s int, v T) {
+func meetInto[T any](in []*T, s int, v T, meet func(T, T) T) {
 	if s < 2 {
 		return
 	}
 	if in[s] != nil {
-		v = (*in[s]).meet(v)
+		v = meet(*in[s], v)
 	}
 	in[s] = &v
 }
@@ -435,8 +435,8 @@ func (g *flowGraph) loads(entry int) {
 			}
 			out.a, out.aOK = ld, true
 		}
-		meetInto(in, b.jt, out)
-		meetInto(in, b.jf, out)
+		meetInto(in, b.jt, out, regs.meet)
+		meetInto(in, b.jf, out, regs.meet)
 	}
 }
 
