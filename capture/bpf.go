@@ -18,42 +18,71 @@ import (
 const FilterSnaplen = 262144
 
 // CompileFilter compiles a capture filter in tcpdump's syntax, for
-// Ethernet frames, to classic BPF. It knows the common subset:
+// Ethernet frames as a capture file holds them (VLAN tags in the data), to
+// classic BPF: the program tcpdump -y EN10MB -d prints, give or take the
+// order of the tests. It knows:
 //
-//	host ADDR or NAME, net ADDR/LEN, port N (each with an optional src
-//	or dst),
-//	ip, ip6, arp, tcp, udp, icmp, proto qualifiers (tcp port 443,
+//	host ADDR or NAME, net ADDR/LEN, net ADDR mask MASK, net 192.168,
+//	port N, portrange N-M (each with an optional src or dst),
+//	ether host/src/dst MAC, vlan [ID],
+//	ip, ip6, arp, rarp, tcp, udp, icmp, proto qualifiers (tcp port 443,
 //	ip host 10.0.0.1), and, or, not (&&, ||, !) and parentheses.
 //
 // As in tcpdump, and and or have the same precedence and group from the
 // left, not binds tightest, and a bare address after and/or takes the
-// qualifiers of the primitive before it ("host a or b"). An empty
-// expression compiles to no program (everything matches). A host name is
-// resolved now, to all its IPv4 and IPv6 addresses, as tcpdump does.
+// qualifiers of the primitive before it ("host a or b"); vlan moves the
+// headers that every primitive after it looks at by the 4 bytes of the tag.
+// An empty expression compiles to no program (everything matches). A host
+// name is resolved now, to all its IPv4 and IPv6 addresses, as tcpdump
+// does.
 func CompileFilter(expr string) ([]bpf.Instruction, error) {
-	toks, err := tokenize(expr)
-	if err != nil {
-		return nil, err
+	prog, _, err := compileFilters(expr)
+	return prog, err
+}
+
+// compileFilters compiles expr for a capture file (offline) and for the
+// kernel of a live capture: there the outer VLAN tag of a packet may be
+// out of the data (in the socket buffer's metadata, where the NIC or the
+// VLAN driver put it), and the program looks there first, as libpcap's
+// does on Linux.
+func compileFilters(expr string) (offline, kernel []bpf.Instruction, err error) {
+	data, kn, err := parseFilter(expr)
+	if err != nil || data == nil {
+		return nil, nil, err
 	}
-	if len(toks) == 0 {
-		return nil, nil
+	if offline, err = genProgram(data); err != nil {
+		return nil, nil, fmt.Errorf("filter %q: %w", expr, err)
+	}
+	if kernel, err = genProgram(kn); err != nil {
+		return nil, nil, fmt.Errorf("filter %q: %w", expr, err)
+	}
+	return offline, kernel, nil
+}
+
+// parseFilter parses expr into the tests of the offline and the kernel
+// program (nil for an empty expression).
+func parseFilter(expr string) (offline, kernel *fnode, err error) {
+	toks, err := tokenize(expr)
+	if err != nil || len(toks) == 0 {
+		return nil, nil, err
 	}
 	p := &filterParser{toks: toks}
 	n, err := p.expr()
 	if err != nil {
-		return nil, fmt.Errorf("filter %q: %w", expr, err)
+		return nil, nil, fmt.Errorf("filter %q: %w", expr, err)
 	}
 	if p.pos < len(p.toks) {
-		return nil, fmt.Errorf("filter %q: unexpected %q", expr, p.toks[p.pos])
+		return nil, nil, fmt.Errorf("filter %q: unexpected %q", expr, p.toks[p.pos])
 	}
-	prog, err := genProgram(n)
-	if err != nil {
-		return nil, fmt.Errorf("filter %q: %w", expr, err)
+	kernel = n.data
+	if p.vlans > 0 {
+		present := leaf(test{ld: load{kind: ldExt, size: 4, off: uint32(bpf.ExtVLANTagPresent)}, k: 1})
+		kernel = or(and(present, n.meta), and(not(present), n.data))
 	}
-	return prog, nil
+	return n.data, kernel, nil
 }
 
-// AssembleFilter compiles expr and assembles it for the kernel (SO_ATTACH_FILTER).
+// AssembleFilter compiles expr (as CompileFilter) and assembles it.
 func AssembleFilter(expr string) ([]bpf.RawInstruction, error) {
 	prog, err := CompileFilter(expr)
 	if err != nil || prog == nil {
@@ -69,6 +98,9 @@ func AssembleFilter(expr string) ([]bpf.RawInstruction, error) {
 // Parsing.
 
 func tokenize(s string) ([]string, error) {
+	if strings.ContainsAny(s, "[]<>=") {
+		return nil, fmt.Errorf("filter %q: byte-offset expressions (tcp[13] & 2 != 0) are not supported; supported: %s", s, supported)
+	}
 	var toks []string
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -109,26 +141,68 @@ type fnode struct {
 	t    test
 }
 
-// test is one comparison: load a field, mask it, compare.
+// loadKind is where a test's value comes from.
+type loadKind uint8
+
+const (
+	ldAbs loadKind = iota // the packet's bytes at off
+	ldInd                 // at off past the IPv4 header starting at xoff
+	ldExt                 // the kernel's ancillary value number off
+)
+
+// load is a value a test compares: equal loads give equal values for a
+// packet (the program stores nothing), which the code generator uses to
+// load a value once and to skip tests whose outcome is known.
+type load struct {
+	kind loadKind
+	size int // 1, 2 or 4 bytes
+	off  uint32
+	xoff uint32 // ldInd: where the IPv4 header starts (X = 4*(its first byte & 0xf))
+	mask uint32 // nonzero: the value is ANDed with it
+}
+
+type cmpOp uint8
+
+const (
+	cmpEq  cmpOp = iota // value == k
+	cmpSet              // value & k != 0
+	cmpGE               // value >= k
+	cmpGT               // value > k
+)
+
+// test is one comparison of a loaded value.
 type test struct {
-	size     int // 1, 2 or 4 bytes
-	off      uint32
-	ipv4Rel  bool // off is relative to the end of the IPv4 header
-	mask     uint32
+	ld       load
+	op       cmpOp
 	k        uint32
-	jset     bool // true when any bit of k is set
-	constant int  // 1: always true, -1: always false (no load)
+	constant int // 1: always true, -1: always false (no load)
 }
 
 type quals struct {
 	proto, dir, typ string
+	ether           bool
 }
 
+// pair is a parsed (sub)expression twice: data for packets holding their
+// VLAN tags in the data, meta for a live capture's packets whose outer tag
+// the kernel holds apart (they are the same without vlan).
+type pair struct{ data, meta *fnode }
+
 type filterParser struct {
-	toks []string
-	pos  int
-	last quals
-	seen bool
+	toks  []string
+	pos   int
+	last  quals
+	seen  bool
+	vlans int // vlan primitives so far: each moves what follows by 4 bytes
+}
+
+// shifts are the offsets of the network header past 14 for what comes
+// now: in the data, and in a packet whose outer tag is in the metadata.
+func (p *filterParser) shifts() (data, meta uint32) {
+	if p.vlans == 0 {
+		return 0, 0
+	}
+	return uint32(4 * p.vlans), uint32(4 * (p.vlans - 1))
 }
 
 func (p *filterParser) peek() string {
@@ -138,10 +212,10 @@ func (p *filterParser) peek() string {
 	return ""
 }
 
-func (p *filterParser) expr() (*fnode, error) {
+func (p *filterParser) expr() (pair, error) {
 	n, err := p.unary()
 	if err != nil {
-		return nil, err
+		return pair{}, err
 	}
 	for {
 		op := p.peek()
@@ -151,45 +225,85 @@ func (p *filterParser) expr() (*fnode, error) {
 		p.pos++
 		m, err := p.unary()
 		if err != nil {
-			return nil, err
+			return pair{}, err
 		}
-		n = &fnode{op: op, a: n, b: m}
+		n = pair{&fnode{op: op, a: n.data, b: m.data}, &fnode{op: op, a: n.meta, b: m.meta}}
 	}
 }
 
-func (p *filterParser) unary() (*fnode, error) {
+func (p *filterParser) unary() (pair, error) {
 	switch p.peek() {
 	case "":
-		return nil, fmt.Errorf("expression ends too early")
+		return pair{}, fmt.Errorf("expression ends too early")
 	case "not":
 		p.pos++
 		n, err := p.unary()
 		if err != nil {
-			return nil, err
+			return pair{}, err
 		}
-		return &fnode{op: "not", a: n}, nil
+		return pair{not(n.data), not(n.meta)}, nil
 	case "(":
 		p.pos++
 		n, err := p.expr()
 		if err != nil {
-			return nil, err
+			return pair{}, err
 		}
 		if p.peek() != ")" {
-			return nil, fmt.Errorf("missing )")
+			return pair{}, fmt.Errorf("missing )")
 		}
 		p.pos++
 		return n, nil
 	case ")":
-		return nil, fmt.Errorf("unexpected )")
+		return pair{}, fmt.Errorf("unexpected )")
 	}
 	return p.primitive()
 }
 
 var protoWords = map[string]bool{"ip": true, "ip6": true, "arp": true, "rarp": true, "tcp": true, "udp": true, "icmp": true}
 
-func (p *filterParser) primitive() (*fnode, error) {
+// supported is what the filter compiler knows, for the error naming a
+// word it does not.
+const supported = "host, net (ADDR/LEN, ADDR mask MASK), port, portrange N-M, src/dst, ether host/src/dst MAC, vlan [ID], ip, ip6, arp, rarp, tcp, udp, icmp, and/or/not, parentheses"
+
+// tcpdumpWords are tcpdump's keywords (pcap-filter(7)) the compiler does
+// not know: they are named as such, not looked up as host names.
+var tcpdumpWords = map[string]bool{
+	"gateway": true, "broadcast": true, "multicast": true, "less": true, "greater": true, "len": true,
+	"proto": true, "protochain": true, "sctp": true, "icmp6": true, "igmp": true, "igrp": true, "pim": true,
+	"ah": true, "esp": true, "vrrp": true, "carp": true, "mpls": true, "pppoed": true, "pppoes": true,
+	"geneve": true, "wlan": true, "type": true, "subtype": true, "dir": true, "addr1": true, "addr2": true,
+	"addr3": true, "addr4": true, "ra": true, "ta": true, "inbound": true, "outbound": true, "ifname": true,
+	"on": true, "rnr": true, "rulenum": true, "reason": true, "rset": true, "ruleset": true, "srnr": true,
+	"subrulenum": true, "action": true, "link": true, "fddi": true, "tr": true, "ppp": true, "slip": true,
+	"decnet": true, "iso": true, "stp": true, "ipx": true, "netbeui": true, "atalk": true, "aarp": true,
+	"lat": true, "sca": true, "moprc": true, "mopdl": true, "esis": true, "isis": true, "clnp": true,
+	"llc": true, "atm": true, "lane": true, "oam": true, "oamf4": true, "metac": true, "bcc": true,
+	"sc": true, "ilmic": true, "connectmsg": true, "metaconnect": true, "vpi": true, "vci": true,
+	"hatype": true, "index": true, "radio": true,
+}
+
+func (p *filterParser) unsupported(w string) error {
+	return fmt.Errorf("%q is not supported; supported: %s", w, supported)
+}
+
+func isKeyword(w string) bool {
+	switch w {
+	case "and", "or", "not", "(", ")", "src", "dst", "host", "net", "port", "portrange", "ether", "vlan", "mask":
+		return true
+	}
+	return protoWords[w] || tcpdumpWords[w]
+}
+
+func (p *filterParser) primitive() (pair, error) {
 	var q quals
-	if w := p.peek(); protoWords[w] {
+	if w := p.peek(); w == "vlan" {
+		p.pos++
+		return p.vlan()
+	}
+	if w := p.peek(); w == "ether" {
+		q.ether = true
+		p.pos++
+	} else if protoWords[w] {
 		q.proto = w
 		p.pos++
 	}
@@ -197,21 +311,29 @@ func (p *filterParser) primitive() (*fnode, error) {
 		q.dir = w
 		p.pos++
 	}
-	if w := p.peek(); w == "host" || w == "net" || w == "port" {
+	if w := p.peek(); w == "host" || w == "net" || w == "port" || w == "portrange" {
 		q.typ = w
 		p.pos++
 	}
 	w := p.peek()
-	isID := w != "" && w != "and" && w != "or" && w != "not" && w != "(" && w != ")"
+	if tcpdumpWords[w] {
+		return pair{}, p.unsupported(p.toks[p.pos])
+	}
+	isID := w != "" && !isKeyword(w)
 	switch {
+	case q.ether && !isID:
+		return pair{}, fmt.Errorf("ether: give ether host MAC, ether src MAC or ether dst MAC")
 	case q.proto != "" && q.dir == "" && q.typ == "" && !isID:
-		return protoTest(q.proto)
+		return p.both(func(sh uint32) (*fnode, error) { return protoTest(sh, q.proto) })
 	case !isID:
 		if w == "" {
-			return nil, fmt.Errorf("expression ends after %q", p.toks[p.pos-1])
+			return pair{}, fmt.Errorf("expression ends after %q", p.toks[p.pos-1])
 		}
-		return nil, fmt.Errorf("expected an address or port before %q", w)
-	case q.proto == "" && q.dir == "" && q.typ == "" && p.seen:
+		if p.pos == 0 || q == (quals{}) {
+			return pair{}, p.unsupported(p.toks[p.pos])
+		}
+		return pair{}, fmt.Errorf("expected an address or port before %q", w)
+	case q == (quals{}) && p.seen:
 		q = p.last // "host a or b"
 	}
 	if q.typ == "" {
@@ -223,16 +345,94 @@ func (p *filterParser) primitive() (*fnode, error) {
 	p.pos++
 	p.last, p.seen = q, true
 	id := p.toks[p.pos-1]
-	switch q.typ {
-	case "port":
-		return portTest(q, id)
-	default:
-		return addrTest(q, id)
+	switch {
+	case q.ether:
+		if q.typ != "host" {
+			return pair{}, fmt.Errorf("ether %s: give ether host MAC, ether src MAC or ether dst MAC", q.typ)
+		}
+		return p.both(func(uint32) (*fnode, error) { return etherHostTest(q, id) })
+	case q.typ == "port" || q.typ == "portrange":
+		return p.both(func(sh uint32) (*fnode, error) { return portTest(sh, q, id) })
+	case q.typ == "net" && p.peek() == "mask":
+		if p.pos+1 >= len(p.toks) {
+			return pair{}, fmt.Errorf("net %s mask: give the mask (255.255.255.0)", id)
+		}
+		mask := p.toks[p.pos+1]
+		p.pos += 2
+		return p.both(func(sh uint32) (*fnode, error) { return maskTest(sh, q, id, mask) })
 	}
+	// A name resolves once, for both programs.
+	pfxs, err := addrPrefixes(q, id)
+	if err != nil {
+		return pair{}, err
+	}
+	return p.both(func(sh uint32) (*fnode, error) {
+		var ns []*fnode
+		for _, pfx := range pfxs {
+			n, err := prefixTest(sh, q, pfx)
+			if err != nil {
+				return nil, err
+			}
+			ns = append(ns, n)
+		}
+		return anyOf(ns...), nil
+	})
+}
+
+// both builds a primitive at the offsets of the data and of the metadata
+// program.
+func (p *filterParser) both(build func(shift uint32) (*fnode, error)) (pair, error) {
+	ds, ms := p.shifts()
+	d, err := build(ds)
+	if err != nil {
+		return pair{}, err
+	}
+	m, err := build(ms)
+	if err != nil {
+		return pair{}, err
+	}
+	return pair{d, m}, nil
+}
+
+// vlan is "vlan [ID]": the frame carries an 802.1Q (or 802.1ad, or old
+// QinQ 0x9100) tag, with that VLAN ID; what follows is read past the tag.
+func (p *filterParser) vlan() (pair, error) {
+	var id *uint32
+	if w := p.peek(); w != "" && !isKeyword(w) {
+		n, err := strconv.ParseUint(w, 0, 32)
+		if err != nil || n > 4095 {
+			return pair{}, fmt.Errorf("vlan %q: give a VLAN ID from 0 to 4095", p.toks[p.pos])
+		}
+		v := uint32(n)
+		id = &v
+		p.pos++
+	}
+	ds, ms := p.shifts()
+	tagged := func(sh uint32) *fnode {
+		n := anyOf(etherType(sh, 0x8100), etherType(sh, 0x88a8), etherType(sh, 0x9100))
+		if id != nil {
+			n = and(n, leaf(test{ld: load{kind: ldAbs, size: 2, off: 14 + sh, mask: 0xfff}, k: *id}))
+		}
+		return n
+	}
+	pr := pair{data: tagged(ds)}
+	if p.vlans == 0 {
+		// The outer tag in the metadata: its presence is known (the
+		// program checks it first), its TCI is an ancillary value.
+		pr.meta = &fnode{op: "test", t: test{constant: 1}}
+		if id != nil {
+			pr.meta = leaf(test{ld: load{kind: ldExt, size: 4, off: uint32(bpf.ExtVLANTag), mask: 0xfff}, k: *id})
+		}
+	} else {
+		pr.meta = tagged(ms)
+	}
+	p.vlans++
+	return pr, nil
 }
 
 func and(a, b *fnode) *fnode { return &fnode{op: "and", a: a, b: b} }
 func or(a, b *fnode) *fnode  { return &fnode{op: "or", a: a, b: b} }
+func not(a *fnode) *fnode    { return &fnode{op: "not", a: a} }
 func leaf(t test) *fnode     { return &fnode{op: "test", t: t} }
 
 func anyOf(ns ...*fnode) *fnode {
@@ -251,8 +451,13 @@ func allOf(ns ...*fnode) *fnode {
 	return n
 }
 
-// Ethernet offsets: type at 12, network header at 14.
-func etherType(t uint32) *fnode { return leaf(test{size: 2, off: 12, k: t}) }
+func abs(size int, off, k uint32) *fnode {
+	return leaf(test{ld: load{kind: ldAbs, size: size, off: off}, k: k})
+}
+
+// Ethernet offsets: type at 12, network header at 14 (past the VLAN tags
+// a vlan primitive put before: sh).
+func etherType(sh, t uint32) *fnode { return abs(2, 12+sh, t) }
 
 const (
 	ethIPv4 = 0x0800
@@ -261,34 +466,47 @@ const (
 	ethRARP = 0x8035
 )
 
-func ipProto(proto uint32) *fnode {
-	return and(etherType(ethIPv4), leaf(test{size: 1, off: 14 + 9, k: proto}))
+func ipProto(sh, proto uint32) *fnode {
+	return and(etherType(sh, ethIPv4), abs(1, 14+sh+9, proto))
 }
 
-func ip6Proto(proto uint32) *fnode {
+func ip6Proto(sh, proto uint32) *fnode {
 	// As tcpdump: the next header, or the one after a fragment header.
-	return and(etherType(ethIPv6), or(leaf(test{size: 1, off: 14 + 6, k: proto}),
-		and(leaf(test{size: 1, off: 14 + 6, k: 44}), leaf(test{size: 1, off: 14 + 40, k: proto}))))
+	return and(etherType(sh, ethIPv6), or(abs(1, 14+sh+6, proto),
+		and(abs(1, 14+sh+6, 44), abs(1, 14+sh+40, proto))))
 }
 
-func protoTest(proto string) (*fnode, error) {
+func protoTest(sh uint32, proto string) (*fnode, error) {
 	switch proto {
 	case "ip":
-		return etherType(ethIPv4), nil
+		return etherType(sh, ethIPv4), nil
 	case "ip6":
-		return etherType(ethIPv6), nil
+		return etherType(sh, ethIPv6), nil
 	case "arp":
-		return etherType(ethARP), nil
+		return etherType(sh, ethARP), nil
 	case "rarp":
-		return etherType(ethRARP), nil
+		return etherType(sh, ethRARP), nil
 	case "tcp":
-		return or(ipProto(6), ip6Proto(6)), nil
+		return or(ipProto(sh, 6), ip6Proto(sh, 6)), nil
 	case "udp":
-		return or(ipProto(17), ip6Proto(17)), nil
+		return or(ipProto(sh, 17), ip6Proto(sh, 17)), nil
 	case "icmp":
-		return ipProto(1), nil
+		return ipProto(sh, 1), nil
 	}
 	return nil, fmt.Errorf("unknown protocol %q", proto)
+}
+
+// etherHostTest compares the source and/or destination MAC address.
+func etherHostTest(q quals, id string) (*fnode, error) {
+	mac, err := net.ParseMAC(id)
+	if err != nil || len(mac) != 6 {
+		return nil, fmt.Errorf("ether host %q: give a MAC address (aa:bb:cc:dd:ee:ff)", id)
+	}
+	at := func(off uint32) *fnode {
+		// As tcpdump: the last four bytes first, they differ most.
+		return and(abs(4, off+2, binary.BigEndian.Uint32(mac[2:])), abs(2, off, uint32(binary.BigEndian.Uint16(mac[:2]))))
+	}
+	return pickDir(q.dir, at(6), at(0)), nil
 }
 
 var portNames = map[string]uint16{
@@ -296,14 +514,37 @@ var portNames = map[string]uint16{
 	"ntp": 123, "https": 443, "mqtt": 1883, "secure-mqtt": 8883, "mdns": 5353,
 }
 
-func portTest(q quals, id string) (*fnode, error) {
-	var port uint16
+func parsePort(id string) (uint16, bool) {
 	if n, err := strconv.ParseUint(id, 10, 16); err == nil {
-		port = uint16(n)
-	} else if n, ok := portNames[strings.ToLower(id)]; ok {
-		port = n
-	} else {
-		return nil, fmt.Errorf("port %q: not a port number", id)
+		return uint16(n), true
+	}
+	n, ok := portNames[strings.ToLower(id)]
+	return n, ok
+}
+
+// portTest is "port N" or "portrange N-M" (on TCP, UDP and SCTP, as
+// tcpdump, unless a protocol narrows it).
+func portTest(sh uint32, q quals, id string) (*fnode, error) {
+	lo, ok := parsePort(id)
+	hi := lo
+	if q.typ == "portrange" {
+		a, b, dash := strings.Cut(id, "-")
+		var okA, okB bool
+		lo, okA = parsePort(a)
+		hi, okB = lo, okA
+		if dash {
+			hi, okB = parsePort(b)
+		}
+		if !okA || !okB {
+			return nil, fmt.Errorf("portrange %q: give two ports, e.g. portrange 8000-8999", id)
+		}
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		ok = true
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s %q: not a port number", q.typ, id)
 	}
 	var protos []uint32
 	switch q.proto {
@@ -314,19 +555,25 @@ func portTest(q quals, id string) (*fnode, error) {
 	case "udp":
 		protos = []uint32{17}
 	default:
-		return nil, fmt.Errorf("%s port: use port, tcp port or udp port", q.proto)
+		return nil, fmt.Errorf("%s %s: use %s, tcp %s or udp %s", q.proto, q.typ, q.typ, q.typ, q.typ)
 	}
-	k := uint32(port)
+	// cmp compares the port whose load is ld.
+	cmp := func(ld load) *fnode {
+		if q.typ == "port" {
+			return leaf(test{ld: ld, k: uint32(lo)})
+		}
+		return and(leaf(test{ld: ld, op: cmpGE, k: uint32(lo)}), not(leaf(test{ld: ld, op: cmpGT, k: uint32(hi)})))
+	}
 	var v6p, v4p []*fnode
 	for _, pr := range protos {
-		v6p = append(v6p, leaf(test{size: 1, off: 14 + 6, k: pr}))
-		v4p = append(v4p, leaf(test{size: 1, off: 14 + 9, k: pr}))
+		v6p = append(v6p, abs(1, 14+sh+6, pr))
+		v4p = append(v4p, abs(1, 14+sh+9, pr))
 	}
-	v6 := allOf(etherType(ethIPv6), anyOf(v6p...),
-		pickDir(q.dir, leaf(test{size: 2, off: 14 + 40, k: k}), leaf(test{size: 2, off: 14 + 42, k: k})))
-	notFrag := &fnode{op: "not", a: leaf(test{size: 2, off: 14 + 6, k: 0x1fff, jset: true})}
-	v4 := allOf(etherType(ethIPv4), anyOf(v4p...), notFrag,
-		pickDir(q.dir, leaf(test{size: 2, off: 0, ipv4Rel: true, k: k}), leaf(test{size: 2, off: 2, ipv4Rel: true, k: k})))
+	v6port := func(off uint32) *fnode { return cmp(load{kind: ldAbs, size: 2, off: 14 + sh + 40 + off}) }
+	v4port := func(off uint32) *fnode { return cmp(load{kind: ldInd, size: 2, off: 14 + sh + off, xoff: 14 + sh}) }
+	v6 := allOf(etherType(sh, ethIPv6), anyOf(v6p...), pickDir(q.dir, v6port(0), v6port(2)))
+	notFrag := not(leaf(test{ld: load{kind: ldAbs, size: 2, off: 14 + sh + 6}, op: cmpSet, k: 0x1fff}))
+	v4 := allOf(etherType(sh, ethIPv4), anyOf(v4p...), notFrag, pickDir(q.dir, v4port(0), v4port(2)))
 	return or(v6, v4), nil
 }
 
@@ -338,36 +585,61 @@ var resolveHost = func(name string) ([]netip.Addr, error) {
 	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
 }
 
-func addrTest(q quals, id string) (*fnode, error) {
-	var pfx netip.Prefix
+// addrPrefixes is what "host ID" or "net ID" stands for: the address or
+// network, or every address of a host name.
+func addrPrefixes(q quals, id string) ([]netip.Prefix, error) {
 	if q.typ == "net" {
-		var err error
-		if pfx, err = netip.ParsePrefix(id); err != nil {
+		pfx, err := netip.ParsePrefix(id)
+		if err != nil {
 			a, aerr := netip.ParseAddr(id)
 			if aerr != nil {
-				return nil, fmt.Errorf("net %q: give ADDR/LEN (e.g. 10.0.0.0/8)", id)
+				if pfx, ok := partialNet(id); ok {
+					return []netip.Prefix{pfx}, nil
+				}
+				return nil, fmt.Errorf("net %q: give ADDR/LEN (10.0.0.0/8), ADDR mask MASK or the leading bytes (192.168)", id)
 			}
 			pfx = netip.PrefixFrom(a, a.BitLen())
 		}
 		if pfx.Masked() != pfx {
 			return nil, fmt.Errorf("net %q: non-network bits set in the address", id)
 		}
-		return prefixTest(q, pfx)
+		return []netip.Prefix{pfx}, nil
 	}
 	if a, err := netip.ParseAddr(id); err == nil {
-		return prefixTest(q, netip.PrefixFrom(a, a.BitLen()))
+		return []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}, nil
 	}
-	return nameTest(q, id)
+	if _, err := net.ParseMAC(id); err == nil {
+		return nil, fmt.Errorf("%q is a MAC address: use ether host %s", id, id)
+	}
+	return namePrefixes(q, id)
 }
 
-// nameTest matches any address of a host name, resolved now: the program
-// holds addresses, so a name whose addresses change later needs a restart.
-func nameTest(q quals, name string) (*fnode, error) {
+// partialNet reads tcpdump's "net 10", "net 192.168", "net 10.1.2": the
+// leading bytes of an IPv4 network.
+func partialNet(id string) (netip.Prefix, bool) {
+	parts := strings.Split(id, ".")
+	if len(parts) > 3 {
+		return netip.Prefix{}, false
+	}
+	var b [4]byte
+	for i, s := range parts {
+		n, err := strconv.ParseUint(s, 10, 8)
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		b[i] = byte(n)
+	}
+	return netip.PrefixFrom(netip.AddrFrom4(b), 8*len(parts)), true
+}
+
+// namePrefixes resolves a host name now: the program holds addresses, so
+// a name whose addresses change later needs a restart.
+func namePrefixes(q quals, name string) ([]netip.Prefix, error) {
 	addrs, err := resolveHost(name)
 	if err != nil {
 		return nil, fmt.Errorf("host %q does not resolve (%v): give an IP address, or a name in /etc/hosts or DNS", name, err)
 	}
-	var ns []*fnode
+	var out []netip.Prefix
 	seen := map[netip.Addr]bool{}
 	for _, a := range addrs {
 		a = a.Unmap()
@@ -386,20 +658,16 @@ func nameTest(q quals, name string) (*fnode, error) {
 				continue
 			}
 		}
-		n, err := prefixTest(q, netip.PrefixFrom(a, a.BitLen()))
-		if err != nil {
-			return nil, err
-		}
-		ns = append(ns, n)
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
-	if len(ns) == 0 {
+	if len(out) == 0 {
 		fam := "IPv4"
 		if q.proto == "ip6" {
 			fam = "IPv6"
 		}
 		return nil, fmt.Errorf("host %q has no %s address (it resolves to %v)", name, fam, addrs)
 	}
-	return anyOf(ns...), nil
+	return out, nil
 }
 
 // pickDir applies a src/dst qualifier; without one either side matches.
@@ -413,44 +681,36 @@ func pickDir(dir string, src, dst *fnode) *fnode {
 	return or(src, dst)
 }
 
-func prefixTest(q quals, pfx netip.Prefix) (*fnode, error) {
-	id := pfx.Addr().String()
-	if q.typ == "net" {
-		id = pfx.String()
+// maskTest is "net ADDR mask MASK" (IPv4 only, as tcpdump).
+func maskTest(sh uint32, q quals, id, maskText string) (*fnode, error) {
+	a, err := netip.ParseAddr(id)
+	m, merr := netip.ParseAddr(maskText)
+	if err != nil || merr != nil || !a.Is4() || !m.Is4() {
+		return nil, fmt.Errorf("net %s mask %s: give an IPv4 network and mask (net 10.0.0.0 mask 255.0.0.0)", id, maskText)
 	}
+	ab, mb := a.As4(), m.As4()
+	k, mask := binary.BigEndian.Uint32(ab[:]), binary.BigEndian.Uint32(mb[:])
+	if k&^mask != 0 {
+		return nil, fmt.Errorf("net %s mask %s: non-network bits set in the address", id, maskText)
+	}
+	return ipv4AddrTest(sh, q, k, mask)
+}
+
+func prefixTest(sh uint32, q quals, pfx netip.Prefix) (*fnode, error) {
 	a := pfx.Addr()
 	if a.Is4() {
-		switch q.proto {
-		case "", "ip", "arp", "rarp":
-		default:
-			return nil, fmt.Errorf("%s %s: only ip, arp or no protocol go with host and net", q.proto, q.typ)
-		}
 		b := a.As4()
-		k := binary.BigEndian.Uint32(b[:])
-		var mask uint32
+		mask := ^uint32(0)
 		if pfx.Bits() < 32 {
-			mask = ^uint32(0) << (32 - pfx.Bits())
+			mask <<= 32 - pfx.Bits() // 0 for /0
 		}
-		cmp := func(off uint32) *fnode {
-			if pfx.Bits() == 0 {
-				return &fnode{op: "test", t: test{constant: 1}}
-			}
-			return leaf(test{size: 4, off: off, mask: mask, k: k})
-		}
-		ip := and(etherType(ethIPv4), pickDir(q.dir, cmp(14+12), cmp(14+16)))
-		arpAddr := pickDir(q.dir, cmp(14+14), cmp(14+24))
-		arp := and(or(etherType(ethARP), etherType(ethRARP)), arpAddr)
-		switch q.proto {
-		case "ip":
-			return ip, nil
-		case "arp":
-			return and(etherType(ethARP), arpAddr), nil
-		case "rarp":
-			return and(etherType(ethRARP), arpAddr), nil
-		}
-		return or(ip, arp), nil
+		return ipv4AddrTest(sh, q, binary.BigEndian.Uint32(b[:]), mask)
 	}
 	if q.proto != "" && q.proto != "ip6" {
+		id := a.String()
+		if q.typ == "net" {
+			id = pfx.String()
+		}
 		return nil, fmt.Errorf("%s %s %s: an IPv6 address goes with ip6 or no protocol", q.proto, q.typ, id)
 	}
 	b := a.As16()
@@ -465,112 +725,42 @@ func prefixTest(q quals, pfx netip.Prefix) (*fnode, error) {
 			if bits < 32 {
 				mask = ^uint32(0) << (32 - bits)
 			}
-			words = append(words, leaf(test{size: 4, off: off + uint32(4*i), mask: mask, k: binary.BigEndian.Uint32(b[4*i:])}))
+			words = append(words, leaf(test{ld: load{kind: ldAbs, size: 4, off: off + uint32(4*i), mask: mask}, k: binary.BigEndian.Uint32(b[4*i:])}))
 		}
 		if len(words) == 0 {
 			return &fnode{op: "test", t: test{constant: 1}}
 		}
 		return allOf(words...)
 	}
-	return and(etherType(ethIPv6), pickDir(q.dir, cmp(14+8), cmp(14+24))), nil
+	return and(etherType(sh, ethIPv6), pickDir(q.dir, cmp(14+sh+8), cmp(14+sh+24))), nil
 }
 
-// Code generation: each node jumps to a true or a false label.
-
-type label int
-
-type pins struct {
-	ins    bpf.Instruction // nil for a jump or a label
-	mark   label           // nonzero: this entry is where label is
-	jump   bool
-	jset   bool
-	k      uint32
-	jt, jf label
-}
-
-type gen struct {
-	out    []pins
-	labels int
-}
-
-func (g *gen) newLabel() label { g.labels++; return label(g.labels) }
-
-func (g *gen) emit(i bpf.Instruction) { g.out = append(g.out, pins{ins: i}) }
-
-func (g *gen) node(n *fnode, t, f label) {
-	switch n.op {
-	case "and":
-		mid := g.newLabel()
-		g.node(n.a, mid, f)
-		g.out = append(g.out, pins{mark: mid})
-		g.node(n.b, t, f)
-	case "or":
-		mid := g.newLabel()
-		g.node(n.a, t, mid)
-		g.out = append(g.out, pins{mark: mid})
-		g.node(n.b, t, f)
-	case "not":
-		g.node(n.a, f, t)
+// ipv4AddrTest compares the IPv4 (or ARP) addresses with k under mask
+// (0xffffffff: the whole address; 0, a zero-length network: always).
+func ipv4AddrTest(sh uint32, q quals, k, mask uint32) (*fnode, error) {
+	switch q.proto {
+	case "", "ip", "arp", "rarp":
 	default:
-		tt := n.t
-		switch tt.constant {
-		case 1:
-			g.out = append(g.out, pins{jump: true, jt: t, jf: t})
-			return
-		case -1:
-			g.out = append(g.out, pins{jump: true, jt: f, jf: f})
-			return
-		}
-		if tt.ipv4Rel {
-			g.emit(bpf.LoadMemShift{Off: 14})
-			g.emit(bpf.LoadIndirect{Off: 14 + tt.off, Size: tt.size})
-		} else {
-			g.emit(bpf.LoadAbsolute{Off: tt.off, Size: tt.size})
-		}
-		if tt.mask != 0 {
-			g.emit(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: tt.mask})
-		}
-		g.out = append(g.out, pins{jump: true, jset: tt.jset, k: tt.k, jt: t, jf: f})
+		return nil, fmt.Errorf("%s %s: only ip, arp or no protocol go with host and net", q.proto, q.typ)
 	}
-}
-
-func genProgram(n *fnode) ([]bpf.Instruction, error) {
-	g := &gen{}
-	t, f := g.newLabel(), g.newLabel()
-	g.node(n, t, f)
-	g.out = append(g.out, pins{mark: t}, pins{ins: bpf.RetConstant{Val: FilterSnaplen}}, pins{mark: f}, pins{ins: bpf.RetConstant{Val: 0}})
-	// Positions of instructions and labels.
-	pos := map[label]int{}
-	idx := 0
-	for _, p := range g.out {
-		if p.mark != 0 {
-			pos[p.mark] = idx
-			continue
+	cmp := func(off uint32) *fnode {
+		switch mask {
+		case 0:
+			return &fnode{op: "test", t: test{constant: 1}}
+		case ^uint32(0):
+			return abs(4, off, k)
 		}
-		idx++
+		return leaf(test{ld: load{kind: ldAbs, size: 4, off: off, mask: mask}, k: k})
 	}
-	var prog []bpf.Instruction
-	for _, p := range g.out {
-		switch {
-		case p.mark != 0:
-		case p.ins != nil:
-			prog = append(prog, p.ins)
-		default:
-			here := len(prog)
-			st, sf := pos[p.jt]-here-1, pos[p.jf]-here-1
-			if st < 0 || sf < 0 || st > 255 || sf > 255 {
-				return nil, fmt.Errorf("expression too long for a BPF program")
-			}
-			if p.jt == p.jf {
-				prog = append(prog, bpf.Jump{Skip: uint32(st)})
-				continue
-			}
-			cond := bpf.JumpEqual
-			if p.jset {
-				cond = bpf.JumpBitsSet
-			}
-			prog = append(prog, bpf.JumpIf{Cond: cond, Val: p.k, SkipTrue: uint8(st), SkipFalse: uint8(sf)})
-		}
+	ip := and(etherType(sh, ethIPv4), pickDir(q.dir, cmp(14+sh+12), cmp(14+sh+16)))
+	arpAddr := pickDir(q.dir, cmp(14+sh+14), cmp(14+sh+24))
+	switch q.proto {
+	case "ip":
+		return ip, nil
+	case "arp":
+		return and(etherType(sh, ethARP), arpAddr), nil
+	case "rarp":
+		return and(etherType(sh, ethRARP), arpAddr), nil
 	}
-	return prog, nil
+	return or(ip, and(or(etherType(sh, ethARP), etherType(sh, ethRARP)), arpAddr)), nil
 }

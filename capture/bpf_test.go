@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -25,11 +26,20 @@ type testPacket struct {
 	dport    uint16
 	frag     bool // IPv4: a non-first fragment
 	ipv4Opts bool // IPv4 header with options (24 bytes)
+	// vlan are 802.1Q tags, outer first (the outer one with TPID tpid,
+	// 0x8100 unless set; the inner ones 0x8100), with priority 5 to check
+	// the VLAN ID is masked.
+	vlan   []uint16
+	tpid   uint16
+	srcMAC string // default 02:00:00:00:00:01
 }
 
 func (tp testPacket) bytes(t *testing.T) []byte {
 	t.Helper()
 	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}}
+	if tp.srcMAC != "" {
+		eth.SrcMAC, _ = net.ParseMAC(tp.srcMAC)
+	}
 	var ls []gopacket.SerializableLayer
 	var nl gopacket.NetworkLayer
 	switch {
@@ -85,6 +95,18 @@ func (tp testPacket) bytes(t *testing.T) []byte {
 		t.Fatalf("%s: %v", tp.name, err)
 	}
 	b := buf.Bytes()
+	if len(tp.vlan) > 0 {
+		var tags []byte
+		for i, id := range tp.vlan {
+			tpid := uint16(0x8100)
+			if i == 0 && tp.tpid != 0 {
+				tpid = tp.tpid
+			}
+			tags = binary.BigEndian.AppendUint16(tags, tpid)
+			tags = binary.BigEndian.AppendUint16(tags, 5<<13|id)
+		}
+		b = append(append(append([]byte(nil), b[:12]...), tags...), b[12:]...)
+	}
 	for len(b) < 60 {
 		b = append(b, 0)
 	}

@@ -151,11 +151,11 @@ func exportPass(path string, visit func(rec record, frame int, tap *spanTap, src
 			break
 		}
 		frame++
-		if err := visit(rec, frame, tap, src); err != nil {
+		if err := visit(rec, frame, tap, innerSource(src)); err != nil {
 			return err
 		}
 	}
-	return visit(record{}, 0, tap, src)
+	return visit(record{}, 0, tap, innerSource(src))
 }
 
 // Packets calls fn for every packet record of the capture at path, in

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -166,6 +167,18 @@ func TestExportPcapToPcapng(t *testing.T) {
 	want := []p{{time.Unix(1_700_000_000, 999_999_999).UTC(), "one", 1003, 113}, {time.Unix(1_700_000_002, 7).UTC(), "three", 1005, 113}}
 	if !slices.Equal(ps, want) {
 		t.Errorf("packets %v, want %v", ps, want)
+	}
+	// The same capture gzipped exports the same bytes.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(in)
+	zw.Close()
+	var outGz bytes.Buffer
+	if res, err := Export(writeTemp(t, "in.pcap.gz", gz.Bytes()), &outGz, ExportSelection{Frames: []int{1, 3}}); err != nil || !slices.Equal(res.Frames, []int{1, 3}) {
+		t.Errorf("gzipped: frames %v, %v", res.Frames, err)
+	}
+	if !bytes.Equal(outGz.Bytes(), out.Bytes()) {
+		t.Errorf("gzipped: %d bytes exported, %d from the plain file", outGz.Len(), out.Len())
 	}
 }
 

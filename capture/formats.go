@@ -270,12 +270,13 @@ func (s *ngSource) next() (record, error) {
 			if uint64(capLen) > uint64(len(body)-20) {
 				return record{}, &corruptError{msg: fmt.Sprintf("pcapng packet claims %d bytes in a block of %d", capLen, total), offset: start}
 			}
-			rec := record{data: body[20 : 20+capLen], wireLen: int(wireLen), offset: start, linkType: 0xffffffff}
-			if int(id) < len(s.ifaces) {
-				ifc := &s.ifaces[id]
-				rec.linkType = ifc.linkType
-				rec.ts = ifc.time(uint64(s.order.Uint32(body[4:8]))<<32 | uint64(s.order.Uint32(body[8:12])))
+			rec := record{data: body[20 : 20+capLen], wireLen: int(wireLen), offset: start}
+			if uint64(id) >= uint64(len(s.ifaces)) {
+				return s.undefined(rec, int(min(id, math.MaxInt32))), nil
 			}
+			ifc := &s.ifaces[id]
+			rec.linkType = ifc.linkType
+			rec.ts = ifc.time(uint64(s.order.Uint32(body[4:8]))<<32 | uint64(s.order.Uint32(body[8:12])))
 			return rec, nil
 		case ngSPB:
 			if len(body) < 4 {
@@ -286,12 +287,13 @@ func (s *ngSource) next() (record, error) {
 			if uint64(wireLen) < uint64(len(data)) {
 				data = data[:wireLen]
 			}
-			rec := record{data: data, wireLen: int(wireLen), offset: start, linkType: 0xffffffff}
-			if len(s.ifaces) > 0 {
-				rec.linkType = s.ifaces[0].linkType
-				if sl := s.ifaces[0].snaplen; sl != 0 && uint32(len(rec.data)) > sl {
-					rec.data = rec.data[:sl]
-				}
+			rec := record{data: data, wireLen: int(wireLen), offset: start}
+			if len(s.ifaces) == 0 {
+				return s.undefined(rec, 0), nil
+			}
+			rec.linkType = s.ifaces[0].linkType
+			if sl := s.ifaces[0].snaplen; sl != 0 && uint32(len(rec.data)) > sl {
+				rec.data = rec.data[:sl]
 			}
 			return rec, nil
 		case ngISB:
@@ -317,6 +319,13 @@ func (s *ngSource) next() (record, error) {
 			}
 		}
 	}
+}
+
+// undefined marks a packet naming interface id, which the section does
+// not describe.
+func (s *ngSource) undefined(rec record, id int) record {
+	rec.linkType, rec.undefined, rec.iface, rec.ifaces = 0xffffffff, true, id, len(s.ifaces)
+	return rec
 }
 
 // isbDrops reads isb_ifdrop (option 5, a 64-bit count) from an interface

@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -109,6 +110,32 @@ func (e *PermissionError) Error() string {
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 
+// InterfaceGoneError says the interface was deleted (or taken down) while
+// packets were captured on it: the capture ended there, and what was read
+// was analysed and written.
+type InterfaceGoneError struct {
+	Interface string
+	At        time.Time
+	Down      bool // still there, but down
+	Packets   int  // the packets read before (frames)
+	Files     []string
+	Err       error
+}
+
+func (e *InterfaceGoneError) Error() string {
+	what := "went away"
+	if e.Down {
+		what = "went down"
+	}
+	msg := fmt.Sprintf("interface %s %s at %s: %d packets read", e.Interface, what, e.At.UTC().Format("2006-01-02 15:04:05 UTC"), e.Packets)
+	if len(e.Files) > 0 {
+		msg += fmt.Sprintf("; the capture written so far is complete (%s)", strings.Join(e.Files, ", "))
+	}
+	return msg
+}
+
+func (e *InterfaceGoneError) Unwrap() error { return e.Err }
+
 // NoInterfaceError says the interface does not exist.
 type NoInterfaceError struct {
 	Interface string
@@ -154,13 +181,16 @@ func interfaceLinkType(ifc *net.Interface) layers.LinkType {
 // decided while the stream is open, and cfg.Stop ends the reading early.
 func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	var z *decompressed
 	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		cr := &countingReader{r: br}
+		zr, err := gzip.NewReader(cr)
 		if err != nil {
 			return LiveStats{}, fmt.Errorf("%s: gzip: %w", name, err)
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 64<<10)
+		z = &decompressed{format: "gzip", r: zr, in: cr}
+		br = bufio.NewReaderSize(z, 64<<10)
 	}
 	magic, err := br.Peek(4)
 	if len(magic) < 4 {
@@ -184,6 +214,7 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 		rec     record
 		prob    *Problem
 		secrets *secretsBlock
+		damaged *DecompressError
 	}
 	// The reader goroutine only reads; everything else happens here. When
 	// Stop ends the capture while it waits for input, it is left behind.
@@ -200,6 +231,12 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 		for {
 			rec, err := src.next()
 			if err != nil {
+				// Damaged compressed data, as the decompressor found it (the
+				// rest of a stream is not read to look further).
+				if z != nil && z.err != nil && !errors.Is(z.err.Err, io.ErrUnexpectedEOF) {
+					ch <- item{damaged: z.err}
+					return
+				}
 				if err != io.EOF {
 					ch <- item{prob: &Problem{Kind: ProblemTruncatedFile, Offset: src.offset(),
 						Detail: fmt.Sprintf("the stream stopped at byte %d: %v; packets before it were analysed", src.offset(), err)}}
@@ -212,11 +249,16 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 	}()
 	tick := time.NewTicker(s.every)
 	defer tick.Stop()
+	var damaged error
 loop:
 	for {
 		select {
 		case it, ok := <-ch:
 			if !ok {
+				break loop
+			}
+			if it.damaged != nil {
+				damaged = fmt.Errorf("%s: %w", name, it.damaged)
 				break loop
 			}
 			if it.prob != nil {
@@ -227,6 +269,11 @@ loop:
 				s.secrets(it.secrets)
 				continue
 			}
+			if it.rec.undefined {
+				// No interface to write it under, nor a link type to decode.
+				s.dec.p.packet(it.rec)
+				continue
+			}
 			s.packet(it.rec.linkType, it.rec.data, it.rec.wireLen, it.rec.ts)
 			s.maybeTick()
 		case <-tick.C:
@@ -235,7 +282,11 @@ loop:
 			break loop
 		}
 	}
-	return s.finish(), s.err
+	st := s.finish()
+	if damaged != nil {
+		return st, damaged
+	}
+	return st, s.err
 }
 
 // liveSink feeds packets to a Decoder and the pcapng writer, keeps the

@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"net"
 	"syscall"
 	"time"
 
@@ -26,13 +27,23 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	}
 	// Compiled once: host names are resolved once, for the kernel's
 	// program and the check below alike.
-	prog, err := CompileFilter(cfg.Filter)
+	// prog reads packets as the ring hands them over (VLAN tags put back
+	// into the data); kprog is the kernel's, which may find the outer tag
+	// apart from the data.
+	prog, kprog, err := compileFilters(cfg.Filter)
 	if err != nil {
 		return LiveStats{}, err
 	}
+	// On loopback AF_PACKET sees each packet twice, leaving (outgoing) and
+	// arriving: libpcap drops the outgoing copy, and so does the kernel
+	// program here.
+	loopback := ifc.Flags&net.FlagLoopback != 0
 	var raw []bpf.RawInstruction
-	if prog != nil {
-		if raw, err = bpf.Assemble(prog); err != nil {
+	if prog != nil || loopback {
+		if loopback {
+			kprog = withoutOutgoing(prog)
+		}
+		if raw, err = bpf.Assemble(kprog); err != nil {
 			return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
 		}
 	}
@@ -62,14 +73,18 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 	// The handle is used and closed by this goroutine only.
 	defer tp.Close()
 	// Packets that reached the ring before the filter was attached are
-	// filtered here too.
+	// filtered here.
 	var vm *bpf.VM
+	var attached time.Time
 	if len(raw) > 0 {
 		if err := tp.SetBPF(raw); err != nil {
 			return LiveStats{}, fmt.Errorf("attaching the filter on %s: %w", cfg.Interface, err)
 		}
-		if vm, err = bpf.NewVM(prog); err != nil {
-			return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
+		attached = time.Now()
+		if prog != nil {
+			if vm, err = bpf.NewVM(prog); err != nil {
+				return LiveStats{}, fmt.Errorf("filter %q: %w", cfg.Filter, err)
+			}
 		}
 	}
 	if err := tp.SetPromiscuous(true); err != nil {
@@ -104,7 +119,17 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 		data, ci, err := tp.ZeroCopyReadPacketData()
 		switch {
 		case err == nil:
-			if vm != nil {
+			// The packet type is not in the ring's data: a loopback packet
+			// queued before the program was attached may be an outgoing
+			// copy, and the capture starts at the attachment.
+			if loopback && ci.Timestamp.Before(attached) {
+				break
+			}
+			// Only packets queued before the kernel's program was attached
+			// need the check here: the kernel passed the others, reading
+			// the outer VLAN tag where it keeps it, which the ring's data
+			// (the tag put back) no longer shows.
+			if vm != nil && ci.Timestamp.Before(attached) {
 				if n, verr := vm.Run(data); verr != nil || n == 0 {
 					break
 				}
@@ -112,10 +137,45 @@ func CaptureInterface(cfg LiveConfig, h Handler, o Options) (LiveStats, error) {
 			s.packet(uint32(lt), data, ci.Length, ci.Timestamp)
 		case errors.Is(err, afpacket.ErrTimeout) || errors.Is(err, syscall.EINTR):
 		default:
+			at := time.Now()
 			st := s.finish()
+			if gone := interfaceGone(ifc, at, st, err); gone != nil {
+				return st, gone
+			}
 			return st, fmt.Errorf("capturing on %s: %w", cfg.Interface, err)
 		}
 		s.maybeTick()
 	}
 	return s.finish(), s.err
+}
+
+// packetOutgoing is the kernel's PACKET_OUTGOING packet type (linux/if_packet.h).
+const packetOutgoing = 4
+
+// withoutOutgoing prefixes prog (nil: accept everything) with a check of
+// the packet type that rejects packets the host sends.
+func withoutOutgoing(prog []bpf.Instruction) []bpf.Instruction {
+	if prog == nil {
+		prog = []bpf.Instruction{bpf.RetConstant{Val: FilterSnaplen}}
+	}
+	return append([]bpf.Instruction{
+		bpf.LoadExtension{Num: bpf.ExtType},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipFalse: 1},
+		bpf.RetConstant{Val: 0},
+	}, prog...)
+}
+
+// interfaceGone tells whether a read error came from the interface going
+// away (deleted, or down) under the capture.
+func interfaceGone(ifc *net.Interface, at time.Time, st LiveStats, err error) *InterfaceGoneError {
+	now, lerr := net.InterfaceByName(ifc.Name)
+	gone := &InterfaceGoneError{Interface: ifc.Name, At: at, Packets: st.Frames, Files: st.Files, Err: err}
+	switch {
+	case lerr != nil || now.Index != ifc.Index:
+		return gone
+	case now.Flags&net.FlagUp == 0:
+		gone.Down = true
+		return gone
+	}
+	return nil
 }

@@ -56,6 +56,8 @@ type processor struct {
 
 	problems     [numProblemKinds]int
 	unknownLinks map[uint32]bool
+	// undefinedIfaces: pcapng interface ids named by packets but not described.
+	undefinedIfaces map[int]bool
 
 	slab  []pktCtx
 	spans []Span
@@ -137,6 +139,10 @@ func (p *processor) countLinkType(lt uint32) {
 }
 
 func (p *processor) decodePacket(rec record, f Frame) {
+	if rec.undefined {
+		p.undefinedInterface(rec, f)
+		return
+	}
 	d := &p.dec
 	ipb, err := decodeLink(rec.linkType, rec.data, d)
 	if err != nil {

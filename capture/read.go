@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -110,7 +111,7 @@ func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 	}
 	defer done()
 	p := newProcessor(h, o)
-	if ng, ok := src.(*ngSource); ok {
+	if ng, ok := innerSource(src).(*ngSource); ok {
 		if sh, ok := h.(SecretsHandler); ok {
 			ng.secrets = sh
 		}
@@ -118,12 +119,16 @@ func Read(r io.Reader, name string, h Handler, o Options) (Stats, error) {
 			ng.drops = dropsReader(p, dh)
 		}
 	}
-	p.readAll(src)
+	if err := p.readAll(src); err != nil {
+		return p.stats, fmt.Errorf("%s: %w", name, err)
+	}
 	return p.stats, nil
 }
 
-// readAll analyses every record of src, then finishes.
-func (p *processor) readAll(src recordSource) {
+// readAll analyses every record of src, then finishes. A damaged
+// compressed stream is returned (a *DecompressError) after the packets
+// before it were analysed.
+func (p *processor) readAll(src recordSource) (fatal error) {
 	for {
 		rec, err := src.next()
 		if err != nil {
@@ -132,7 +137,10 @@ func (p *processor) readAll(src recordSource) {
 			}
 			var te *truncatedError
 			var ce *corruptError
+			var de *DecompressError
 			switch {
+			case errors.As(err, &de):
+				fatal = de
 			case errors.As(err, &te):
 				p.problem(Problem{Kind: ProblemTruncatedFile, Offset: te.offset,
 					Detail: fmt.Sprintf("the capture ends inside a %s at byte %d: packets up to there were analysed", te.what, te.offset)})
@@ -148,6 +156,7 @@ func (p *processor) readAll(src recordSource) {
 		p.packet(rec)
 	}
 	p.finish()
+	return fatal
 }
 
 // openSource sniffs r's format (gzip or zstd around pcap or pcapng) and
@@ -165,19 +174,24 @@ func openSource(r io.Reader, name string, tap func(io.Reader) io.Reader) (src re
 		return nil, done, fmt.Errorf("%s: %w", name, err)
 	}
 	var plain io.Reader = br
+	var z *decompressed
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
+		cr := &countingReader{r: br}
+		zr, err := gzip.NewReader(cr)
 		if err != nil {
 			return nil, done, fmt.Errorf("%s: gzip: %w", name, err)
 		}
-		plain, done = zr, func() { zr.Close() }
+		z = &decompressed{format: "gzip", r: zr, in: cr}
+		plain, done = z, func() { zr.Close() }
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		cr := &countingReader{r: br}
+		zr, err := zstd.NewReader(cr, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, done, fmt.Errorf("%s: zstd: %w", name, err)
 		}
-		plain, done = zr, zr.Close
+		z = &decompressed{format: "zstd", r: zr, in: cr}
+		plain, done = z, zr.Close
 	}
 	if tap != nil {
 		plain = tap(plain)
@@ -187,6 +201,9 @@ func openSource(r io.Reader, name string, tap func(io.Reader) io.Reader) (src re
 	}
 	magic, err = br.Peek(4)
 	if len(magic) < 4 {
+		if z != nil && z.err != nil && !errors.Is(z.err.Err, io.ErrUnexpectedEOF) {
+			return nil, done, fmt.Errorf("%s: %w", name, z.err)
+		}
 		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 			return nil, done, fmt.Errorf("%s: %w", name, err)
 		}
@@ -202,7 +219,111 @@ func openSource(r io.Reader, name string, tap func(io.Reader) io.Reader) (src re
 	if err != nil {
 		return nil, done, fmt.Errorf("%s: %w", name, err)
 	}
+	if z != nil {
+		src = &decompressedSource{recordSource: src, z: z}
+	}
 	return src, done, nil
+}
+
+// DecompressError says the compressed data of a capture is damaged (a
+// checksum mismatch, an invalid deflate block): the bytes decompressed
+// before it are in doubt from the last good point on, and nothing after it
+// can be read. Read returns it with the statistics of what was read.
+type DecompressError struct {
+	Format string // "gzip" or "zstd"
+	// Compressed and Uncompressed are the byte offsets in the file and
+	// in the decompressed data at which the damage was found.
+	Compressed, Uncompressed int64
+	Err                      error
+}
+
+func (e *DecompressError) Error() string {
+	return fmt.Sprintf("%s: damaged data (%s) found at compressed byte %d, uncompressed byte %d: the report covers the packets read before it; copy the file again from its source, or see how much is recoverable with %s -dc",
+		e.Format, strings.TrimPrefix(e.Err.Error(), e.Format+": "), e.Compressed, e.Uncompressed, e.Format)
+}
+
+func (e *DecompressError) Unwrap() error { return e.Err }
+
+// countingReader counts the compressed bytes the decompressor takes. It
+// is a ByteReader, so the decompressor reads through it without a buffer
+// of its own and the count is where the decompressor is.
+type countingReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
+}
+
+// decompressed is the decompressor's output, counted, with the first error
+// it gave (a damaged stream, or the end of a cut-off one).
+type decompressed struct {
+	format string
+	r      io.Reader
+	in     *countingReader
+	out    int64
+	err    *DecompressError
+}
+
+func (d *decompressed) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	d.out += int64(n)
+	if err != nil && err != io.EOF && d.err == nil {
+		d.err = &DecompressError{Format: d.format, Compressed: d.in.n, Uncompressed: d.out, Err: err}
+	}
+	return n, err
+}
+
+// damaged tells whether the compressed data is damaged: a cut-off stream
+// is not (the capture is truncated), anything else the decompressor
+// refuses is. The rest of the stream is read to find damage the
+// decompressed bytes did not show yet (a checksum is checked at the end).
+func (d *decompressed) damaged() *DecompressError {
+	if d.err == nil {
+		io.Copy(io.Discard, d)
+	}
+	if d.err == nil || errors.Is(d.err.Err, io.ErrUnexpectedEOF) {
+		return nil
+	}
+	return d.err
+}
+
+// decompressedSource reads records from decompressed data: when reading
+// stops early, the decompressor is asked whether the data was damaged,
+// which then explains the stop (bad data decompressed without complaint
+// reads as garbage records until the checksum at the end).
+type decompressedSource struct {
+	recordSource
+	z *decompressed
+}
+
+func (s *decompressedSource) next() (record, error) {
+	rec, err := s.recordSource.next()
+	if err != nil && err != io.EOF {
+		if de := s.z.damaged(); de != nil {
+			return record{}, de
+		}
+	}
+	return rec, err
+}
+
+// innerSource is the record reader under a decompressor.
+func innerSource(src recordSource) recordSource {
+	if d, ok := src.(*decompressedSource); ok {
+		return d.recordSource
+	}
+	return src
 }
 
 // record is one packet record of a capture file.
@@ -212,6 +333,10 @@ type record struct {
 	ts       time.Time
 	linkType uint32
 	offset   int64 // byte offset of the record in the (decompressed) file
+	// undefined is set for a pcapng packet naming an interface the
+	// section has not described (iface of ifaces): it has no link type.
+	undefined     bool
+	iface, ifaces int
 }
 
 type recordSource interface {
@@ -272,4 +397,24 @@ func dropsReader(p *processor, dh DropsHandler) func(iface uint32, ts time.Time,
 		last[iface] = dropped
 		dh.KernelDrops(KernelDrops{Frame: Frame{Number: p.stats.Frames, Time: ts}, Dropped: dropped - prev, Total: dropped})
 	}
+}
+
+// undefinedInterface reports a pcapng packet naming an interface its
+// section does not describe, once per interface: without the description
+// its link type and time are unknown, so it is not analysed.
+func (p *processor) undefinedInterface(rec record, f Frame) {
+	p.stats.Undecodable++
+	if p.undefinedIfaces == nil {
+		p.undefinedIfaces = make(map[int]bool)
+	}
+	if p.undefinedIfaces[rec.iface] {
+		return
+	}
+	p.undefinedIfaces[rec.iface] = true
+	blocks := "interface description blocks"
+	if rec.ifaces == 1 {
+		blocks = "interface description block"
+	}
+	p.problem(Problem{Kind: ProblemCorruptPacket, Frame: f.Number, Offset: rec.offset,
+		Detail: fmt.Sprintf("frame %d: interface %d is not defined (the file has %d %s): its packets are not analysed", f.Number, rec.iface, rec.ifaces, blocks)})
 }

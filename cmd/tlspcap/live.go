@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -31,9 +32,10 @@ connection, the full findings for a failing one. Ctrl-C (or --duration) ends the
 capture, prints the summary and exits 0 (nothing failed), 1 (failures) or 2.
 
 FILTER is a capture filter in tcpdump's syntax, applied in the kernel:
-host ADDR|NAME, net ADDR/LEN, port N (with src/dst), ip, ip6, arp, tcp, udp,
-icmp, tcp port 443, and/or/not, parentheses. A host name is resolved at start
-to all its IPv4 and IPv6 addresses.
+host ADDR|NAME, net ADDR/LEN (or ADDR mask MASK, or 192.168), port N,
+portrange N-M (each with src/dst), ether host|src|dst MAC, vlan [ID], ip, ip6,
+arp, rarp, tcp, udp, icmp, tcp port 443, and/or/not, parentheses. A host name
+is resolved at start to all its IPv4 and IPv6 addresses.
 
 --write F.pcapng saves the packets; with --rotate 100MB a new file starts
 before one would grow past 100 MB: F.pcapng, F-1.pcapng, F-2.pcapng, ...
@@ -53,8 +55,8 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 			if err != nil {
 				return err
 			}
-			if fmtOut != reports.Text && fmtOut != reports.JSON {
-				return usageError{fmt.Errorf("live: --format %s: use text or json", fmtOut)}
+			if f.client != "" {
+				return usageError{fmt.Errorf("live: --client %s: live reports each connection as it ends; select by fingerprint with tlspcap analyze --client on the --write file", f.client)}
 			}
 			if idle <= 0 {
 				return usageError{fmt.Errorf("--idle %v: must be positive", idle)}
@@ -142,7 +144,13 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 				ls.KernelPackets, ls.KernelDrops = int64(st.KernelPackets), int64(st.KernelDrops)
 			}
 			ls.Files = st.Files
-			if err != nil {
+			// The interface went away, or the stream's compressed data is
+			// damaged: the summary of what was read, then what happened
+			// (exit 2).
+			var gone *capture.InterfaceGoneError
+			var damaged *capture.DecompressError
+			ended := err
+			if err != nil && !errors.As(err, &gone) && !errors.As(err, &damaged) {
 				return err
 			}
 			rep := a.Report(name, st.Stats)
@@ -152,13 +160,23 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 			if outErr != nil {
 				return outErr
 			}
+			if ended != nil {
+				if cerr := closeOut(); cerr != nil {
+					return cerr
+				}
+				return ended
+			}
 			if rep.Failed() {
 				*code = exitFailed
 			}
 			return closeOut()
 		},
 	}
+	// What live writes: a line or a JSON object per connection as it ends.
 	f.register(c, true, []reports.Format{reports.Text, reports.JSON})
+	// Connections are reported as they end, before a fingerprint could
+	// select them: --client is for analyze.
+	c.Flags().MarkHidden("client")
 	c.Flags().StringVarP(&iface, "interface", "i", "", "capture on this interface (AF_PACKET; needs CAP_NET_RAW)")
 	c.Flags().StringVarP(&readPath, "read", "r", "", "read a pcap/pcapng stream from stdin (-r -) as it arrives")
 	c.Flags().StringVarP(&writePath, "write", "w", "", "also save the packets to this pcapng file")
@@ -168,6 +186,7 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 	c.Flags().DurationVar(&idle, "idle", 30*time.Second, "decide a connection that has been silent this long")
 	return c
 }
+
 
 // minRotate is the smallest --rotate: room for headers and a few packets.
 const minRotate = 64 << 10

@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -110,6 +112,54 @@ func TestLiveUsageErrors(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
+	}
+}
+
+// TestLiveHelpFormats: live --help lists exactly the formats live
+// accepts (each one runs over a stream), and --client, which live cannot
+// apply, is neither listed nor accepted.
+func TestLiveHelpFormats(t *testing.T) {
+	_, help, _ := tlspcap(t, "live", "--help")
+	m := regexp.MustCompile(`--format string +output format: ([a-z, ]+?) \(default text\)`).FindStringSubmatch(help)
+	if m == nil {
+		t.Fatalf("no --format line in live --help:\n%s", help)
+	}
+	listed := strings.FieldsFunc(strings.ReplaceAll(m[1], " or ", ","), func(r rune) bool { return r == ',' || r == ' ' })
+	b, err := os.ReadFile("../../testdata/pcaps/healthy-tls12-mbedtls36.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"text", "markdown", "json", "html"} {
+		var out, errb bytes.Buffer
+		code := run([]string{"live", "-r", "-", "--format", f}, bytes.NewReader(b), &out, &errb)
+		if accepted := code != exitUsage; accepted != slices.Contains(listed, f) {
+			t.Errorf("--format %s: listed %v, exit %d (%s)", f, slices.Contains(listed, f), code, strings.TrimSpace(errb.String()))
+		}
+	}
+	if strings.Contains(help, "--client") {
+		t.Errorf("live --help lists --client")
+	}
+	if code, _, errs := tlspcap(t, "live", "-r", "-", "--client", "ja3=x"); code != exitUsage || !strings.Contains(errs, "analyze --client") {
+		t.Errorf("live --client: exit %d, %q", code, errs)
+	}
+}
+
+// TestLiveStreamDamagedGzip: live -r - on a gzip stream whose checksum
+// fails prints the summary of what came before, then the error (exit 2).
+func TestLiveStreamDamagedGzip(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(malformedDir, "gzip-checksum-error.pcap.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"live", "-r", "-", "--format", "json"}, bytes.NewReader(b), &out, &errb)
+	want := "tlspcap: stdin: gzip: damaged data (invalid checksum) found at compressed byte 12064, uncompressed byte 12039"
+	if code != exitUsage || !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errb.String(), want)
+	}
+	live := parseLiveJSON(t, out.String())
+	if live.summary == nil || live.summary.Capture.Frames != 12 || len(live.summary.Connections) != 1 {
+		t.Errorf("summary %+v, want connection A's 12 frames", live.summary)
 	}
 }
 
@@ -517,6 +567,88 @@ func parseLiveJSON(t *testing.T, out string) liveJSON {
 	return l
 }
 
+// goLive runs tlspcap live with args in the background: its stdout,
+// stderr, and its exit code when it ends.
+func goLive(args ...string) (out, errb *syncBuffer, done chan int) {
+	out, errb, done = &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
+	go func() {
+		done <- run(append([]string{"live"}, args...), strings.NewReader(""), out, errb)
+	}()
+	return out, errb, done
+}
+
+// TestLiveInterfaceGone: the veth live captures on is deleted mid-run:
+// live ends at once with the summary of what it read, a complete pcapng
+// holding every packet read, and an error saying what happened (exit 2).
+func TestLiveInterfaceGone(t *testing.T) {
+	host := makeNamespace(t)
+	dir := t.TempDir()
+	caFile := writeCerts(t, dir)
+	startNamespaceServer(t, dir)
+
+	pcap := filepath.Join(dir, "gone.pcapng")
+	out, errb, done := goLive("-i", host, "--duration", "60s", "--write", pcap, "--ca", caFile, "--in-content-len", "4096",
+		"--format", "json", "tcp", "and", "(port", portHealthy, "or", "port", portReset+")")
+	time.Sleep(500 * time.Millisecond) // the socket is open
+	if n, err := espDial(t, portHealthy, caFile); err != nil || n != 312000 {
+		t.Errorf("healthy connection: read %d bytes, %v", n, err)
+	}
+	if _, err := espDial(t, portReset, caFile); err == nil {
+		t.Errorf("port %s: the handshake succeeded", portReset)
+	}
+	time.Sleep(300 * time.Millisecond)
+	sh(t, "ip", "link", "del", host)
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("live still running 10 s after %s was deleted:\n%s", host, errb.String())
+	}
+	if code != exitUsage {
+		t.Errorf("exit %d, want 2", code)
+	}
+	m := regexp.MustCompile(`tlspcap: interface ` + host + ` went away at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: (\d+) packets read; the capture written so far is complete \(` + regexp.QuoteMeta(pcap) + `\)\n$`).FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("stderr %q", errb.String())
+	}
+	live := parseLiveJSON(t, out.String())
+	if live.summary == nil {
+		t.Fatalf("no summary:\n%s", out.String())
+	}
+	want := map[string]string{
+		nsServerIP + ":" + portHealthy: "[ok ]",
+		nsServerIP + ":" + portReset:   "[failed server-reset]",
+	}
+	if g := verdicts(t, live.summary.Connections); fmt.Sprint(g) != fmt.Sprint(want) {
+		t.Errorf("summary: %v, want %v", g, want)
+	}
+	if m[1] != fmt.Sprint(live.summary.Capture.Frames) {
+		t.Errorf("message says %s packets, the summary %d frames", m[1], live.summary.Capture.Frames)
+	}
+	// The file is complete: gopacket's reader takes every packet read.
+	f, err := os.Open(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ng, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		if _, _, err := ng.ReadPacketData(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("%s after %d packets: %v", pcap, n, err)
+		}
+		n++
+	}
+	if n != live.summary.Capture.Frames || n < 20 {
+		t.Errorf("%s holds %d packets, live read %d", pcap, n, live.summary.Capture.Frames)
+	}
+}
+
 // TestLiveNamespace captures, on the host's end of the veth pair, a
 // healthy connection and three failing ones (server RST, untrusted chain,
 // a record too big for a 4096-byte buffer), into pcapng files rotated at
@@ -893,12 +1025,8 @@ func TestLiveNamespaceDrops(t *testing.T) {
 	startNamespaceServer(t, dir)
 
 	written := filepath.Join(dir, "drops.pcapng")
-	var out, errb syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run([]string{"live", "-i", host, "--duration", "10s", "--buffer", "128KiB", "--ca", caFile, "--in-content-len", "4096",
-			"--write", written, "--format", "json", "tcp", "and", "(port", "443", "or", "port", "447)"}, strings.NewReader(""), &out, &errb)
-	}()
+	out, errb, done := goLive("-i", host, "--duration", "10s", "--buffer", "128KiB", "--ca", caFile, "--in-content-len", "4096",
+		"--write", written, "--format", "json", "tcp", "and", "(port", "443", "or", "port", "447)")
 	time.Sleep(500 * time.Millisecond) // the socket is open
 	slow := make(chan error)
 	go func() {

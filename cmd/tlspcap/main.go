@@ -195,15 +195,17 @@ func (f *readFlags) outFormat() (reports.Format, error) {
 	return rf, nil
 }
 
-// analyse reads one capture through the pipeline.
-func analyse(c *cobra.Command, path string, o diagnose.Options, f *readFlags) (*diagnose.Report, error) {
+// analyse reads one capture through the pipeline. When its compressed
+// data is damaged, the report covers what was read before, and damaged
+// says what happened.
+func analyse(c *cobra.Command, path string, o diagnose.Options, f *readFlags) (rep *diagnose.Report, damaged, err error) {
 	a, err := diagnose.NewAnalyzer(o)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
 	co, err := captureLimits(f.maxConns, f.maxBuffered)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	noProgress := f.noProgress
 	var st capture.Stats
@@ -212,7 +214,7 @@ func analyse(c *cobra.Command, path string, o diagnose.Options, f *readFlags) (*
 	} else {
 		fh, oerr := os.Open(path)
 		if oerr != nil {
-			return nil, fmt.Errorf("%s: %v", path, unwrapPathError(oerr))
+			return nil, nil, fmt.Errorf("%s: %v", path, unwrapPathError(oerr))
 		}
 		defer fh.Close()
 		var r io.Reader = fh
@@ -223,10 +225,13 @@ func analyse(c *cobra.Command, path string, o diagnose.Options, f *readFlags) (*
 		}
 		st, err = capture.Read(r, path, a, co)
 	}
-	if err != nil {
-		return nil, err
+	if de := (*capture.DecompressError)(nil); errors.As(err, &de) {
+		damaged, err = err, nil
 	}
-	return a.Report(path, st), nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.Report(path, st), damaged, nil
 }
 
 func unwrapPathError(err error) error {
@@ -325,11 +330,16 @@ func readAndRender(c *cobra.Command, path string, f *readFlags, keepRecords bool
 			return plain(w, reports.Redact(rep, p), fm, ro)
 		}
 	}
-	rep, err := analyse(c, path, o, f)
+	rep, damaged, err := analyse(c, path, o, f)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
+		if err == nil {
+			// Damaged compressed data: the report on what came before it,
+			// then the error (exit 2).
+			err = damaged
+		}
 		if err != nil { // the caller gets no report to close
 			rep.Close()
 		}

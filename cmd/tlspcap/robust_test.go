@@ -47,6 +47,8 @@ type malformedCase struct {
 	code int
 	// exit 2: the whole of stderr after "tlspcap: <path>: ".
 	err string
+	// keep: with err, the report on what was read before it is written.
+	keep bool
 	// otherwise: capture problems (substrings, each of one problem line),
 	// report-level finding IDs, and the connections reported, in order.
 	problems []string
@@ -70,6 +72,16 @@ var malformedCases = []malformedCase{
 		conns:    []malformedConn{connA, connB}},
 	{file: "garbage-after-valid-packets.pcap", code: exitFailed, frames: 12, tcp: 12,
 		problems: []string{"packet record claims 1073741824 bytes at byte 6031: reading stopped there, packets before it were analysed"},
+		conns:    []malformedConn{connA}},
+	// A changed byte in stored gzip data: B's first record header claims
+	// 779315561 bytes, and the checksum at the end fails. The gzip error
+	// is the cause (exit 2), with the report on A.
+	{file: "gzip-checksum-error.pcap.gz", code: exitUsage, keep: true, frames: 12, tcp: 12,
+		err:   "gzip: damaged data (invalid checksum) found at compressed byte 12064, uncompressed byte 12039: the report covers the packets read before it; copy the file again from its source, or see how much is recoverable with gzip -dc",
+		conns: []malformedConn{connA}},
+	// B's packets name interface 1 of a section describing only 0.
+	{file: "pcapng-undefined-interface.pcapng", code: exitFailed, frames: 24, tcp: 12, undecodable: 12,
+		problems: []string{"frame 13: interface 1 is not defined (the file has 1 interface description block): its packets are not analysed"},
 		conns:    []malformedConn{connA}},
 	{file: "pcapng-impossible-length.pcapng", code: exitFailed, frames: 12, tcp: 12,
 		problems: []string{"pcapng block of type 0x00000006 claims length 4294967280 at byte 6260: reading stopped there, packets before it were analysed"},
@@ -161,12 +173,13 @@ func TestMalformedCaptures(t *testing.T) {
 					if want := "tlspcap: " + path + ": " + tc.err + "\n"; errs != want {
 						t.Errorf("stderr %q, want %q", errs, want)
 					}
-					if out != "" {
-						t.Errorf("report written for an unreadable file:\n%s", out)
+					if !tc.keep {
+						if out != "" {
+							t.Errorf("report written for an unreadable file:\n%s", out)
+						}
+						return
 					}
-					return
-				}
-				if errs != "" {
+				} else if errs != "" {
 					t.Errorf("stderr: %s", errs)
 				}
 				if format == "json" {
@@ -285,7 +298,9 @@ func TestMalformedCapturesStdin(t *testing.T) {
 			if !strings.HasSuffix(errs, ": "+tc.err+"\n") {
 				t.Errorf("%s on stdin: stderr %q", tc.file, errs)
 			}
-			continue
+			if !tc.keep {
+				continue
+			}
 		}
 		checkMalformedJSON(t, tc, out)
 	}

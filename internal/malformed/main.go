@@ -2,7 +2,9 @@
 // robustness tests: truncated files, wrong magic, impossible pcapng block
 // lengths, snaplen cuts inside TLS records, zero-length and 256 KiB packets,
 // mixed byte orders, timestamps going backwards, duplicated packets, IPv4
-// options, overlapping IPv4 fragments and TCP with bogus data offsets.
+// options, overlapping IPv4 fragments, TCP with bogus data offsets, gzip
+// with a damaged byte (checksum error) and pcapng packets naming an
+// interface the file does not describe.
 //
 // Every file holds at least one complete, well-formed TLS connection before
 // the damage, so a test can check that it is still reported. The output is
@@ -13,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -57,19 +60,21 @@ func write(dir string) error {
 // Generate returns every malformed capture by file name.
 func Generate() map[string][]byte {
 	return map[string][]byte{
-		"truncated-file-header.pcap":       truncatedFileHeader(),
-		"truncated-packet.pcap":            truncatedPacket(),
-		"wrong-magic.pcap":                 wrongMagic(),
-		"pcapng-impossible-length.pcapng":  pcapngImpossibleLength(),
-		"snaplen-cut-mid-record.pcap":      snaplenCut(),
-		"zero-and-huge-packets.pcap":       zeroAndHuge(),
-		"mixed-byte-order.pcapng":          mixedByteOrder(),
-		"timestamps-backwards.pcap":        timestampsBackwards(),
-		"duplicated-packets.pcap":          duplicated(),
-		"ipv4-options.pcap":                ipv4Options(),
-		"ipv4-overlapping-fragments.pcap":  overlappingFragments(),
-		"tcp-bogus-data-offset.pcap":       bogusDataOffset(),
-		"garbage-after-valid-packets.pcap": garbageRecordHeader(),
+		"truncated-file-header.pcap":        truncatedFileHeader(),
+		"truncated-packet.pcap":             truncatedPacket(),
+		"wrong-magic.pcap":                  wrongMagic(),
+		"pcapng-impossible-length.pcapng":   pcapngImpossibleLength(),
+		"snaplen-cut-mid-record.pcap":       snaplenCut(),
+		"zero-and-huge-packets.pcap":        zeroAndHuge(),
+		"mixed-byte-order.pcapng":           mixedByteOrder(),
+		"timestamps-backwards.pcap":         timestampsBackwards(),
+		"duplicated-packets.pcap":           duplicated(),
+		"ipv4-options.pcap":                 ipv4Options(),
+		"ipv4-overlapping-fragments.pcap":   overlappingFragments(),
+		"tcp-bogus-data-offset.pcap":        bogusDataOffset(),
+		"garbage-after-valid-packets.pcap":  garbageRecordHeader(),
+		"gzip-checksum-error.pcap.gz":       gzipChecksumError(),
+		"pcapng-undefined-interface.pcapng": undefinedInterface(),
 	}
 }
 
@@ -482,4 +487,41 @@ func garbageRecordHeader() []byte {
 	rec := pcapRecord(binary.LittleEndian, b[0].ts, b[0].data, len(b[0].data))
 	binary.LittleEndian.PutUint32(rec[8:], 1<<30)
 	return append(out, rec...)
+}
+
+// gzipChecksumError: connections A and B gzipped without compression
+// (stored blocks, so one changed byte decompresses without complaint),
+// then the length in B's first record header changed to 779315561: the
+// garbage decompresses, and only the checksum at the end tells.
+func gzipChecksumError() []byte {
+	a, b := twoConns()
+	plain := pcapFile(a, b)
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	if err != nil {
+		panic(err)
+	}
+	zw.Write(plain)
+	zw.Close()
+	gz := buf.Bytes()
+	hdr := pcapRecord(binary.LittleEndian, b[0].ts, b[0].data, len(b[0].data))[:16]
+	at := bytes.Index(gz, hdr)
+	if at < 0 {
+		panic("record header not found in the stored gzip data")
+	}
+	binary.LittleEndian.PutUint32(gz[at+8:], 779315561)
+	return gz
+}
+
+// undefinedInterface: a pcapng section with one interface description and
+// connection A, then connection B's packets naming interface 1.
+func undefinedInterface() []byte {
+	a, b := twoConns()
+	out := ngSection(binary.LittleEndian, a)
+	for _, f := range b {
+		epb := ngEPB(binary.LittleEndian, f)
+		binary.LittleEndian.PutUint32(epb[8:], 1)
+		out = append(out, epb...)
+	}
+	return out
 }
