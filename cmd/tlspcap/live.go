@@ -187,7 +187,6 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 	return c
 }
 
-
 // minRotate is the smallest --rotate: room for headers and a few packets.
 const minRotate = 64 << 10
 
