@@ -1,173 +1,329 @@
 package capture
 
 import (
-	"encoding/binary"
-	"time"
-
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
 )
 
-// The in-order path. Most segments of most connections start exactly at
-// the next byte expected: gopacket reassembly then only hands their
-// payload on, yet costs a third of the reading time (flow keys, a map
-// lookup, the scatter-gather walk for spans). inOrder does what
-// reassembly would do with such a connection, step by step as
-// AssembleWithContext does it, and gives a connection to reassembly
-// (toReassembly) at its first segment that reassembly would hold back;
-// from then on reassembly has it for good. Every event, payload and span
-// is the one reassembly would give: TestInOrderMatchesReassembly reads
-// every test capture both ways.
+// Reassembly. Most segments of most connections start exactly at the
+// next byte expected: their payload is handed on where it lies, without
+// a copy. A segment ahead of that byte is held (held.go) until the bytes
+// before it come, the flush timeout passes (Options.FlushAfter: the
+// missing bytes are reported as a Gap), or more than
+// Options.MaxBufferedPerDir bytes wait. Where copies overlap, the first
+// captured is delivered (as Wireshark does); a later copy with other
+// bytes is reported (OverlapConflict).
+//
+// Events, payload and spans follow what gopacket reassembly gives for the
+// same segments (TestInOrderMatchesReassembly reads every test capture
+// both ways), except where it is wrong: it lets a later copy of held
+// bytes replace the first, and its list of held pages, walked for every
+// segment, made reordered streams cost O(n²).
 
-// inOrderState is what reassembly would hold of a connection none of
-// whose segments it had to keep for later.
+// inOrderState is the reassembly state of a connection.
 type inOrderState struct {
-	slow bool // reassembly has the connection
-	open bool // reassembly would have it: a segment was given
-	gone bool // reassembly would have ended it: later segments go nowhere
-	// first is the side of the first segment given: reassembly's
-	// client-to-server half, which it flushes second.
+	open bool // a segment was given
+	gone bool // reassembly is done: later segments go nowhere
+	// first is the side of the first segment given, flushed second.
 	first  uint8
-	opened uint32    // processor.flushes when the first segment was given
-	last   time.Time // latest time of a segment given (reassembly's lastSeen)
+	opened uint32 // processor.flushes when the first segment was given
+	// heldAt is the connection's index in processor.holding plus one
+	// (0: nothing held).
+	heldAt int
+	last   Frame // latest segment given (its time: the connection's last activity)
 	half   [2]inOrderHalf
 }
 
 type inOrderHalf struct {
 	started bool   // next is set
 	closed  bool   // a FIN or RST at next ended this direction
-	next    uint32 // reassembly's nextSeq
+	next    uint32 // the sequence number of the next byte expected
+	abs     int64  // its stream offset (held runs are keyed by offset)
+	// finAt is where a FIN seen ahead of next ends the direction.
+	finSet bool
+	finAt  uint32
+	held   *heldSet // bytes ahead of next (nil: none)
 }
 
-// inOrder takes one segment (seq already in the space reassembly follows)
-// as reassembly would, and reports false, having done nothing, when
-// reassembly would hold it for missing bytes.
-func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int) bool {
+// offset returns the stream offset of sequence number seq.
+func (h *inOrderHalf) offset(seq uint32) int64 {
+	return h.abs + int64(int32(seq-h.next))
+}
+
+// advance moves next to seq.
+func (h *inOrderHalf) advance(seq uint32) {
+	h.abs += int64(int32(seq - h.next))
+	h.next = seq
+}
+
+// inOrder takes one segment (seq already in the space reassembly follows).
+func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int) {
 	o := &c.fast
 	if p.reassemblyDone(c); o.gone {
-		return true
+		return
 	}
 	if !o.open {
-		o.open, o.first, o.opened, o.last = true, uint8(side), p.flushes, f.Time
-	} else if o.last.Before(f.Time) {
-		o.last = f.Time
+		o.open, o.first, o.opened, o.last = true, uint8(side), p.flushes, f
+	} else if o.last.Time.Before(f.Time) {
+		o.last = f
 	}
 	h := &o.half[side]
 	seq := t.Seq
-	var diff int
-	if h.started {
-		diff = reassembly.Sequence(h.next).Difference(reassembly.Sequence(seq))
-		if diff > 0 && have > 0 {
-			return false
-		}
-	}
 	if h.closed || (t.SYN && h.started) {
-		return true
+		return
 	}
 	b := t.Payload
-	switch {
-	case !h.started:
+	if !h.started {
 		h.started = true
 		if t.SYN {
 			seq++
 		}
 		h.next = seq
+	}
+	diff := reassembly.Sequence(h.next).Difference(reassembly.Sequence(seq))
+	switch {
 	case diff > 0:
-		// Nothing to keep: a RST there is dropped, a bare ACK has no
-		// bytes; a FIN is remembered by reassembly until the bytes come.
-		return !t.FIN || t.RST
+		// Ahead of next: a RST there is dropped (RFC 5961), a FIN is
+		// remembered until the bytes before it come.
+		if t.RST {
+			return
+		}
+		if t.FIN {
+			h.finSet, h.finAt = true, seq+uint32(len(b))
+		}
+		if len(b) > 0 {
+			p.hold(c, side, h.offset(seq), b, f)
+		}
+		return
 	case t.RST && diff < 0:
-		return true // out of window
-	case t.FIN && reassembly.Sequence(h.next).Difference(reassembly.Sequence(seq).Add(have)) < 0:
-		return true // a FIN before the data delivered
+		return // out of window
+	case t.FIN && reassembly.Sequence(h.next).Difference(reassembly.Sequence(seq).Add(len(b))) < 0:
+		return // a FIN before the data delivered
 	case diff < 0:
 		// Bytes already delivered are trimmed off.
 		b = b[min(-diff, len(b)):]
-		seq = h.next
 	}
 	end := t.FIN || t.RST
-	if len(b) == 0 && !end && !t.SYN {
-		return true
-	}
 	if len(b) > 0 {
-		p.deliverInOrder(c, side, t, f, b, have)
+		p.deliver(c, side, b, f, !end)
 	}
-	h.next = seq + uint32(len(b))
 	if t.FIN {
-		h.next++
+		h.advance(h.next + 1)
 	}
 	if end {
-		h.closed = true
-		if o.half[1-side].closed {
-			o.gone = true
-			c.reasmDone = true
-		}
+		p.closeHalf(c, side)
 	}
-	return true
 }
 
-// deliverInOrder hands b, the new bytes of the segment t (have bytes of
-// payload), to the connection, as rstream.ReassembledSG does with one
-// packet.
-func (p *processor) deliverInOrder(c *conv, side int, t *layers.TCP, f Frame, b []byte, have int) {
-	hs := &c.half[side]
-	start := t.Seq
-	if t.SYN {
-		start++
-	}
-	if e := start + uint32(have); seqLT(hs.delivered, e) {
-		hs.delivered = e
-	}
-	p.spans = append(p.spans[:0], Span{Frame: f, Len: len(b)})
-	c.h.Payload(Payload{Dir: c.dir(side), Data: b, Spans: p.spans})
-}
-
-// toReassembly gives c to gopacket reassembly, which starts where the
-// in-order path left off: for each direction a SYN at the byte before the
-// next one expected, and a FIN when the direction was ended. Neither
-// carries bytes, so the connection's handler sees nothing of them.
-func (p *processor) toReassembly(c *conv) {
+// hold keeps bytes ahead of next, then enforces the buffer bound.
+func (p *processor) hold(c *conv, side int, off int64, b []byte, f Frame) {
 	o := &c.fast
-	o.slow = true
-	f := Frame{Time: o.last}
-	for _, side := range [2]int{int(o.first), 1 - int(o.first)} {
-		h := &o.half[side]
-		if !h.started {
-			continue
+	h := &o.half[side]
+	if h.held == nil {
+		h.held = &heldSet{}
+		if o.heldAt == 0 {
+			p.holding = append(p.holding, c)
+			o.heldAt = len(p.holding)
 		}
-		p.assembleBare(c, side, h.next-1, 0x02, f) // SYN
-		if h.closed {
-			p.assembleBare(c, side, h.next, 0x01, f) // FIN
+	}
+	p.holdCompared(c, side, off, b, f)
+	for h.held != nil && (h.held.bytes > p.o.MaxBufferedPerDir || h.held.runs > p.maxRuns()) {
+		p.skipGap(c, side, true)
+	}
+}
+
+// holdCompared holds b (from offset off) where no bytes are held, and
+// reports where it differs from those held.
+func (p *processor) holdCompared(c *conv, side int, off int64, b []byte, f Frame) {
+	if differ, _ := c.fast.half[side].held.add(off, b, f, p.rand); differ > 0 {
+		c.h.TCP(TCPEvent{Kind: OverlapConflict, Dir: c.dir(side), Frame: f, Differ: differ})
+	}
+}
+
+// compareHeld reports where b, a copy of bytes already captured (from
+// sequence number seq), differs from the held first copy.
+func (p *processor) compareHeld(c *conv, side int, seq uint32, b []byte, f Frame) {
+	h := &c.fast.half[side]
+	if h.held == nil {
+		return
+	}
+	s := h.offset(seq)
+	differ := 0
+	for _, r := range h.held.overlapping(s, s+int64(len(b))) {
+		differ += r.differ(s, b)
+	}
+	if differ > 0 {
+		c.h.TCP(TCPEvent{Kind: OverlapConflict, Dir: c.dir(side), Frame: f, Differ: differ})
+	}
+}
+
+// maxRuns bounds the runs held per direction, each costing about 100
+// bytes besides its payload, so tiny segments cannot make the buffer
+// bound cost many times its size.
+func (p *processor) maxRuns() int { return max(p.o.MaxBufferedPerDir/64, 1024) }
+
+// deliver hands the bytes b at next (from frame f) to the connection,
+// held bytes among them taking their place (the first copy wins), and
+// with more set, the held bytes that follow on.
+func (p *processor) deliver(c *conv, side int, b []byte, f Frame, more bool) {
+	h := &c.fast.half[side]
+	hs := h.held
+	p.spans = p.spans[:0]
+	end := h.abs + int64(len(b))
+	if hs != nil && hs.first().start < end {
+		p.holdCompared(c, side, h.abs, b, f)
+		b = nil
+	} else {
+		p.spans = append(p.spans, Span{Frame: f, Len: len(b)})
+	}
+	if more {
+		end = noLimit
+	}
+	p.deliverHeld(c, side, b, end)
+}
+
+const noLimit = 1<<63 - 1
+
+// deliverHeld hands b (its span in p.spans) and the held runs that follow
+// on from next+len(b) (those before offset upto, at least) to the
+// connection.
+func (p *processor) deliverHeld(c *conv, side int, b []byte, upto int64) {
+	h := &c.fast.half[side]
+	hs := h.held
+	at := h.abs + int64(len(b))
+	data := b
+	copied := false
+	for r := hs.first(); r != nil && r.start == at && r.start < upto; r = hs.first() {
+		if !copied {
+			data = append(p.buf[:0], b...)
+			copied = true
+		}
+		if n := len(p.spans); n > 0 && p.spans[n-1].Number == r.frame.Number {
+			p.spans[n-1].Len += len(r.data)
+		} else {
+			p.spans = append(p.spans, Span{Frame: r.frame, Off: len(data), Len: len(r.data)})
+		}
+		data = append(data, r.data...)
+		at = r.end()
+		hs.popFirst()
+	}
+	if copied {
+		p.buf = data[:0]
+	}
+	if hs != nil && hs.root == nil {
+		p.dropHeld(c, side)
+	}
+	if len(data) > 0 {
+		p.hand(c, side, data, uint32(len(data)))
+	}
+}
+
+// hand gives data, the n bytes at next (p.spans says their frames), to
+// the connection's handler and moves next past them.
+func (p *processor) hand(c *conv, side int, data []byte, n uint32) {
+	h := &c.fast.half[side]
+	h.advance(h.next + n)
+	hs := &c.half[side]
+	if seqLT(hs.delivered, h.next) {
+		hs.delivered = h.next
+	}
+	c.h.Payload(Payload{Dir: c.dir(side), Data: data, Spans: p.spans})
+	if h.finSet && h.next == h.finAt {
+		p.closeHalf(c, side)
+	}
+}
+
+// skipGap gives up on the bytes missing before the first held run: they
+// are reported as a Gap, and what is held from there on is delivered.
+// bound says the buffer bound forced it (not the flush timeout).
+func (p *processor) skipGap(c *conv, side int, bound bool) {
+	h := &c.fast.half[side]
+	r := h.held.first()
+	missing := int(r.start - h.abs)
+	h.advance(h.next + uint32(missing))
+	ev := TCPEvent{Kind: Gap, Dir: c.dir(side), Frame: r.frame, Missing: missing}
+	c.h.TCP(ev)
+	if bound {
+		p.bufferBound(c, ev, h.held.runs > p.maxRuns())
+	}
+	p.spans = p.spans[:0]
+	p.deliverHeld(c, side, nil, noLimit)
+}
+
+// closeHalf ends one direction: later segments of it are ignored, held
+// bytes dropped; when both are ended, reassembly is done.
+func (p *processor) closeHalf(c *conv, side int) {
+	o := &c.fast
+	o.half[side].closed = true
+	p.dropHeld(c, side)
+	if o.half[1-side].closed {
+		o.gone = true
+		c.reasmDone = true
+	}
+}
+
+// dropHeld forgets side's held bytes, and the connection's place in
+// processor.holding when the other side holds none either.
+func (p *processor) dropHeld(c *conv, side int) {
+	o := &c.fast
+	o.half[side].held = nil
+	if o.heldAt == 0 || o.half[1-side].held != nil {
+		return
+	}
+	i := o.heldAt - 1
+	last := p.holding[len(p.holding)-1]
+	p.holding[i] = last
+	last.fast.heldAt = i + 1
+	p.holding[len(p.holding)-1] = nil
+	p.holding = p.holding[:len(p.holding)-1]
+	o.heldAt = 0
+}
+
+// flushHeld delivers, for every connection holding bytes, what waited
+// longer than the flush timeout (t) behind missing bytes, and ends
+// reassembly of those left with nothing held and no segment since tc.
+// all (the end of the capture) delivers everything and ends them all.
+func (p *processor) flushHeld(t, tc int64, all bool) {
+	for i := 0; i < len(p.holding); {
+		c := p.holding[i]
+		o := &c.fast
+		for _, side := range [2]int{1 - int(o.first), int(o.first)} {
+			h := &o.half[side]
+			for h.held != nil && (all || h.held.oldest() < t) {
+				p.skipGap(c, side, false)
+			}
+			if !h.closed && h.held == nil && (all || o.last.Time.UnixNano() < tc) {
+				p.closeHalf(c, side)
+			}
+		}
+		if i < len(p.holding) && p.holding[i] == c {
+			i++
 		}
 	}
 }
 
-// assembleBare gives reassembly a segment without payload from side.
-func (p *processor) assembleBare(c *conv, side int, seq uint32, flags byte, f Frame) {
-	var hdr [20]byte
-	binary.BigEndian.PutUint16(hdr[0:2], c.key.side(side).Port())
-	binary.BigEndian.PutUint16(hdr[2:4], c.key.side(1-side).Port())
-	binary.BigEndian.PutUint32(hdr[4:8], seq)
-	hdr[12] = 5 << 4
-	hdr[13] = flags
-	t := &p.bare
-	if err := t.DecodeFromBytes(hdr[:], gopacket.NilDecodeFeedback); err != nil {
-		return // cannot happen: a 20-byte header without options
-	}
-	p.assemble(c, side, t, f, 0, 0, 0)
-}
-
-// reassemblyDone reports whether reassembly is done with c: it completed
-// it, or (for an in-order connection) it would have. A flush of
-// reassembly ends a connection that got no segment since its close time;
-// rather than visit every connection at each flush, the in-order one is
-// judged here, by the latest flush after it opened (close times only
-// grow), whenever its state is read.
+// reassemblyDone reports whether reassembly is done with c. A flush ends
+// a connection that got no segment since its close time; rather than
+// visit every connection at each flush, one holding no bytes is judged
+// here, by the latest flush after it opened (close times only grow),
+// whenever its state is read.
 func (p *processor) reassemblyDone(c *conv) bool {
 	o := &c.fast
-	if !o.slow && o.open && !o.gone && o.opened != p.flushes && o.last.Before(p.idleTC) {
+	if o.open && !o.gone && o.heldAt == 0 && o.opened != p.flushes && o.last.Time.Before(p.idleTC) {
 		o.gone, c.reasmDone = true, true
 	}
 	return c.reasmDone
+}
+
+// rand is a xorshift generator for the held runs' priorities.
+func (p *processor) rand() uint32 {
+	x := p.rnd
+	if x == 0 {
+		x = 2463534242
+	}
+	x ^= x << 13
+	x ^= x >> 17
+	x ^= x << 5
+	p.rnd = x
+	return x
 }

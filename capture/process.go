@@ -23,9 +23,12 @@ type processor struct {
 	tcp    layers.TCP
 	synTCP layers.TCP // a held SYN being replayed
 	bare   layers.TCP // a segment without payload handing a connection to reassembly (inorder.go)
-	// allReassembly gives every segment to gopacket reassembly, without
-	// the in-order path (tests compare the two).
+	// allReassembly gives every segment to gopacket reassembly instead
+	// (inorder.go): tests compare the two.
 	allReassembly bool
+	holding       []*conv // connections holding bytes out of order
+	buf           []byte  // a delivery of held bytes is gathered here
+	rnd           uint32
 	defrag        defragmenter
 	anom          anomalies
 	// assembling is set while reassembly takes a packet: a gap it reports
@@ -385,8 +388,10 @@ func (h *halfState) track(s, e uint32) bool {
 			break
 		}
 	}
-	// Remove [s, e) from the holes.
-	out := h.holes[:0]
+	// Remove [s, e) from the holes. A hole split in two makes one more:
+	// they are gathered apart, not over the holes not yet read.
+	var buf [maxHoles + 1]seqRange
+	out := buf[:0]
 	for _, r := range h.holes {
 		switch {
 		case !seqLT(r.s, e) || !seqLT(s, r.e): // disjoint
@@ -400,7 +405,10 @@ func (h *halfState) track(s, e uint32) bool {
 			}
 		}
 	}
-	h.holes = out
+	if len(out) > maxHoles {
+		out, h.lost = out[:maxHoles], true
+	}
+	h.holes = append(h.holes[:0], out...)
 	if seqLT(h.hiEnd, e) {
 		h.hiEnd = e
 	}
@@ -579,9 +587,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 			emit(SYN)
 		}
 	}
-	// A copy of bytes already seen is kept from reassembly: the first
-	// copy stays the one delivered and cited, even while it waits behind
-	// missing bytes (reassembly would let the later copy replace it).
+	// A copy of bytes already seen is kept from reassembly (it is no news
+	// of the connection); where the first copy is still held, the two are
+	// compared.
 	dup, finOnly := false, false
 	if !t.RST {
 		seglen := uint32(plen)
@@ -596,6 +604,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 			emit(KeepAlive)
 		case seglen > 0:
 			dup = have > 0 && have == plen && !t.SYN && hs.covered(t.Seq, t.Seq+uint32(plen))
+
 			finOnly = dup && t.FIN && !hs.covered(t.Seq, t.Seq+seglen)
 			if have < plen {
 				hs.cut = true
@@ -607,6 +616,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 		if t.Window == 0 && !t.SYN && !t.FIN {
 			emit(ZeroWindow)
 		}
+	}
+	if dup && !p.allReassembly {
+		p.compareHeld(c, side, t.Seq, t.Payload[:have], f)
 	}
 	if finOnly {
 		// Only the FIN is new: reassembly gets it alone.
@@ -654,11 +666,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 // every reassembled byte name its frame; the in-order path takes it first
 // when it can.
 func (p *processor) assemble(c *conv, side int, t *layers.TCP, f Frame, caplen, wirelen, have int) {
-	if !c.fast.slow && !p.allReassembly {
-		if p.inOrder(c, side, t, f, have) {
-			return
-		}
-		p.toReassembly(c)
+	if !p.allReassembly {
+		p.inOrder(c, side, t, f, have)
+		return
 	}
 	ctx := p.newCtx()
 	ctx.ci = gopacket.CaptureInfo{Timestamp: f.Time, CaptureLength: caplen, Length: wirelen}
@@ -855,6 +865,8 @@ func (p *processor) end(c *conv, r EndReason) {
 	c.h = nopConnHandler{}
 	h.End(r)
 	c.half[0].holes, c.half[1].holes = nil, nil
+	p.dropHeld(c, 0)
+	p.dropHeld(c, 1)
 	// Keep what numbering needs of the ended connection, a bounded while.
 	if p.convs[c.key] == c {
 		delete(p.convs, c.key)
@@ -895,6 +907,7 @@ func (p *processor) tick() {
 	if !now.Before(p.nextFlush) {
 		p.idleTC = now.Add(-p.o.IdleTimeout)
 		p.flushes++
+		p.flushHeld(now.Add(-p.o.FlushAfter).UnixNano(), p.idleTC.UnixNano(), false)
 		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: p.idleTC})
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
@@ -920,6 +933,7 @@ func (p *processor) tick() {
 
 func (p *processor) finish() {
 	p.anomalySummary()
+	p.flushHeld(0, 0, true)
 	p.asm.FlushAll()
 	for c := p.lru.head; c != nil; c = p.lru.head {
 		if c.closed {
@@ -1015,7 +1029,9 @@ func (s *rstream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assemb
 			}
 		}
 		c.h.TCP(ev)
-		s.p.bufferBound(c, ev)
+		if s.p.assembling { // else the flush timeout: the bytes never came
+			s.p.bufferBound(c, ev, false)
+		}
 	}
 	if n == 0 {
 		return

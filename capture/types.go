@@ -68,9 +68,13 @@ const (
 	Gap            // bytes missing from the capture (Missing says how many)
 	KeepAlive
 	ICMPError // an ICMP error (unreachable, TTL exceeded...) about a packet of the connection
+	// OverlapConflict: a segment (Frame) overlaps bytes captured before
+	// that were not yet delivered, with other bytes there (Differ says
+	// how many): the first copy is the one delivered, as in Wireshark.
+	OverlapConflict
 )
 
-var tcpEventNames = [...]string{"SYN", "SYN-ACK", "FIN", "RST", "zero-window", "retransmission", "gap", "keep-alive", "icmp-error"}
+var tcpEventNames = [...]string{"SYN", "SYN-ACK", "FIN", "RST", "zero-window", "retransmission", "gap", "keep-alive", "icmp-error", "overlap-conflict"}
 
 func (k TCPEventKind) String() string {
 	if int(k) < len(tcpEventNames) {
@@ -85,6 +89,7 @@ type TCPEvent struct {
 	Dir     Dir
 	Frame   Frame
 	Missing int // Gap: number of bytes the capture does not have
+	Differ  int // OverlapConflict: bytes of the later copy that differ from the first
 	Window  int // the advertised window (scaled when the scale is known)
 	// ICMPError: the ICMP type and code; Dir is the direction of the
 	// packet the error is about (Frame is the ICMP packet).
