@@ -157,10 +157,9 @@ func (p *processor) compareHeld(c *conv, side int, seq uint32, b []byte, f Frame
 	}
 }
 
-// maxRuns bounds the runs held per direction, each costing about 100
-// bytes besides its payload, so tiny segments cannot make the buffer
-// bound cost many times its size.
-func (p *processor) maxRuns() int { return max(p.o.MaxBufferedPerDir/64, 1024) }
+// maxRuns is Stats.MaxHeldSegments: each run held costs about 100 bytes
+// besides its payload.
+func (p *processor) maxRuns() int { return p.stats.MaxHeldSegments }
 
 // deliver hands the bytes b at next (from frame f) to the connection,
 // held bytes among them taking their place (the first copy wins), and

@@ -10,6 +10,7 @@ func (p *processor) bufferBound(c *conv, gap TCPEvent, runs bool) {
 	p.stats.BufferLimited++
 	what := fmt.Sprintf("more than %d bytes", p.o.MaxBufferedPerDir)
 	if runs {
+		p.stats.SegmentLimited++
 		what = fmt.Sprintf("more than %d segments", p.maxRuns())
 	}
 	p.problem(Problem{Kind: ProblemBufferLimit, Frame: gap.Frame.Number, Offset: -1,

@@ -202,7 +202,14 @@ type Stats struct {
 	// (MaxBufferedPerDir).
 	Evicted       int
 	BufferLimited int
+	// SegmentLimited counts the BufferLimited waits cut short by the
+	// number of segments held (MaxHeldSegments), not their bytes.
+	SegmentLimited int
 	// The bounds applied (defaults filled in), for saying them.
 	MaxConns, MaxBufferedPerDir int
-	Start, End                  time.Time
+	// MaxHeldSegments bounds the out-of-order segments held per
+	// direction: one per 64 bytes of MaxBufferedPerDir (at least 1,024),
+	// so tiny segments cannot make the bound cost many times its size.
+	MaxHeldSegments int
+	Start, End      time.Time
 }
