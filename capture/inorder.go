@@ -20,39 +20,68 @@ import (
 // bytes replace the first, and its list of held pages, walked for every
 // segment, made reordered streams cost O(n²).
 
-// inOrderState is the reassembly state of a connection.
+// inOrderState is the reassembly state of a connection: 40 bytes, what
+// is held out of order apart (a conv stays within 512 bytes).
 type inOrderState struct {
 	open bool // a segment was given
 	gone bool // reassembly is done: later segments go nowhere
 	// first is the side of the first segment given, flushed second.
 	first  uint8
 	opened uint32 // processor.flushes when the first segment was given
-	// heldAt is the connection's index in processor.holding plus one
-	// (0: nothing held).
-	heldAt int
-	last   Frame // latest segment given (its time: the connection's last activity)
+	last   int64  // time (Unix ns) of the latest segment given: the connection's last activity
 	half   [2]inOrderHalf
+	ooo    *outOfOrder // nil until a segment comes ahead of the next byte
 }
 
 type inOrderHalf struct {
 	started bool   // next is set
 	closed  bool   // a FIN or RST at next ended this direction
 	next    uint32 // the sequence number of the next byte expected
-	abs     int64  // its stream offset (held runs are keyed by offset)
+}
+
+// outOfOrder is what a connection holds for later.
+type outOfOrder struct {
+	// heldAt is the connection's index in processor.holding plus one
+	// (0: nothing held).
+	heldAt int
+	half   [2]oooHalf
+}
+
+type oooHalf struct {
+	abs  int64    // the stream offset of next (held runs are keyed by offset)
+	held *heldSet // bytes ahead of next (nil: none)
 	// finAt is where a FIN seen ahead of next ends the direction.
 	finSet bool
 	finAt  uint32
-	held   *heldSet // bytes ahead of next (nil: none)
 }
 
-// offset returns the stream offset of sequence number seq.
-func (h *inOrderHalf) offset(seq uint32) int64 {
-	return h.abs + int64(int32(seq-h.next))
+// reorder returns side's out-of-order state, made on first use.
+func (o *inOrderState) reorder(side int) *oooHalf {
+	if o.ooo == nil {
+		o.ooo = new(outOfOrder)
+	}
+	return &o.ooo.half[side]
 }
 
-// advance moves next to seq.
-func (h *inOrderHalf) advance(seq uint32) {
-	h.abs += int64(int32(seq - h.next))
+// held returns side's held bytes (nil: none).
+func (o *inOrderState) held(side int) *heldSet {
+	if o.ooo == nil {
+		return nil
+	}
+	return o.ooo.half[side].held
+}
+
+// offset returns the stream offset of sequence number seq from side.
+func (o *inOrderState) offset(side int, seq uint32) int64 {
+	return o.reorder(side).abs + int64(int32(seq-o.half[side].next))
+}
+
+// advance moves side's next byte to seq.
+func (o *inOrderState) advance(side int, seq uint32) {
+	h := &o.half[side]
+	if o.ooo != nil {
+		o.ooo.half[side].abs += int64(int32(seq - h.next))
+	}
 	h.next = seq
 }
 
@@ -62,10 +91,10 @@ func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int)
 	if p.reassemblyDone(c); o.gone {
 		return
 	}
-	if !o.open {
-		o.open, o.first, o.opened, o.last = true, uint8(side), p.flushes, f
-	} else if o.last.Time.Before(f.Time) {
-		o.last = f
+	if at := f.Time.UnixNano(); !o.open {
+		o.open, o.first, o.opened, o.last = true, uint8(side), p.flushes, at
+	} else if o.last < at {
+		o.last = at
 	}
 	h := &o.half[side]
 	seq := t.Seq
@@ -89,10 +118,11 @@ func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int)
 			return
 		}
 		if t.FIN {
-			h.finSet, h.finAt = true, seq+uint32(len(b))
+			x := o.reorder(side)
+			x.finSet, x.finAt = true, seq+uint32(len(b))
 		}
 		if len(b) > 0 {
-			p.hold(c, side, h.offset(seq), b, f)
+			p.hold(c, side, o.offset(side, seq), b, f)
 		}
 		return
 	case t.RST && diff < 0:
@@ -108,7 +138,7 @@ func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int)
 		p.deliver(c, side, b, f, !end)
 	}
 	if t.FIN {
-		h.advance(h.next + 1)
+		o.advance(side, h.next+1)
 	}
 	if end {
 		p.closeHalf(c, side)
@@ -118,16 +148,16 @@ func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int)
 // hold keeps bytes ahead of next, then enforces the buffer bound.
 func (p *processor) hold(c *conv, side int, off int64, b []byte, f Frame) {
 	o := &c.fast
-	h := &o.half[side]
-	if h.held == nil {
-		h.held = &heldSet{}
-		if o.heldAt == 0 {
+	x := o.reorder(side)
+	if x.held == nil {
+		x.held = &heldSet{}
+		if o.ooo.heldAt == 0 {
 			p.holding = append(p.holding, c)
-			o.heldAt = len(p.holding)
+			o.ooo.heldAt = len(p.holding)
 		}
 	}
 	p.holdCompared(c, side, off, b, f)
-	for h.held != nil && (h.held.bytes > p.o.MaxBufferedPerDir || h.held.runs > p.maxRuns()) {
+	for x.held != nil && (x.held.bytes > p.o.MaxBufferedPerDir || x.held.runs > p.maxRuns()) {
 		p.skipGap(c, side, true)
 	}
 }
@@ -135,7 +165,7 @@ func (p *processor) hold(c *conv, side int, off int64, b []byte, f Frame) {
 // holdCompared holds b (from offset off) where no bytes are held, and
 // reports where it differs from those held.
 func (p *processor) holdCompared(c *conv, side int, off int64, b []byte, f Frame) {
-	if differ, _ := c.fast.half[side].held.add(off, b, f, p.rand); differ > 0 {
+	if differ, _ := c.fast.held(side).add(off, b, f, p.rand); differ > 0 {
 		c.h.TCP(TCPEvent{Kind: OverlapConflict, Dir: c.dir(side), Frame: f, Differ: differ})
 	}
 }
@@ -143,13 +173,14 @@ func (p *processor) holdCompared(c *conv, side int, off int64, b []byte, f Frame
 // compareHeld reports where b, a copy of bytes already captured (from
 // sequence number seq), differs from the held first copy.
 func (p *processor) compareHeld(c *conv, side int, seq uint32, b []byte, f Frame) {
-	h := &c.fast.half[side]
-	if h.held == nil {
+	o := &c.fast
+	hs := o.held(side)
+	if hs == nil {
 		return
 	}
-	s := h.offset(seq)
+	s := o.offset(side, seq)
 	differ := 0
-	for _, r := range h.held.overlapping(s, s+int64(len(b))) {
+	for _, r := range hs.overlapping(s, s+int64(len(b))) {
 		differ += r.differ(s, b)
 	}
 	if differ > 0 {
@@ -165,12 +196,18 @@ func (p *processor) maxRuns() int { return p.stats.MaxHeldSegments }
 // held bytes among them taking their place (the first copy wins), and
 // with more set, the held bytes that follow on.
 func (p *processor) deliver(c *conv, side int, b []byte, f Frame, more bool) {
-	h := &c.fast.half[side]
-	hs := h.held
+	o := &c.fast
+	hs := o.held(side)
 	p.spans = p.spans[:0]
-	end := h.abs + int64(len(b))
-	if hs != nil && hs.first().start < end {
-		p.holdCompared(c, side, h.abs, b, f)
+	if hs == nil {
+		p.spans = append(p.spans, Span{Frame: f, Len: len(b)})
+		p.hand(c, side, b, uint32(len(b)))
+		return
+	}
+	abs := o.ooo.half[side].abs
+	end := abs + int64(len(b))
+	if hs.first().start < end {
+		p.holdCompared(c, side, abs, b, f)
 		b = nil
 	} else {
 		p.spans = append(p.spans, Span{Frame: f, Len: len(b)})
@@ -187,9 +224,9 @@ const noLimit = 1<<63 - 1
 // on from next+len(b) (those before offset upto, at least) to the
 // connection.
 func (p *processor) deliverHeld(c *conv, side int, b []byte, upto int64) {
-	h := &c.fast.half[side]
-	hs := h.held
-	at := h.abs + int64(len(b))
+	o := &c.fast
+	hs := o.held(side)
+	at := o.ooo.half[side].abs + int64(len(b))
 	data := b
 	copied := false
 	for r := hs.first(); r != nil && r.start == at && r.start < upto; r = hs.first() {
@@ -220,14 +257,15 @@ func (p *processor) deliverHeld(c *conv, side int, b []byte, upto int64) {
 // hand gives data, the n bytes at next (p.spans says their frames), to
 // the connection's handler and moves next past them.
 func (p *processor) hand(c *conv, side int, data []byte, n uint32) {
-	h := &c.fast.half[side]
-	h.advance(h.next + n)
+	o := &c.fast
+	h := &o.half[side]
+	o.advance(side, h.next+n)
 	hs := &c.half[side]
 	if seqLT(hs.delivered, h.next) {
 		hs.delivered = h.next
 	}
 	c.h.Payload(Payload{Dir: c.dir(side), Data: data, Spans: p.spans})
-	if h.finSet && h.next == h.finAt {
+	if o.ooo != nil && o.ooo.half[side].finSet && h.next == o.ooo.half[side].finAt {
 		p.closeHalf(c, side)
 	}
 }
@@ -236,14 +274,15 @@ func (p *processor) hand(c *conv, side int, data []byte, n uint32) {
 // are reported as a Gap, and what is held from there on is delivered.
 // bound says the buffer bound forced it (not the flush timeout).
 func (p *processor) skipGap(c *conv, side int, bound bool) {
-	h := &c.fast.half[side]
-	r := h.held.first()
-	missing := int(r.start - h.abs)
-	h.advance(h.next + uint32(missing))
+	o := &c.fast
+	x := &o.ooo.half[side]
+	r := x.held.first()
+	missing := int(r.start - x.abs)
+	o.advance(side, o.half[side].next+uint32(missing))
 	ev := TCPEvent{Kind: Gap, Dir: c.dir(side), Frame: r.frame, Missing: missing}
 	c.h.TCP(ev)
 	if bound {
-		p.bufferBound(c, ev, h.held.runs > p.maxRuns())
+		p.bufferBound(c, ev, x.held.runs > p.maxRuns())
 	}
 	p.spans = p.spans[:0]
 	p.deliverHeld(c, side, nil, noLimit)
@@ -264,18 +303,21 @@ func (p *processor) closeHalf(c *conv, side int) {
 // dropHeld forgets side's held bytes, and the connection's place in
 // processor.holding when the other side holds none either.
 func (p *processor) dropHeld(c *conv, side int) {
-	o := &c.fast
-	o.half[side].held = nil
-	if o.heldAt == 0 || o.half[1-side].held != nil {
+	x := c.fast.ooo
+	if x == nil {
 		return
 	}
-	i := o.heldAt - 1
+	x.half[side].held = nil
+	if x.heldAt == 0 || x.half[1-side].held != nil {
+		return
+	}
+	i := x.heldAt - 1
 	last := p.holding[len(p.holding)-1]
 	p.holding[i] = last
-	last.fast.heldAt = i + 1
+	last.fast.ooo.heldAt = i + 1
 	p.holding[len(p.holding)-1] = nil
 	p.holding = p.holding[:len(p.holding)-1]
-	o.heldAt = 0
+	x.heldAt = 0
 }
 
 // flushHeld delivers, for every connection holding bytes, what waited
@@ -287,11 +329,10 @@ func (p *processor) flushHeld(t, tc int64, all bool) {
 		c := p.holding[i]
 		o := &c.fast
 		for _, side := range [2]int{1 - int(o.first), int(o.first)} {
-			h := &o.half[side]
-			for h.held != nil && (all || h.held.oldest() < t) {
+			for hs := o.held(side); hs != nil && (all || hs.oldest() < t); hs = o.held(side) {
 				p.skipGap(c, side, false)
 			}
-			if !h.closed && h.held == nil && (all || o.last.Time.UnixNano() < tc) {
+			if !o.half[side].closed && o.held(side) == nil && (all || o.last < tc) {
 				p.closeHalf(c, side)
 			}
 		}
@@ -308,7 +349,7 @@ func (p *processor) flushHeld(t, tc int64, all bool) {
 // whenever its state is read.
 func (p *processor) reassemblyDone(c *conv) bool {
 	o := &c.fast
-	if o.open && !o.gone && o.heldAt == 0 && o.opened != p.flushes && o.last.Time.Before(p.idleTC) {
+	if o.open && !o.gone && (o.ooo == nil || o.ooo.heldAt == 0) && o.opened != p.flushes && o.last < p.idleTC.UnixNano() {
 		o.gone, c.reasmDone = true, true
 	}
 	return c.reasmDone
