@@ -43,6 +43,7 @@ type processor struct {
 	lastConv   *conv             // convs' entry for the latest key looked up (or nil): packets come in bursts
 	lru        convList          // live connections, least recently active first
 	closing    []*conv           // closed connections waiting for their linger time
+	refused    []*conv           // the same, reset before they were established (refusedLinger)
 	tombs      map[convKey]*tomb // ended connections kept for stream numbering
 	tombOrder  []*tomb
 	tombHead   int
@@ -447,8 +448,11 @@ type conv struct {
 	rst       bool
 	closed    bool
 	queued    bool // in the closing queue
-	ended     bool
-	lastSeen  time.Time
+	// established: a SYN-ACK or payload was seen (a RST before is a
+	// refusal, answered by the same SYN again at times).
+	established bool
+	ended       bool
+	lastSeen    time.Time
 
 	prev, next *conv // lru
 }
@@ -560,6 +564,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 		return
 	}
 	p.touch(c)
+	if t.SYN && !t.ACK && c.rst && c.closed && !c.established && side == c.clientSide {
+		p.reopen(c)
+	}
 
 	hs := &c.half[side]
 	dir := c.dir(side)
@@ -583,6 +590,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 	}
 	if t.SYN {
 		if t.ACK {
+			c.established = true
 			emit(SYNACK)
 		} else {
 			emit(SYN)
@@ -769,7 +777,11 @@ func (p *processor) closeState(c *conv, side int, t *layers.TCP, emit func(TCPEv
 	}
 	if c.closed && !c.queued {
 		c.queued = true
-		p.closing = append(p.closing, c)
+		if c.rst && !c.established && !c.half[0].hasData && !c.half[1].hasData {
+			p.refused = append(p.refused, c)
+		} else {
+			p.closing = append(p.closing, c)
+		}
 	}
 }
 
@@ -912,24 +924,54 @@ func (p *processor) tick() {
 		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: p.idleTC})
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
-	for len(p.closing) > 0 {
-		c := p.closing[0]
-		if !c.ended {
-			idle := now.Sub(c.lastSeen)
-			if idle < p.o.Linger {
-				break
-			}
-			if !p.reassemblyDone(c) && c.pending() && idle < p.o.Linger+p.o.FlushAfter*3/2 {
-				break
-			}
-			p.end(c, EndClosed)
-		}
-		p.closing[0] = nil
-		p.closing = p.closing[1:]
-	}
+	p.closing = p.endClosed(p.closing, p.o.Linger)
+	p.refused = p.endClosed(p.refused, max(p.o.Linger, refusedLinger))
 	for c := p.lru.head; c != nil && now.Sub(c.lastSeen) > p.o.IdleTimeout; c = p.lru.head {
 		p.end(c, EndIdle)
 	}
+}
+
+// refusedLinger is how long a connection reset before it was
+// established stays open: a client may send the same SYN again after the
+// RST (Windows does, 3 s later; 13 s in suricata-verify
+// tls-subjectaltname), which Wireshark numbers the same
+// tcp.stream: one connection, not two with one number (reopen).
+const refusedLinger = 30 * time.Second
+
+// endClosed ends the connections of a closing queue whose linger time
+// passed since their last packet, and returns the rest of the queue.
+func (p *processor) endClosed(q []*conv, linger time.Duration) []*conv {
+	for len(q) > 0 {
+		c := q[0]
+		if !c.ended && c.closed {
+			idle := p.now.Sub(c.lastSeen)
+			if idle < linger {
+				break
+			}
+			if !p.reassemblyDone(c) && c.pending() && idle < linger+p.o.FlushAfter*3/2 {
+				break
+			}
+			p.end(c, EndClosed)
+		} else if !c.closed {
+			c.queued = false // reopened
+		}
+		q[0] = nil
+		q = q[1:]
+	}
+	return q
+}
+
+// reopen starts a refused connection over at the same SYN sent again:
+// its directions, ended by the RST, take the new attempt's bytes.
+func (p *processor) reopen(c *conv) {
+	p.dropHeld(c, 0)
+	p.dropHeld(c, 1)
+	c.fast = inOrderState{}
+	c.reasmDone, c.closed, c.rst = false, false, false
+	c.half[0].fin, c.half[1].fin = false, false
+	// A new flow for gopacket reassembly (allReassembly), as after an end.
+	c.gen++
+	c.stream = nil
 }
 
 func (p *processor) finish() {

@@ -135,15 +135,12 @@ var knownStreamDiffs = map[string]string{
 }
 
 // knownSharedStreams lists public captures where two connections are told
-// with one tcp.stream number, as tshark numbers them, with the reason.
-var knownSharedStreams = map[string]string{
-	"mercury/capture2.pcap":                             synAfterRefusal,
-	"mercury/dns_packet.capture2.pcap":                  synAfterRefusal,
-	"suricata-verify/tls/tls-subjectaltname/input.pcap": synAfterRefusal,
-	"suricata-verify/base64-decode-5885/input.pcap":     synAfterRefusal,
-}
-
-const synAfterRefusal = "the client sends the same SYN again about 3 s after the RST that ended the attempt (as Windows does): Wireshark goes on with the tcp.stream, tlspcap has ended the connection (2 s after its RST) and reports the retry as a second connection with that number"
+// with one tcp.stream number, with the reason. None is: a client that
+// sends the same SYN again after the RST that refused it (3 s later, as
+// Windows does; mercury capture2.pcap, suricata-verify
+// tls-subjectaltname and base64-decode-5885) goes on in one connection,
+// as in Wireshark's one tcp.stream.
+var knownSharedStreams = map[string]string{}
 
 // sharedStreams lists the tcp.stream numbers given to more than one
 // connection, with the first frame of each.

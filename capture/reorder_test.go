@@ -591,3 +591,34 @@ func tsharkFollow(t *testing.T, out []byte) map[int]string {
 	}
 	return m
 }
+
+// A SYN refused by a RST and sent again, the same SYN, 1 s or 3 s later
+// (as Windows does; mercury capture2.pcap, suricata-verify
+// tls-subjectaltname): one connection, Wireshark's one tcp.stream, and the
+// new attempt's bytes delivered both ways.
+func TestRefusedSYNSentAgain(t *testing.T) {
+	for _, wait := range []time.Duration{time.Second, 3 * time.Second} {
+		c := newConv4()
+		pkts := [][]byte{
+			c.pkt(true, 0, tSYN, 64240, ""),          // 1
+			c.pkt(false, -1, tRST|tACK, 0, ""),       // 2 refused
+			c.pkt(true, 0, tSYN, 64240, ""),          // 3 the same SYN again
+			c.pkt(false, 0, tSYN|tACK, 65160, ""),    // 4
+			c.pkt(true, 0, tACK|tPSH, 502, "hello"),  // 5
+			c.pkt(false, 0, tACK|tPSH, 509, "world"), // 6
+		}
+		at := []time.Duration{0, 10 * time.Millisecond, wait, wait + 10*time.Millisecond, wait + 20*time.Millisecond, wait + 30*time.Millisecond}
+		h, _ := readBytes(t, pcapTimed(t, at, pkts...), Options{})
+		checkLines(t, h.lines, []string{
+			"conn 0 192.168.1.50:51000>93.184.216.34:443 syn=true guessed=false first=1",
+			"0 SYN client f1",
+			"0 RST server f2",
+			"0 SYN client f3",
+			"0 retransmission client f3",
+			"0 SYN-ACK server f4",
+			`0 data client "hello" f5:0+5`,
+			`0 data server "world" f6:0+5`,
+			"0 " + endCaptureDone,
+		})
+	}
+}

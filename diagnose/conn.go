@@ -129,6 +129,12 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 		} else {
 			c.tcp.synRetries++
 		}
+		if c.tcp.synAck == nil && ev.Dir == capture.FromClient && (c.tcp.streamFacts == nil || c.tcp.payloadBytes == [2]int64{}) {
+			// The same SYN again after a RST that refused the attempt,
+			// nothing sent yet: the connection starts over (capture goes
+			// on with it), the RST ended only the attempt before.
+			c.tcp.rst = [2]*capture.TCPEvent{}
+		}
 	case capture.SYNACK:
 		if c.tcp.synAck == nil {
 			c.tcp.synAck = keepEvent(ev)
