@@ -70,7 +70,7 @@ type processor struct {
 func newProcessor(h Handler, o Options) *processor {
 	p := &processor{h: h, o: o, convs: make(map[convKey]*conv), tombs: make(map[convKey]*tomb)}
 	p.stats.MaxConns, p.stats.MaxBufferedPerDir = o.MaxConns, o.MaxBufferedPerDir
-	p.stats.MaxHeldSegments = max(o.MaxBufferedPerDir/64, 1024)
+	p.stats.MaxHeldSegments = max(o.MaxBufferedPerDir/32, 1024)
 	p.pool = reassembly.NewStreamPool(streamFactory{p})
 	p.asm = reassembly.NewAssembler(p.pool)
 	pages := 2 * o.MaxBufferedPerDir / 1900

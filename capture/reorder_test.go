@@ -444,7 +444,7 @@ func TestAllOrdersOfSixSegments(t *testing.T) {
 // --max-buffered counts bytes. 100-byte segments wait behind a missing
 // first one with a 64 KiB bound: 300 of them (30,000 bytes) all wait and
 // are delivered when it comes (the bound counted about 1,900 bytes a
-// segment: 68 segments were \"more than 65536 bytes\"); of 1,000, the
+// segment: 68 segments were "more than 65536 bytes"); of 1,000, the
 // 656th makes 65,600 bytes waiting: the missing 100 are given up on there.
 func TestBufferBoundCountsBytes(t *testing.T) {
 	payload := strings.Repeat("abcdefghij", 10)
@@ -620,5 +620,25 @@ func TestRefusedSYNSentAgain(t *testing.T) {
 			`0 data server "world" f6:0+5`,
 			"0 " + endCaptureDone,
 		})
+	}
+}
+
+// Tiny segments are bounded by their count: one per 32 bytes of the
+// bound, at least 1,024. The 1,025th one-byte segment behind a missing
+// one (1,025 bytes, within the 4 KiB bound) gives up on the missing byte.
+func TestBufferBoundCountsSegments(t *testing.T) {
+	c := newConv4()
+	pkts := [][]byte{c.pkt(true, 0, tSYN, 64240, ""), c.pkt(false, 0, tSYN|tACK, 65160, ""), c.pkt(true, 0, tACK, 502, "")}
+	for i := 1; i <= 1100; i++ {
+		pkts = append(pkts, c.pkt(false, i, tACK|tPSH, 509, "x"))
+	}
+	h := &logHandler{}
+	st, err := Read(bytes.NewReader(pcapOf(t, layers.LinkTypeEthernet, pkts...)), "test.pcap", h, Options{MaxBufferedPerDir: 4096, FlushAfter: time.Hour, IdleTimeout: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "frame 4: tcp.stream 0 (server side) had more than 1024 segments waiting for 1 missing bytes: they are reported as missing now; raise --max-buffered to wait longer"
+	if len(h.problems) != 1 || h.problems[0].Detail != want || st.BufferLimited != 1 || st.SegmentLimited != 1 || st.MaxHeldSegments != 1024 {
+		t.Errorf("problems %v, stats %+v; want %q", h.problems, st, want)
 	}
 }

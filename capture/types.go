@@ -208,8 +208,9 @@ type Stats struct {
 	// The bounds applied (defaults filled in), for saying them.
 	MaxConns, MaxBufferedPerDir int
 	// MaxHeldSegments bounds the out-of-order segments held per
-	// direction: one per 64 bytes of MaxBufferedPerDir (at least 1,024),
-	// so tiny segments cannot make the bound cost many times its size.
+	// direction: one per 32 bytes of MaxBufferedPerDir (at least 1,024),
+	// so tiny segments (about 110 bytes each held) keep the memory held
+	// within about 4.5 times MaxBufferedPerDir.
 	MaxHeldSegments int
 	Start, End      time.Time
 }
