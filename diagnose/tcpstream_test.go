@@ -3,6 +3,7 @@ package diagnose_test
 import (
 	"crypto/tls"
 	"testing"
+	"time"
 
 	"tlspcap/diagnose"
 	"tlspcap/internal/pcapbuild"
@@ -53,4 +54,35 @@ func TestOverlapConflict(t *testing.T) {
 		return
 	}
 	t.Errorf("no capture-overlap-conflict: %v", idsOf(conn.Findings))
+}
+
+// A SYN refused by a RST and sent again 3 s later (as Windows does):
+// one connection, as Wireshark's one tcp.stream, judged by the attempt
+// that went on: a handshake that completed, not the RST before it.
+func TestRefusedThenSentAgain(t *testing.T) {
+	ws := exchange(t, pcapbuild.NewChain("device.test", 0), tls.VersionTLS12, true)
+	c := pcapbuild.New()
+	k := c.Conn(client, server)
+	k.SYN()
+	k.RSTToSYN()
+	c.Wait(3 * time.Second)
+	k.RetransmitSYN()
+	k.SYNACK()
+	k.Send(pcapbuild.C2S, nil)
+	for _, w := range ws {
+		k.SendSegments(w.Dir, w.Data, 1460)
+	}
+	fin := k.FIN(pcapbuild.C2S)
+	k.FIN(pcapbuild.S2C)
+	rep := analyse(t, c.Bytes(), diagnose.Options{})
+	if len(rep.Connections) != 1 {
+		t.Fatalf("%d connections, want 1", len(rep.Connections))
+	}
+	conn := rep.Connections[0]
+	if conn.Outcome != diagnose.OutcomeOK {
+		t.Errorf("outcome %s: %v", conn.Outcome, idsOf(conn.Findings))
+	}
+	if e := conn.Ending; e.By != "client" || e.How != "FIN" || e.Frame != fin {
+		t.Errorf("ended by %q %q in frame %d, want the client's FIN in frame %d", e.By, e.How, e.Frame, fin)
+	}
 }
