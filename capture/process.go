@@ -24,9 +24,12 @@ type processor struct {
 	tcp    layers.TCP
 	synTCP layers.TCP // a held SYN being replayed
 	bare   layers.TCP // a segment without payload handing a connection to reassembly (inorder.go)
-	// allReassembly gives every segment to gopacket reassembly, without
-	// the in-order path (tests compare the two).
+	// allReassembly gives every segment to gopacket reassembly instead
+	// (inorder.go): tests compare the two.
 	allReassembly bool
+	holding       []*conv // connections holding bytes out of order
+	buf           []byte  // a delivery of held bytes is gathered here
+	rnd           uint32
 	defrag        defragmenter
 	anom          anomalies
 	// assembling is set while reassembly takes a packet: a gap it reports
@@ -41,6 +44,7 @@ type processor struct {
 	lastConv   *conv             // convs' entry for the latest key looked up (or nil): packets come in bursts
 	lru        convList          // live connections, least recently active first
 	closing    []*conv           // closed connections waiting for their linger time
+	refused    []*conv           // the same, reset before they were established (refusedLinger)
 	tombs      map[convKey]*tomb // ended connections kept for stream numbering
 	tombOrder  []*tomb
 	tombHead   int
@@ -70,6 +74,7 @@ func newProcessor(h Handler, o Options) *processor {
 	p := &processor{h: h, o: o, convs: make(map[convKey]*conv), tombs: make(map[convKey]*tomb)}
 	p.dgram, _ = h.(DatagramHandler)
 	p.stats.MaxConns, p.stats.MaxBufferedPerDir = o.MaxConns, o.MaxBufferedPerDir
+	p.stats.MaxHeldSegments = max(o.MaxBufferedPerDir/32, 1024)
 	p.pool = reassembly.NewStreamPool(streamFactory{p})
 	p.asm = reassembly.NewAssembler(p.pool)
 	pages := 2 * o.MaxBufferedPerDir / 1900
@@ -416,8 +421,10 @@ func (h *halfState) track(s, e uint32) bool {
 			break
 		}
 	}
-	// Remove [s, e) from the holes.
-	out := h.holes[:0]
+	// Remove [s, e) from the holes. A hole split in two makes one more:
+	// they are gathered apart, not over the holes not yet read.
+	var buf [maxHoles + 1]seqRange
+	out := buf[:0]
 	for _, r := range h.holes {
 		switch {
 		case !seqLT(r.s, e) || !seqLT(s, r.e): // disjoint
@@ -431,7 +438,10 @@ func (h *halfState) track(s, e uint32) bool {
 			}
 		}
 	}
-	h.holes = out
+	if len(out) > maxHoles {
+		out, h.lost = out[:maxHoles], true
+	}
+	h.holes = append(h.holes[:0], out...)
 	if seqLT(h.hiEnd, e) {
 		h.hiEnd = e
 	}
@@ -469,8 +479,11 @@ type conv struct {
 	rst       bool
 	closed    bool
 	queued    bool // in the closing queue
-	ended     bool
-	lastSeen  time.Time
+	// established: a SYN-ACK or payload was seen (a RST before is a
+	// refusal, answered by the same SYN again at times).
+	established bool
+	ended       bool
+	lastSeen    time.Time
 
 	prev, next *conv // lru
 }
@@ -582,6 +595,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 		return
 	}
 	p.touch(c)
+	if t.SYN && !t.ACK && c.rst && c.closed && !c.established && side == c.clientSide {
+		p.reopen(c)
+	}
 
 	hs := &c.half[side]
 	dir := c.dir(side)
@@ -605,14 +621,15 @@ func (p *processor) onTCP(f Frame, rec record) {
 	}
 	if t.SYN {
 		if t.ACK {
+			c.established = true
 			emit(SYNACK)
 		} else {
 			emit(SYN)
 		}
 	}
-	// A copy of bytes already seen is kept from reassembly: the first
-	// copy stays the one delivered and cited, even while it waits behind
-	// missing bytes (reassembly would let the later copy replace it).
+	// A copy of bytes already seen is kept from reassembly (it is no news
+	// of the connection); where the first copy is still held, the two are
+	// compared.
 	dup, finOnly := false, false
 	if !t.RST {
 		seglen := uint32(plen)
@@ -627,6 +644,7 @@ func (p *processor) onTCP(f Frame, rec record) {
 			emit(KeepAlive)
 		case seglen > 0:
 			dup = have > 0 && have == plen && !t.SYN && hs.covered(t.Seq, t.Seq+uint32(plen))
+
 			finOnly = dup && t.FIN && !hs.covered(t.Seq, t.Seq+seglen)
 			if have < plen {
 				hs.cut = true
@@ -638,6 +656,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 		if t.Window == 0 && !t.SYN && !t.FIN {
 			emit(ZeroWindow)
 		}
+	}
+	if dup && !p.allReassembly {
+		p.compareHeld(c, side, t.Seq, t.Payload[:have], f)
 	}
 	if finOnly {
 		// Only the FIN is new: reassembly gets it alone.
@@ -685,11 +706,9 @@ func (p *processor) onTCP(f Frame, rec record) {
 // every reassembled byte name its frame; the in-order path takes it first
 // when it can.
 func (p *processor) assemble(c *conv, side int, t *layers.TCP, f Frame, caplen, wirelen, have int) {
-	if !c.fast.slow && !p.allReassembly {
-		if p.inOrder(c, side, t, f, have) {
-			return
-		}
-		p.toReassembly(c)
+	if !p.allReassembly {
+		p.inOrder(c, side, t, f, have)
+		return
 	}
 	ctx := p.newCtx()
 	ctx.ci = gopacket.CaptureInfo{Timestamp: f.Time, CaptureLength: caplen, Length: wirelen}
@@ -789,7 +808,11 @@ func (p *processor) closeState(c *conv, side int, t *layers.TCP, emit func(TCPEv
 	}
 	if c.closed && !c.queued {
 		c.queued = true
-		p.closing = append(p.closing, c)
+		if c.rst && !c.established && !c.half[0].hasData && !c.half[1].hasData {
+			p.refused = append(p.refused, c)
+		} else {
+			p.closing = append(p.closing, c)
+		}
 	}
 }
 
@@ -886,6 +909,8 @@ func (p *processor) end(c *conv, r EndReason) {
 	c.h = nopConnHandler{}
 	h.End(r)
 	c.half[0].holes, c.half[1].holes = nil, nil
+	p.dropHeld(c, 0)
+	p.dropHeld(c, 1)
 	// Keep what numbering needs of the ended connection, a bounded while.
 	if p.convs[c.key] == c {
 		delete(p.convs, c.key)
@@ -926,31 +951,63 @@ func (p *processor) tick() {
 	if !now.Before(p.nextFlush) {
 		p.idleTC = now.Add(-p.o.IdleTimeout)
 		p.flushes++
+		p.flushHeld(now.Add(-p.o.FlushAfter).UnixNano(), p.idleTC.UnixNano(), false)
 		p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-p.o.FlushAfter), TC: p.idleTC})
 		p.nextFlush = now.Add(p.o.FlushAfter / 4)
 	}
-	for len(p.closing) > 0 {
-		c := p.closing[0]
-		if !c.ended {
-			idle := now.Sub(c.lastSeen)
-			if idle < p.o.Linger {
-				break
-			}
-			if !p.reassemblyDone(c) && c.pending() && idle < p.o.Linger+p.o.FlushAfter*3/2 {
-				break
-			}
-			p.end(c, EndClosed)
-		}
-		p.closing[0] = nil
-		p.closing = p.closing[1:]
-	}
+	p.closing = p.endClosed(p.closing, p.o.Linger)
+	p.refused = p.endClosed(p.refused, max(p.o.Linger, refusedLinger))
 	for c := p.lru.head; c != nil && now.Sub(c.lastSeen) > p.o.IdleTimeout; c = p.lru.head {
 		p.end(c, EndIdle)
 	}
 }
 
+// refusedLinger is how long a connection reset before it was
+// established stays open: a client may send the same SYN again after the
+// RST (Windows does, 3 s later; 13 s in suricata-verify
+// tls-subjectaltname), which Wireshark numbers the same
+// tcp.stream: one connection, not two with one number (reopen).
+const refusedLinger = 30 * time.Second
+
+// endClosed ends the connections of a closing queue whose linger time
+// passed since their last packet, and returns the rest of the queue.
+func (p *processor) endClosed(q []*conv, linger time.Duration) []*conv {
+	for len(q) > 0 {
+		c := q[0]
+		if !c.ended && c.closed {
+			idle := p.now.Sub(c.lastSeen)
+			if idle < linger {
+				break
+			}
+			if !p.reassemblyDone(c) && c.pending() && idle < linger+p.o.FlushAfter*3/2 {
+				break
+			}
+			p.end(c, EndClosed)
+		} else if !c.closed {
+			c.queued = false // reopened
+		}
+		q[0] = nil
+		q = q[1:]
+	}
+	return q
+}
+
+// reopen starts a refused connection over at the same SYN sent again:
+// its directions, ended by the RST, take the new attempt's bytes.
+func (p *processor) reopen(c *conv) {
+	p.dropHeld(c, 0)
+	p.dropHeld(c, 1)
+	c.fast = inOrderState{}
+	c.reasmDone, c.closed, c.rst = false, false, false
+	c.half[0].fin, c.half[1].fin = false, false
+	// A new flow for gopacket reassembly (allReassembly), as after an end.
+	c.gen++
+	c.stream = nil
+}
+
 func (p *processor) finish() {
 	p.anomalySummary()
+	p.flushHeld(0, 0, true)
 	p.asm.FlushAll()
 	for c := p.lru.head; c != nil; c = p.lru.head {
 		if c.closed {
@@ -1046,7 +1103,9 @@ func (s *rstream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assemb
 			}
 		}
 		c.h.TCP(ev)
-		s.p.bufferBound(c, ev)
+		if s.p.assembling { // else the flush timeout: the bytes never came
+			s.p.bufferBound(c, ev, false)
+		}
 	}
 	if n == 0 {
 		return

@@ -68,9 +68,13 @@ const (
 	Gap            // bytes missing from the capture (Missing says how many)
 	KeepAlive
 	ICMPError // an ICMP error (unreachable, TTL exceeded...) about a packet of the connection
+	// OverlapConflict: a segment (Frame) overlaps bytes captured before
+	// that were not yet delivered, with other bytes there (Differ says
+	// how many): the first copy is the one delivered, as in Wireshark.
+	OverlapConflict
 )
 
-var tcpEventNames = [...]string{"SYN", "SYN-ACK", "FIN", "RST", "zero-window", "retransmission", "gap", "keep-alive", "icmp-error"}
+var tcpEventNames = [...]string{"SYN", "SYN-ACK", "FIN", "RST", "zero-window", "retransmission", "gap", "keep-alive", "icmp-error", "overlap-conflict"}
 
 func (k TCPEventKind) String() string {
 	if int(k) < len(tcpEventNames) {
@@ -85,6 +89,7 @@ type TCPEvent struct {
 	Dir     Dir
 	Frame   Frame
 	Missing int // Gap: number of bytes the capture does not have
+	Differ  int // OverlapConflict: bytes of the later copy that differ from the first
 	Window  int // the advertised window (scaled when the scale is known)
 	// ICMPError: the ICMP type and code; Dir is the direction of the
 	// packet the error is about (Frame is the ICMP packet).
@@ -197,9 +202,17 @@ type Stats struct {
 	// (MaxBufferedPerDir).
 	Evicted       int
 	BufferLimited int
+	// SegmentLimited counts the BufferLimited waits cut short by the
+	// number of segments held (MaxHeldSegments), not their bytes.
+	SegmentLimited int
 	// The bounds applied (defaults filled in), for saying them.
 	MaxConns, MaxBufferedPerDir int
-	Start, End                  time.Time
+	// MaxHeldSegments bounds the out-of-order segments held per
+	// direction: one per 32 bytes of MaxBufferedPerDir (at least 1,024),
+	// so tiny segments (about 110 bytes each held) keep the memory held
+	// within about 4.5 times MaxBufferedPerDir.
+	MaxHeldSegments int
+	Start, End      time.Time
 	// What the frames carried besides TCP, for a capture with none to say
 	// what it held: UDP datagrams, ICMP messages, frames without IP (ARP,
 	// LLDP, 802.11 management). LinkTypes counts the frames of the first

@@ -52,6 +52,7 @@ var catalogue = []rule{
 	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
 	{"memory-estimate", 2, ruleMemoryEstimate},
 	{"capture-kernel-drops", 2, ruleKernelDrops},
+	{"capture-overlap-conflict", 2, ruleOverlapConflict},
 	{"tlspcap-limit", 2, ruleOverBound},
 }
 
@@ -122,6 +123,33 @@ func ruleMissingBytes(x *ruleRun) []Finding {
 		})
 	}
 	return out
+}
+
+// ruleOverlapConflict: a segment overlapped bytes captured before (not
+// yet delivered) with other bytes. The first copy is the one read, as
+// Wireshark does; the receiver may have kept the other (TCP stacks differ),
+// so what was read there may not be what the device read.
+func ruleOverlapConflict(x *ruleRun) []Finding {
+	if x.tcp.streamFacts == nil || x.tcp.overlap == nil {
+		return nil
+	}
+	o := x.tcp.overlap
+	var parts []string
+	for _, d := range []capture.Dir{x.fromServer(), x.fromClient()} {
+		if o.segments[d] > 0 {
+			parts = append(parts, fmt.Sprintf("%s from the %s (%s differing)", plural(o.segments[d], "segment", "segments"), d, plural(o.bytes[d], "byte", "bytes")))
+		}
+	}
+	return []Finding{{
+		ID: "capture-overlap-conflict", Severity: SeverityWarning, Frames: append([]int(nil), o.frames...),
+		Title: fmt.Sprintf("Overlapping TCP segments with different bytes: %s", strings.Join(parts, ", ")),
+		Explanation: "These segments repeat sequence numbers of bytes captured before, but carry other bytes there. " +
+			"tlspcap reads the copy captured first (as Wireshark does); the receiving TCP stack may have kept the other one, " +
+			"so the bytes it read there can differ. Retransmissions carry the same bytes: different ones point at a middlebox rewriting the stream, " +
+			"a capture merged from two points, or an attack on the connection.",
+		Fix:             "Capture on the device's side of any middlebox (the AP's bridge interface), one capture point per file.",
+		WiresharkFilter: x.filter(nil) + " && tcp.analysis.retransmission",
+	}}
 }
 
 // ruleOneDirection: one side's packets are all missing while the other side

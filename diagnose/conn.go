@@ -51,6 +51,14 @@ type streamFacts struct {
 	// counts all the cut packets.
 	moreGaps, moreGapBytes [2]int
 	cutCount               int
+	overlap                *overlapFacts // segments whose bytes differ from the copy captured first
+}
+
+// overlapFacts count, per direction, the segments that overlap bytes
+// captured before with other bytes (capture.OverlapConflict).
+type overlapFacts struct {
+	segments, bytes [2]int
+	frames          []int // the first 16
 }
 
 // stream returns the stream facts, made on first use.
@@ -121,6 +129,12 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 		} else {
 			c.tcp.synRetries++
 		}
+		if c.tcp.synAck == nil && ev.Dir == capture.FromClient && (c.tcp.streamFacts == nil || c.tcp.payloadBytes == [2]int64{}) {
+			// The same SYN again after a RST that refused the attempt,
+			// nothing sent yet: the connection starts over (capture goes
+			// on with it), the RST ended only the attempt before.
+			c.tcp.rst = [2]*capture.TCPEvent{}
+		}
 	case capture.SYNACK:
 		if c.tcp.synAck == nil {
 			c.tcp.synAck = keepEvent(ev)
@@ -139,6 +153,17 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 		}
 	case capture.Retransmission:
 		c.tcp.stream().retransmissions[ev.Dir]++
+	case capture.OverlapConflict:
+		s := c.tcp.stream()
+		if s.overlap == nil {
+			s.overlap = new(overlapFacts)
+		}
+		o := s.overlap
+		o.segments[ev.Dir]++
+		o.bytes[ev.Dir] += ev.Differ
+		if len(o.frames) < 16 {
+			o.frames = append(o.frames, ev.Frame.Number)
+		}
 	case capture.Gap:
 		if s := c.tcp.stream(); len(s.gaps) < 64 {
 			s.gaps = append(s.gaps, ev)

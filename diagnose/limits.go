@@ -91,11 +91,15 @@ func (a *Analyzer) boundFindings(st capture.Stats) []Finding {
 	}
 	if n := st.BufferLimited; n > 0 {
 		at := a.firstProblem[capture.ProblemBufferLimit].Frame
+		what := fmt.Sprintf("%d bytes", st.MaxBufferedPerDir)
+		if st.SegmentLimited == n {
+			what = fmt.Sprintf("%d segments", st.MaxHeldSegments)
+		}
 		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
-			Title: fmt.Sprintf("More than %d bytes waited behind a missing TCP segment (%s): the missing bytes were reported lost", st.MaxBufferedPerDir, plural(n, "time", "times")),
-			Explanation: fmt.Sprintf("tlspcap holds up to %d out-of-order bytes per direction of a connection while a missing segment may still come (--max-buffered). "+
+			Title: fmt.Sprintf("More than %s waited behind a missing TCP segment (%s): the missing bytes were reported lost", what, plural(n, "time", "times")),
+			Explanation: fmt.Sprintf("tlspcap holds up to %d out-of-order bytes, in at most %d segments, per direction of a connection while a missing segment may still come (--max-buffered). "+
 				"From frame %d on, that was exceeded: the bytes still missing were reported as a gap so those behind them could be read. "+
-				"If the segment came later (a long retransmission delay), the records around the gap may be reported as cut although the device received them.", st.MaxBufferedPerDir, at),
+				"If the segment came later (a long retransmission delay), the records around the gap may be reported as cut although the device received them.", st.MaxBufferedPerDir, st.MaxHeldSegments, at),
 			Fix:             "Raise --max-buffered (e.g. --max-buffered 64MiB) and analyse again.",
 			WiresharkFilter: fmt.Sprintf("tcp.analysis.lost_segment && frame.number >= %d", at),
 		})

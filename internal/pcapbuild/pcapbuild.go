@@ -157,6 +157,22 @@ func (t *TCPConn) SendSegments(dir int, payload []byte, mss int) int {
 	return first
 }
 
+// SendAt writes payload in one segment at off bytes past the sequence
+// number dir had when mark was taken (Next), out of order or again; the
+// next Send follows the highest byte sent.
+func (t *TCPConn) SendAt(dir int, mark uint32, off int, payload []byte) int {
+	next := t.seq[dir]
+	t.seq[dir] = mark + uint32(off)
+	n := t.Send(dir, payload)
+	if int32(t.seq[dir]-next) < 0 {
+		t.seq[dir] = next
+	}
+	return n
+}
+
+// Next returns the sequence number of dir's next byte.
+func (t *TCPConn) Next(dir int) uint32 { return t.seq[dir] }
+
 // Skip advances dir's sequence number as if n bytes were sent but not captured.
 func (t *TCPConn) Skip(dir int, n int) { t.seq[dir] += uint32(n) }
 
