@@ -81,9 +81,11 @@ type readFlags struct {
 	all          bool
 	client       string
 	noProgress   bool
-	// Resource bounds (capture.Options): --max-connections, --max-buffered.
+	// Resource bounds (capture.Options): --max-connections, --max-buffered,
+	// --max-memory.
 	maxConns    int
 	maxBuffered string
+	maxMemory   string
 	// analyze only: --export-failing, --redact, and the connections
 	// before --client narrowed them (the export's port-reuse bounds).
 	exportFailing string
@@ -96,7 +98,7 @@ func (f *readFlags) register(c *cobra.Command, analysis bool) {
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	c.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3/1.2 sessions; repeat for several files (keys embedded in a pcapng are used too)")
-	registerLimits(c, &f.maxConns, &f.maxBuffered)
+	registerLimits(c, &f.maxConns, &f.maxBuffered, &f.maxMemory)
 	if !analysis {
 		return
 	}
@@ -185,7 +187,7 @@ func analyse(c *cobra.Command, path string, o diagnose.Options, f *readFlags) (*
 	if err != nil {
 		return nil, usageError{err}
 	}
-	co, err := captureLimits(f.maxConns, f.maxBuffered)
+	co, err := captureLimits(f.maxConns, f.maxBuffered, f.maxMemory)
 	if err != nil {
 		return nil, err
 	}
@@ -457,13 +459,14 @@ func exactFile(c *cobra.Command, args []string) error {
 }
 
 // registerLimits adds the resource bound flags of analyze and live.
-func registerLimits(c *cobra.Command, maxConns *int, maxBuffered *string) {
-	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 65536)")
+func registerLimits(c *cobra.Command, maxConns *int, maxBuffered, maxMemory *string) {
+	c.Flags().IntVar(maxConns, "max-connections", 0, "TCP connections tracked at once, instead of the --max-memory bound on them; beyond it the least recently active is decided early, with a warning")
+	c.Flags().StringVar(maxMemory, "max-memory", "", "memory the analysis aims to stay within, e.g. 64MiB; open TCP connections may hold 3/8 of it, beyond which the least recently active is decided early, with a warning (default: 1/8 of the machine's memory or cgroup limit, from 16MiB to 256MiB)")
 	c.Flags().StringVar(maxBuffered, "max-buffered", "", "out-of-order bytes kept per connection direction while waiting for a missing segment; beyond it the missing bytes are reported as a gap, with a warning (default 4MiB)")
 }
 
 // captureLimits turns the bound flags into capture options.
-func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
+func captureLimits(maxConns int, maxBuffered, maxMemory string) (capture.Options, error) {
 	var o capture.Options
 	if maxConns < 0 {
 		return o, usageError{fmt.Errorf("--max-connections %d: give a positive number", maxConns)}
@@ -476,5 +479,5 @@ func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
 		}
 		o.MaxBufferedPerDir = int(n)
 	}
-	return o, nil
+	return o, memoryLimits(&o, maxMemory)
 }

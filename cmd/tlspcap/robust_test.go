@@ -567,45 +567,15 @@ func writeBigStream(w io.Writer, n int64) error {
 				return
 			}
 			b := pkt[:14+20+20+payload]
-			copy(b[0:12], []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1})
-			if !fromClient {
-				copy(b[0:12], []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2})
-			}
-			b[12], b[13] = 0x08, 0x00
-			ip := b[14:34]
-			ip[0], ip[1] = 0x45, 0
-			binary.BigEndian.PutUint16(ip[2:], uint16(20+20+payload))
-			binary.BigEndian.PutUint32(ip[4:], 0)
-			ip[8], ip[9] = 64, 6
 			src, dst := uint32(client), uint32(server)
-			if !fromClient {
-				src, dst = dst, src
-			}
-			binary.BigEndian.PutUint32(ip[12:], src)
-			binary.BigEndian.PutUint32(ip[16:], dst)
-			tcp := b[34:54]
 			sp, dp := uint16(40000), uint16(443)
 			if !fromClient {
-				sp, dp = dp, sp
+				src, dst, sp, dp = dst, src, dp, sp
 			}
-			binary.BigEndian.PutUint16(tcp[0:], sp)
-			binary.BigEndian.PutUint16(tcp[2:], dp)
-			binary.BigEndian.PutUint32(tcp[4:], seq)
-			binary.BigEndian.PutUint32(tcp[8:], ack)
-			tcp[12], tcp[13] = 5<<4, flags
-			binary.BigEndian.PutUint16(tcp[14:], 65535)
-			var rec [16]byte
+			putIPv4TCP(b, fromClient, src, dst, sp, dp, seq, ack, flags, 65535)
 			ts := t0 + frame*10
 			frame++
-			binary.LittleEndian.PutUint32(rec[0:], uint32(ts/1e6))
-			binary.LittleEndian.PutUint32(rec[4:], uint32(ts%1e6))
-			binary.LittleEndian.PutUint32(rec[8:], uint32(len(b)))
-			binary.LittleEndian.PutUint32(rec[12:], uint32(len(b)))
-			if _, err := bw.Write(rec[:]); err != nil {
-				writeErr = err
-				return
-			}
-			_, writeErr = bw.Write(b)
+			writeErr = writePcapRecord(bw, ts, b)
 		}
 	)
 	const syn, ack, psh = 0x02, 0x10, 0x08

@@ -1,0 +1,76 @@
+package main
+
+import "testing"
+
+// The default budget follows the machine: an eighth of its memory (or of
+// the cgroup's limit), from 16 MiB to 256 MiB.
+func TestDefaultBudget(t *testing.T) {
+	meminfo := []byte("MemTotal:       24684380 kB\nMemFree:        23302448 kB\n")
+	if got := memTotal(meminfo); got != 24684380<<10 {
+		t.Errorf("memTotal %d, want %d", got, 24684380<<10)
+	}
+	if got := memTotal([]byte("MemFree: 12 kB\n")); got != 0 {
+		t.Errorf("memTotal without MemTotal: %d", got)
+	}
+	for _, tc := range []struct {
+		text string
+		n    int64
+		ok   bool
+	}{
+		{"134217728\n", 128 << 20, true},
+		{"max\n", 0, false},                 // cgroup v2: no limit
+		{"9223372036854771712\n", 0, false}, // cgroup v1: no limit
+		{"", 0, false},
+	} {
+		if n, ok := cgroupLimit([]byte(tc.text)); n != tc.n || ok != tc.ok {
+			t.Errorf("cgroupLimit(%q) = %d, %v; want %d, %v", tc.text, n, ok, tc.n, tc.ok)
+		}
+	}
+	for _, tc := range []struct{ mem, budget int64 }{
+		{128 << 20, 16 << 20}, // a lab AP
+		{512 << 20, 64 << 20}, // a bigger AP, a small container
+		{24 << 30, 256 << 20}, // a PC
+		{0, 256 << 20},        // unknown
+		{64 << 20, 16 << 20},  // never below 16 MiB
+	} {
+		if got := defaultBudget(tc.mem); got != tc.budget {
+			t.Errorf("defaultBudget(%d MiB) = %d MiB, want %d MiB", tc.mem>>20, got>>20, tc.budget>>20)
+		}
+	}
+}
+
+// --max-memory sets the bound on the open connections (3/8 of the budget);
+// --max-connections alone is a count instead; both together are both.
+func TestMemoryLimitFlags(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "1GiB") // leave this process's limit alone
+	for _, tc := range []struct {
+		maxConns  int
+		maxMemory string
+		conns     int
+		memory    int64
+	}{
+		{0, "64MiB", 0, 24 << 20},
+		{1000, "", 1000, 0},
+		{1000, "64MiB", 1000, 24 << 20},
+		{0, "", 0, defaultBudget(machineMemory()) / 8 * 3},
+	} {
+		o, err := captureLimits(tc.maxConns, "", tc.maxMemory)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.conns == 0 && tc.memory > 0 {
+			tc.conns = o.MaxConns // no count bound: whatever stands for none
+			if o.MaxConns < 1<<30 {
+				t.Errorf("%+v: MaxConns %d with the memory bound alone", tc, o.MaxConns)
+			}
+		}
+		if o.MaxConns != tc.conns || o.MaxMemory != tc.memory {
+			t.Errorf("--max-connections %d --max-memory %q: MaxConns %d, MaxMemory %d; want %d, %d", tc.maxConns, tc.maxMemory, o.MaxConns, o.MaxMemory, tc.conns, tc.memory)
+		}
+	}
+	for _, bad := range []string{"1MiB", "lots", "-5MiB"} {
+		if _, err := captureLimits(0, "", bad); err == nil {
+			t.Errorf("--max-memory %q accepted", bad)
+		}
+	}
+}
