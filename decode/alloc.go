@@ -104,6 +104,9 @@ func (c *Conn) Footprint() int {
 		}
 		n += int(unsafe.Sizeof(*d)) + cap(d.small) + cap(d.hs.buf) +
 			d.pend.footprint() + d.body.footprint()
+		if d.rs != nil {
+			n += int(unsafe.Sizeof(*d.rs))
+		}
 	}
 	return n
 }

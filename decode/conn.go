@@ -86,8 +86,8 @@ type dirState struct {
 	ended bool
 	off   int64 // stream offset of the next byte the record reader consumes
 	pend  pending
-	rs    resyncState
-	first bool // no record read yet: an SSLv2 hello is allowed
+	rs    *resyncState // made by startResync: few directions ever need one
+	first bool         // no record read yet: an SSLv2 hello is allowed
 
 	hdr  [5]byte
 	hdrN int
@@ -741,8 +741,11 @@ func (c *Conn) hsComplete(d *dirState, body []byte) {
 	case h.keep:
 		c.parseMessage(d, m, body)
 	}
-	if cap(h.buf) > 1<<16 {
-		h.buf = nil // do not hold a large message's buffer for the connection's life
+	if cap(h.buf) > 4<<10 {
+		// Do not hold a large message's buffer for the connection's
+		// life: a Certificate's (the large one) comes once, and many
+		// connections may stay open long after their handshake.
+		h.buf = nil
 	}
 	if d.plain {
 		m.Decrypted = true
@@ -861,7 +864,7 @@ func (c *Conn) hsEnd(d *dirState) {
 
 func (c *Conn) startResync(d *dirState, why string, at int64) {
 	d.mode = modeResync
-	d.rs = resyncState{why: why, at: at}
+	d.rs = &resyncState{why: why, at: at}
 	d.pend.reset(d.off)
 	c.hsAbandon(d, errMessageGap)
 	d.first = false

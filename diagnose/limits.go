@@ -85,7 +85,7 @@ func (a *Analyzer) boundFindings(st capture.Stats) []Finding {
 			Explanation: fmt.Sprintf("tlspcap follows at most %d TCP connections at once (--max-connections). From frame %d on, each connection beyond it ended the one that had been quiet longest: "+
 				"that one was judged with what the capture had shown of it so far, and its ending says connection-limit rather than how the peers ended it. "+
 				"So many connections open at once is a SYN flood, a port scan or a whole network's traffic, rarely one device's.", st.MaxConns, at),
-			Fix:             "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-connections (about 3.9 KB of memory per open connection that sent a ClientHello).",
+			Fix:             "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-connections (about 3.8 KB of memory per open connection that sent a ClientHello).",
 			WiresharkFilter: fmt.Sprintf("tcp.flags.syn == 1 && tcp.flags.ack == 0 && frame.number >= %d", at),
 		}
 		if st.EvictedMemory > 0 {
@@ -95,7 +95,7 @@ func (a *Analyzer) boundFindings(st capture.Stats) []Finding {
 				"From frame %d on, each connection beyond it ended the one that had been quiet longest: "+
 				"that one was judged with what the capture had shown of it so far, and its ending says connection-limit rather than how the peers ended it. "+
 				"So many connections open at once is a SYN flood, a port scan or a whole network's traffic, rarely one device's.", size, at)
-			f.Fix = "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-memory (about 3.9 KB per open connection that sent a ClientHello)."
+			f.Fix = "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-memory (about 3.8 KB per open connection that sent a ClientHello)."
 		}
 		out = append(out, f)
 	}

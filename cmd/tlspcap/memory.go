@@ -30,8 +30,9 @@ import (
 //
 // By default the budget is an eighth of the machine's memory (MemTotal,
 // or the cgroup's limit when lower), from 16 MiB (a 128 MB lab AP gets
-// that: 6 MiB of connections, about 1,600 open that sent a ClientHello,
-// 3.9 KB each) to 256 MiB (a PC: 96 MiB, about 26,000 of them).
+// that: 6 MiB of connections, 1,741 open that sent a ClientHello, 3.8 KB
+// each) to 256 MiB (a PC: 96 MiB, 27,846 of them; measured with
+// TestHelloFloodMemory).
 const (
 	minBudget = 16 << 20
 	maxBudget = 256 << 20
