@@ -317,6 +317,7 @@ func TestSYNFloodMemory(t *testing.T) {
 		return
 	}
 	skipMemoryTest(t, "writes and analyses a 1,000,000-SYN capture")
+	t.Parallel() // with TestHelloFloodMemory: each child is a process of its own
 	syns := envInt("TLSPCAP_SYN_FLOOD_SYNS", floodSYNs)
 	path := filepath.Join(t.TempDir(), "syn-flood.pcap")
 	if err := writeSYNFlood(path, syns); err != nil {
