@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // The default budget follows the machine: an eighth of its memory (or of
 // the cgroup's limit), from 16 MiB to 256 MiB.
@@ -73,4 +76,13 @@ func TestMemoryLimitFlags(t *testing.T) {
 			t.Errorf("--max-memory %q accepted", bad)
 		}
 	}
+}
+
+// helloFloodList is the connections of writeHelloFlood(n).
+func helloFloodList(n int) []malformedConn {
+	out := make([]malformedConn, n)
+	for i := range out {
+		out[i] = malformedConn{fmt.Sprintf("10.%d.0.1:%d", i/50000, 10000+i%50000), "203.0.113.10:443", "mqtt.example.com"}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -623,6 +624,12 @@ func TestResourceBounds(t *testing.T) {
 	if err := writeSYNFlood(flood, 3); err != nil {
 		t.Fatal(err)
 	}
+	hellos := filepath.Join(t.TempDir(), "hello-flood.pcap")
+	if f, err := os.Create(hellos); err != nil {
+		t.Fatal(err)
+	} else if err := errors.Join(writeHelloFlood(f, 500), f.Close()); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, file string
 		flags      []string
@@ -646,6 +653,15 @@ func TestResourceBounds(t *testing.T) {
 			[]malformedConn{{"10.0.0.1:10000", "203.0.113.10:443", ""}, {"10.0.0.1:10001", "203.0.113.10:443", ""}, {"10.0.0.1:10002", "203.0.113.10:443", ""}},
 			"2 connections were ended early: more than 1 TCP connections were open at once", 2,
 			[]string{"connection-limit", "connection-limit", "capture-ended"}},
+		// 500 connections that sent a ClientHello, 4 frames each, under
+		// 3/8 of 4 MiB (1536 KiB): the SYN of the 436th (frame
+		// 4×435+1) makes the open ones hold more; from then on each
+		// new one ends the oldest, 435 stay open to the end.
+		{"max-memory", hellos, []string{"--max-memory", "4MiB"},
+			"frame 1741: the open connections held more than 1536KiB (--max-memory): tcp.stream 0 was ended early", 65,
+			helloFloodList(500),
+			"65 connections were ended early: the open TCP connections held more than 1536KiB of memory", 1741,
+			[]string{"connection-limit", "connection-limit"}},
 		// The server's bytes after the missing segment exceed 4 KiB.
 		{"max-buffered", filepath.Join(pcaps, "capture-missing-bytes.pcapng"), []string{"--max-buffered", "4KiB"},
 			"frame 11: tcp.stream 0 (server side) had more than 4096 bytes waiting for 2207 missing bytes: they are reported as missing now; raise --max-buffered to wait longer", 1,
@@ -701,7 +717,7 @@ func TestResourceBounds(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range [][]string{{"--max-connections", "-1"}, {"--max-buffered", "1k"}, {"--max-buffered", "lots"}} {
+	for _, bad := range [][]string{{"--max-connections", "-1"}, {"--max-buffered", "1k"}, {"--max-buffered", "lots"}, {"--max-memory", "1MiB"}, {"--max-memory", "lots"}} {
 		code, _, errs := runSafe(t, append(append([]string{"analyze"}, bad...), filepath.Join(malformedDir, "ipv4-options.pcap")), nil)
 		if code != exitUsage || !strings.Contains(errs, bad[0]) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming the flag", bad, code, errs)
