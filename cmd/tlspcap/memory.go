@@ -88,15 +88,19 @@ func cgroupLimit(b []byte) (int64, bool) {
 // memory limit: its own cgroup's (from /proc/self/cgroup) and the mount
 // root's (a container sees its own cgroup there).
 func cgroupLimitFiles() []string {
+	b, _ := os.ReadFile("/proc/self/cgroup")
+	return cgroupFiles(b)
+}
+
+// cgroupFiles are the limit files for the /proc/self/cgroup text b: the
+// mount root's, then those of the cgroups b names (v2 "0::/path", v1
+// "N:...,memory,...:/path").
+func cgroupFiles(b []byte) []string {
 	files := []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return files
-	}
 	for _, l := range strings.Split(string(b), "\n") {
 		// hierarchy-ID:controllers:path
 		parts := strings.SplitN(l, ":", 3)
-		if len(parts) != 3 || parts[2] == "/" || strings.Contains(parts[2], "..") {
+		if len(parts) != 3 || !strings.HasPrefix(parts[2], "/") || parts[2] == "/" || strings.Contains(parts[2], "..") {
 			continue
 		}
 		switch {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -85,4 +87,46 @@ func helloFloodList(n int) []malformedConn {
 		out[i] = malformedConn{fmt.Sprintf("10.%d.0.1:%d", i/50000, 10000+i%50000), "203.0.113.10:443", "mqtt.example.com"}
 	}
 	return out
+}
+
+// The cgroup's own limit file is found from /proc/self/cgroup, v2 and v1.
+func TestCgroupFiles(t *testing.T) {
+	root := []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"0::/user.slice/app.scope\n", append(slices.Clone(root), "/sys/fs/cgroup/user.slice/app.scope/memory.max")},
+		{"5:devices:/\n4:memory:/process_api/c777\n0::/\n", append(slices.Clone(root), "/sys/fs/cgroup/memory/process_api/c777/memory.limit_in_bytes")},
+		{"4:cpu,memory:/a\n", append(slices.Clone(root), "/sys/fs/cgroup/memory/a/memory.limit_in_bytes")},
+		{"0::/../../etc\n0::relative\n", root},
+		{"", root},
+	} {
+		if got := cgroupFiles([]byte(tc.text)); !slices.Equal(got, tc.want) {
+			t.Errorf("cgroupFiles(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// The files read to size the budget are text the machine gives: whatever
+// they hold, no panic, no negative size, no path outside /sys/fs/cgroup.
+func FuzzMemoryFiles(f *testing.F) {
+	f.Add([]byte("MemTotal:       24684380 kB\n"), []byte("9223372036854771712\n"), []byte("4:memory:/process_api/c777\n0::/\n"))
+	f.Add([]byte("MemTotal: 126000 kB\nMemFree: 1 kB\n"), []byte("max\n"), []byte("0::/user.slice\n"))
+	f.Fuzz(func(t *testing.T, meminfo, limit, cgroup []byte) {
+		if n := memTotal(meminfo); n < 0 {
+			t.Errorf("memTotal %d", n)
+		}
+		if n, ok := cgroupLimit(limit); ok && n <= 0 || !ok && n != 0 {
+			t.Errorf("cgroupLimit %d, %v", n, ok)
+		}
+		for _, p := range cgroupFiles(cgroup) {
+			if !strings.HasPrefix(p, "/sys/fs/cgroup/") || strings.Contains(p, "..") {
+				t.Errorf("cgroupFiles(%q): %q", cgroup, p)
+			}
+		}
+		if b := defaultBudget(memTotal(meminfo)); b < minBudget || b > maxBudget {
+			t.Errorf("budget %d", b)
+		}
+	})
 }
