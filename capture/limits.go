@@ -1,6 +1,9 @@
 package capture
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // bufferBound reports a gap forced by Options.MaxBufferedPerDir: bytes
 // that were still awaited are skipped so the out-of-order bytes behind them
@@ -16,4 +19,21 @@ func (p *processor) bufferBound(c *conv, gap TCPEvent, runs bool) {
 	p.problem(Problem{Kind: ProblemBufferLimit, Frame: gap.Frame.Number, Offset: -1,
 		Detail: fmt.Sprintf("frame %d: tcp.stream %d (%s side) had %s waiting for %d missing bytes: they are reported as missing now; raise --max-buffered to wait longer",
 			gap.Frame.Number, c.conn.Stream, gap.Dir, what, gap.Missing)})
+}
+
+// FormatSize says a number of bytes as the size flags take it: 128MiB,
+// 4KiB, 1500B.
+func FormatSize(n int64) string {
+	for _, u := range []struct {
+		name  string
+		shift uint
+	}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.name
+		}
+	}
+	if n >= 10<<20 {
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	}
+	return strconv.FormatInt(n, 10) + "B"
 }

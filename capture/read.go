@@ -23,6 +23,12 @@ type Options struct {
 	// while open, so a SYN flood's open connections stay under 100 MiB.
 	// Connections quiet for IdleTimeout are ended anyway.
 	MaxConns int
+	// MaxMemory bounds the memory the open connections hold, in bytes:
+	// the capture's state of each (measured, ConnBytes) and what its
+	// handler says it holds (Footprinter). Beyond it the least recently
+	// active one is ended (EndEvicted), as beyond MaxConns. 0: no bound
+	// but MaxConns.
+	MaxMemory int64
 	// MaxBufferedPerDir is how many out-of-order bytes are buffered per
 	// connection direction while waiting for a missing segment; beyond
 	// it the missing bytes are reported as a Gap. Default 4 MiB.

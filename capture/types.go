@@ -123,6 +123,14 @@ type ConnHandler interface {
 	End(reason EndReason)
 }
 
+// Footprinter may be implemented by a ConnHandler to say how many bytes of
+// memory it holds for its connection (an estimate: its decoder, the
+// records and messages kept). The read asks after each packet carrying
+// payload, and counts it against Options.MaxMemory.
+type Footprinter interface {
+	Footprint() int
+}
+
 // Handler receives what a capture contains.
 type Handler interface {
 	// Conn is called for each new TCP connection, before any of its events.
@@ -198,15 +206,18 @@ type Stats struct {
 	TimeBackwards     int // packets with a timestamp earlier than the one before
 	FragmentConflicts int // IPv4 fragments overlapping with different bytes
 	// Resource bounds hit (Options), each also reported as a Problem:
-	// connections ended early (MaxConns) and waits cut short
-	// (MaxBufferedPerDir).
+	// connections ended early (MaxConns or MaxMemory; EvictedMemory of
+	// them for MaxMemory) and waits cut short (MaxBufferedPerDir).
 	Evicted       int
+	EvictedMemory int
 	BufferLimited int
 	// SegmentLimited counts the BufferLimited waits cut short by the
 	// number of segments held (MaxHeldSegments), not their bytes.
 	SegmentLimited int
-	// The bounds applied (defaults filled in), for saying them.
+	// The bounds applied (defaults filled in), for saying them; MaxMemory
+	// 0 when the open connections' memory is not bounded.
 	MaxConns, MaxBufferedPerDir int
+	MaxMemory                   int64
 	// MaxHeldSegments bounds the out-of-order segments held per
 	// direction: one per 32 bytes of MaxBufferedPerDir (at least 1,024),
 	// so tiny segments (about 110 bytes each held) keep the memory held

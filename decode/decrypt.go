@@ -505,7 +505,7 @@ func (c *Conn) clientHelloKeys(d *dirState, ch *ClientHello) {
 // the client sends no (more) early data; its next records are plaintext.
 func (c *Conn) endEarly() {
 	kd := c.kd
-	cd := &c.d[kd.clientDir]
+	cd := c.dirOf(kd.clientDir)
 	if slices.Contains(kd.early, cd.cipher) {
 		cd.cipher = nil
 	}
@@ -520,7 +520,7 @@ func (c *Conn) setupKeys(d *dirState, m *Handshake, sh *ServerHello) {
 		return
 	}
 	sd := d
-	cd := &c.d[d.dir.Reverse()]
+	cd := c.dirOf(d.dir.Reverse())
 	if !c.tls13 && kd.inEarly {
 		c.endEarly()
 	}
@@ -588,7 +588,7 @@ func (c *Conn) setupKeys(d *dirState, m *Handshake, sh *ServerHello) {
 	}
 }
 
-// decryptRecord decrypts rec, whose body is in d.cbuf, and runs the
+// decryptRecord decrypts rec, whose body is in d.body, and runs the
 // plaintext through the handshake reassembler (messages go to d.held) or
 // reads its alerts (returned). When the record does not decrypt, it is
 // left as it was (Encrypted), the keys of the direction are dropped and the
@@ -598,7 +598,7 @@ func (c *Conn) decryptRecord(d *dirState, rec *Record) []Event {
 	if c.kd.inEarly && d.dir == c.kd.clientDir {
 		return c.decryptEarly(d, rec, hdr[:])
 	}
-	p, typ, skip, err := d.cipher.open(nil, hdr[:], d.cbuf.buf)
+	p, typ, skip, err := d.cipher.open(nil, hdr[:], d.body.buf)
 	if err != nil {
 		d.cipher, d.next = nil, nil
 		c.keyProblem(d, rec.Where, fmt.Sprintf("the key log has secrets for this connection, but they do not match: the %s's record at stream offset %d does not decrypt with them (a key log of another capture, or a record the decoder cannot place)",
@@ -616,13 +616,13 @@ func (c *Conn) decryptRecord(d *dirState, rec *Record) []Event {
 func (c *Conn) decryptEarly(d *dirState, rec *Record, hdr []byte) []Event {
 	kd := c.kd
 	for _, rc := range kd.early {
-		if p, typ, skip, err := rc.open(nil, hdr, d.cbuf.buf); err == nil {
+		if p, typ, skip, err := rc.open(nil, hdr, d.body.buf); err == nil {
 			kd.early = []*recordCipher{rc} // the suite is known now
 			return c.decrypted(d, rec, p, typ, skip)
 		}
 	}
 	if d.cipher != nil && !slices.Contains(kd.early, d.cipher) {
-		if p, typ, skip, err := d.cipher.open(nil, hdr, d.cbuf.buf); err == nil {
+		if p, typ, skip, err := d.cipher.open(nil, hdr, d.body.buf); err == nil {
 			kd.inEarly, kd.early = false, nil
 			return c.decrypted(d, rec, p, typ, skip)
 		}
@@ -643,8 +643,8 @@ func (c *Conn) decrypted(d *dirState, rec *Record, p []byte, typ uint8, skip int
 		}
 	case ContentHandshake:
 		d.finSeen = true
-		spans := make([]capture.Span, 0, len(d.cbuf.spans))
-		for _, s := range d.cbuf.spans {
+		spans := make([]capture.Span, 0, len(d.body.spans))
+		for _, s := range d.body.spans {
 			lo, hi := max(s.Off-skip, 0), min(s.Off+s.Len-skip, len(p))
 			if hi > lo {
 				spans = append(spans, capture.Span{Frame: s.Frame, Off: lo, Len: hi - lo})
@@ -652,7 +652,7 @@ func (c *Conn) decrypted(d *dirState, rec *Record, p []byte, typ uint8, skip int
 		}
 		f := feeder{spans: spans}
 		d.hsFeed, d.plain = true, true
-		c.hsData(d, p, &f, 0, d.cbuf.base+int64(skip))
+		c.hsData(d, p, &f, 0, d.body.base+int64(skip))
 		d.hsFeed, d.plain = false, false
 		if d.hs.broken {
 			d.hs.broken = false

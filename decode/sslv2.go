@@ -25,7 +25,7 @@ func (c *Conn) classify(d *dirState) startClass {
 			d.v2, d.first = true, false
 			// The hello's sender reads SSLv2 from its next record on
 			// (one whose header is under way stays as it started).
-			if o := &c.d[1-d.dir]; o.v2maybe && o.hdrN == 0 {
+			if o := c.dirOf(1 - d.dir); o.v2maybe && o.hdrN == 0 {
 				o.v2 = true
 			}
 			return startTLS
@@ -92,7 +92,7 @@ func (c *Conn) v2Finish(d *dirState, rec *Record) {
 	case !d.v2maybe && t == v2ServerHello:
 		d.v2enc = true
 		if len(d.small) > 1 && d.small[1] != 0 {
-			c.d[1-d.dir].v2enc = true
+			c.dirOf(1 - d.dir).v2enc = true
 		}
 	}
 }

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"slices"
 	"time"
+	"unsafe"
 
 	"tlspcap/capture"
 	"tlspcap/decode"
@@ -30,6 +31,7 @@ type tcpFacts struct {
 	lastFrame   [2]capture.Frame     // last packet per direction (TCP events or payload)
 	end         capture.EndReason
 	ended       bool
+	events      uint8 // events kept (keep), at most 7
 	// *streamFacts (c.tcp.gaps, ...) comes with the first byte or
 	// stream event (streamFacts): a SYN flood's half-open connections, a
 	// large share of a flood's memory, go without it until decided.
@@ -92,7 +94,8 @@ type tlsFacts struct {
 	// firstEncrypted is the first encrypted record per direction (TLS 1.3
 	// handshake flight, or TLS 1.2 Finished after CCS).
 	firstEncrypted [2]*decode.Record
-	late           lateRecords
+	// late comes past maxKeptRecords: most connections never get there.
+	late *lateRecords
 	// overBound are messages beyond a bound of decode (MaxKeptMessage,
 	// MaxCertificates), the first maxOverBound of them; overBoundN counts all.
 	overBound  []*decode.Handshake
@@ -125,7 +128,7 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 	switch ev.Kind {
 	case capture.SYN:
 		if c.tcp.syn == nil {
-			c.tcp.syn = keepEvent(ev)
+			c.tcp.syn = c.tcp.keep(ev)
 		} else {
 			c.tcp.synRetries++
 		}
@@ -137,19 +140,19 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 		}
 	case capture.SYNACK:
 		if c.tcp.synAck == nil {
-			c.tcp.synAck = keepEvent(ev)
+			c.tcp.synAck = c.tcp.keep(ev)
 		}
 	case capture.FIN:
 		if c.tcp.fin[ev.Dir] == nil {
-			c.tcp.fin[ev.Dir] = keepEvent(ev)
+			c.tcp.fin[ev.Dir] = c.tcp.keep(ev)
 		}
 	case capture.RST:
 		if c.tcp.rst[ev.Dir] == nil {
-			c.tcp.rst[ev.Dir] = keepEvent(ev)
+			c.tcp.rst[ev.Dir] = c.tcp.keep(ev)
 		}
 	case capture.ZeroWindow:
 		if s := c.tcp.stream(); s.zeroWindow[ev.Dir] == nil {
-			s.zeroWindow[ev.Dir] = keepEvent(ev)
+			s.zeroWindow[ev.Dir] = c.tcp.keep(ev)
 		}
 	case capture.Retransmission:
 		c.tcp.stream().retransmissions[ev.Dir]++
@@ -179,9 +182,12 @@ func (c *conn) TCP(ev capture.TCPEvent) {
 	}
 }
 
-// keepEvent copies ev to the heap: only the events a connection keeps are
-// allocated, not every retransmission.
-func keepEvent(ev capture.TCPEvent) *capture.TCPEvent { return &ev }
+// keep copies ev to the heap: only the events a connection keeps are
+// allocated, not every retransmission. Footprint counts them.
+func (t *tcpFacts) keep(ev capture.TCPEvent) *capture.TCPEvent {
+	t.events++
+	return &ev
+}
 
 // Payload implements capture.ConnHandler.
 func (c *conn) Payload(p capture.Payload) {
@@ -220,6 +226,28 @@ func (c *conn) decoder() *decode.Conn {
 	return c.dec
 }
 
+// Footprint implements capture.Footprinter: what the connection holds while
+// open, for the memory bound (--max-memory).
+func (c *conn) Footprint() int {
+	const ptr = int(unsafe.Sizeof(uintptr(0)))
+	n := int(unsafe.Sizeof(*c)) + eventBytes*int(c.tcp.events)
+	if c.tcp.streamFacts != nil {
+		s := c.tcp.streamFacts
+		n += int(unsafe.Sizeof(*s)) + cap(s.gaps)*int(unsafe.Sizeof(capture.TCPEvent{})) + cap(s.cutFrames)*ptr
+	}
+	if c.tlsState != nil {
+		t := &c.tls
+		n += int(unsafe.Sizeof(*c.tlsState)) + (cap(t.records)+cap(t.handshakes)+cap(t.alerts)+cap(t.decodeErrors))*ptr
+	}
+	if c.dec != nil {
+		n += c.dec.Footprint()
+	}
+	return n
+}
+
+// eventBytes is the heap a kept TCP event takes (keep).
+const eventBytes = int(unsafe.Sizeof(capture.TCPEvent{}))
+
 // End implements capture.ConnHandler.
 func (c *conn) End(reason capture.EndReason) {
 	if c.tcp.ended {
@@ -229,7 +257,9 @@ func (c *conn) End(reason capture.EndReason) {
 	c.tcp.end = reason
 	if c.dec != nil { // a fresh decoder has nothing to end
 		c.dec.End()
-		c.tls.records = c.tls.late.join(c.tls.records)
+		if c.tls.late != nil {
+			c.tls.records = c.tls.late.join(c.tls.records)
+		}
 	}
 	c.an.finish(c)
 }
@@ -251,20 +281,26 @@ func (c *conn) event(ev decode.Event) {
 			t.appData[d]++
 		}
 		if t.records == nil {
-			// Room for a whole short connection's records at once.
-			t.records = make([]*decode.Record, 0, 16)
+			// Room for a short direction's records: a connection that
+			// sent a ClientHello alone (many may be open) holds little.
+			t.records = make([]*decode.Record, 0, 4)
 		}
 		if len(t.records) < maxKeptRecords {
 			t.records = append(t.records, e)
 		} else {
+			if t.late == nil {
+				t.late = newLateRecords(t.records)
+			}
 			t.late.add(e)
 		}
-		t.late.seen(e)
+		if t.late != nil {
+			t.late.seen(e)
+		}
 	case *decode.Handshake:
 		// 4096 handshake messages are far past any handshake: later ones
 		// (tickets, renegotiations) are not what the rules look for.
 		if t.handshakes == nil {
-			t.handshakes = make([]*decode.Handshake, 0, 16)
+			t.handshakes = make([]*decode.Handshake, 0, 4)
 		}
 		if len(t.handshakes) < maxKeptRecords {
 			t.handshakes = append(t.handshakes, e)
@@ -359,7 +395,18 @@ func recordClass(r *decode.Record) int {
 	return c
 }
 
-// seen notes every record's length, before and past the bound.
+// newLateRecords starts keeping records past the bound, after the kept
+// records.
+func newLateRecords(kept []*decode.Record) *lateRecords {
+	l := new(lateRecords)
+	for _, r := range kept {
+		l.seen(r)
+	}
+	return l
+}
+
+// seen notes every record's length, before (newLateRecords) and past the
+// bound.
 func (l *lateRecords) seen(r *decode.Record) {
 	m := &l.largest[r.Dir&1][recordClass(r)]
 	*m = max(*m, r.Length)

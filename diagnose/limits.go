@@ -31,7 +31,7 @@ func overBound(h *decode.Handshake) bool {
 // more records than maxKeptRecords.
 func ruleOverBound(x *ruleRun) []Finding {
 	var out []Finding
-	if l := &x.tls.late; l.dropped > 0 {
+	if l := x.tls.late; l != nil && l.dropped > 0 {
 		total := x.tls.recordCount[0] + x.tls.recordCount[1]
 		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityInfo, Frames: frames(l.first.Number),
 			Title: fmt.Sprintf("This connection carried %d TLS records: tlspcap lists %d of them", total, len(x.tls.records)),
@@ -80,14 +80,24 @@ func (a *Analyzer) boundFindings(st capture.Stats) []Finding {
 	var out []Finding
 	if n := st.Evicted; n > 0 {
 		at := a.firstProblem[capture.ProblemConnLimit].Frame
-		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
+		f := Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
 			Title: fmt.Sprintf("%s ended early: more than %d TCP connections were open at once", capitalize(plural(n, "connection was", "connections were")), st.MaxConns),
 			Explanation: fmt.Sprintf("tlspcap follows at most %d TCP connections at once (--max-connections). From frame %d on, each connection beyond it ended the one that had been quiet longest: "+
 				"that one was judged with what the capture had shown of it so far, and its ending says connection-limit rather than how the peers ended it. "+
 				"So many connections open at once is a SYN flood, a port scan or a whole network's traffic, rarely one device's.", st.MaxConns, at),
-			Fix:             "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-connections (about 1.3 KB of memory per open connection).",
+			Fix:             "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-connections (about 3.8 KB of memory per open connection that sent a ClientHello).",
 			WiresharkFilter: fmt.Sprintf("tcp.flags.syn == 1 && tcp.flags.ack == 0 && frame.number >= %d", at),
-		})
+		}
+		if st.EvictedMemory > 0 {
+			size := capture.FormatSize(st.MaxMemory)
+			f.Title = fmt.Sprintf("%s ended early: the open TCP connections held more than %s of memory", capitalize(plural(n, "connection was", "connections were")), size)
+			f.Explanation = fmt.Sprintf("tlspcap gives the connections open at once at most %s of memory, 3/8 of its budget (--max-memory, by default an eighth of the machine's memory). "+
+				"From frame %d on, each connection beyond it ended the one that had been quiet longest: "+
+				"that one was judged with what the capture had shown of it so far, and its ending says connection-limit rather than how the peers ended it. "+
+				"So many connections open at once is a SYN flood, a port scan or a whole network's traffic, rarely one device's.", size, at)
+			f.Fix = "Capture only the device (tcpdump host DEVICE_IP), cut the capture (editcap), or raise --max-memory (about 3.8 KB per open connection that sent a ClientHello)."
+		}
+		out = append(out, f)
 	}
 	if n := st.BufferLimited; n > 0 {
 		at := a.firstProblem[capture.ProblemBufferLimit].Frame

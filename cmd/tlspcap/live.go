@@ -120,7 +120,7 @@ Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode):
 				defer cancel()
 			}
 			cfg.Stop = ctx.Done()
-			copts, lerr := captureLimits(f.maxConns, f.maxBuffered)
+			copts, lerr := captureLimits(f.maxConns, f.maxBuffered, f.maxMemory)
 			if lerr != nil {
 				return lerr
 			}

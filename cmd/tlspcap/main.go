@@ -86,9 +86,11 @@ type readFlags struct {
 	client       string
 	noProgress   bool
 	formats      []reports.Format // what --format accepts (register)
-	// Resource bounds (capture.Options): --max-connections, --max-buffered.
+	// Resource bounds (capture.Options): --max-connections, --max-buffered,
+	// --max-memory.
 	maxConns    int
 	maxBuffered string
+	maxMemory   string
 	// --redact (analyze, records, certs).
 	redact bool
 	// analyze only: --export-failing, and the connections before --client
@@ -108,7 +110,7 @@ func (f *readFlags) register(c *cobra.Command, analysis bool, formats []reports.
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	c.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3/1.2 sessions; repeat for several files (keys embedded in a pcapng are used too)")
-	registerLimits(c, &f.maxConns, &f.maxBuffered)
+	registerLimits(c, &f.maxConns, &f.maxBuffered, &f.maxMemory)
 	if c.Name() != "live" {
 		c.Flags().BoolVar(&f.redact, "redact", false, "replace IP addresses, MAC addresses, host names, certificate names and fingerprints, URLs and the file name in the output by pseudonyms (192.0.2.1, host-1.example, name-1)")
 	}
@@ -203,7 +205,7 @@ func analyse(c *cobra.Command, path string, o diagnose.Options, f *readFlags) (r
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
-	co, err := captureLimits(f.maxConns, f.maxBuffered)
+	co, err := captureLimits(f.maxConns, f.maxBuffered, f.maxMemory)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -588,15 +590,16 @@ func exactFile(c *cobra.Command, args []string) error {
 }
 
 // registerLimits adds the resource bound flags of analyze and live.
-func registerLimits(c *cobra.Command, maxConns *int, maxBuffered *string) {
+func registerLimits(c *cobra.Command, maxConns *int, maxBuffered, maxMemory *string) {
 	c.Flags().Var(&boundedInt{p: maxConns, min: 1, max: math.MaxInt32, what: "connections tracked at once"},
-		"max-connections", "TCP connections tracked at once; beyond it the least recently active is decided early, with a warning (default 65536)")
+		"max-connections", "TCP connections tracked at once, instead of the --max-memory bound on them; beyond it the least recently active is decided early, with a warning")
+	c.Flags().StringVar(maxMemory, "max-memory", "", "memory the analysis aims to stay within, e.g. 64MiB; open TCP connections may hold 3/8 of it, beyond which the least recently active is decided early, with a warning (default: 1/8 of the machine's memory or cgroup limit, from 16MiB to 256MiB)")
 	c.Flags().StringVar(maxBuffered, "max-buffered", "", "out-of-order bytes kept per connection direction while waiting for a missing segment; beyond it the missing bytes are reported as a gap, with a warning (default 4MiB)")
 }
 
 // captureLimits turns the bound flags into capture options (0: the
 // default).
-func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
+func captureLimits(maxConns int, maxBuffered, maxMemory string) (capture.Options, error) {
 	var o capture.Options
 	o.MaxConns = maxConns
 	if maxBuffered != "" {
@@ -606,7 +609,7 @@ func captureLimits(maxConns int, maxBuffered string) (capture.Options, error) {
 		}
 		o.MaxBufferedPerDir = int(n)
 	}
-	return o, nil
+	return o, memoryLimits(&o, maxMemory)
 }
 
 // boundedInt is an integer flag checked as it is parsed: a value outside

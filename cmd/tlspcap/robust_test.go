@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -332,6 +333,7 @@ func TestSYNFloodMemory(t *testing.T) {
 		return
 	}
 	skipMemoryTest(t, "writes and analyses a 1,000,000-SYN capture")
+	t.Parallel() // with TestHelloFloodMemory: each child is a process of its own
 	syns := envInt("TLSPCAP_SYN_FLOOD_SYNS", floodSYNs)
 	path := filepath.Join(t.TempDir(), "syn-flood.pcap")
 	if err := writeSYNFlood(path, syns); err != nil {
@@ -582,45 +584,15 @@ func writeBigStream(w io.Writer, n int64) error {
 				return
 			}
 			b := pkt[:14+20+20+payload]
-			copy(b[0:12], []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1})
-			if !fromClient {
-				copy(b[0:12], []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2})
-			}
-			b[12], b[13] = 0x08, 0x00
-			ip := b[14:34]
-			ip[0], ip[1] = 0x45, 0
-			binary.BigEndian.PutUint16(ip[2:], uint16(20+20+payload))
-			binary.BigEndian.PutUint32(ip[4:], 0)
-			ip[8], ip[9] = 64, 6
 			src, dst := uint32(client), uint32(server)
-			if !fromClient {
-				src, dst = dst, src
-			}
-			binary.BigEndian.PutUint32(ip[12:], src)
-			binary.BigEndian.PutUint32(ip[16:], dst)
-			tcp := b[34:54]
 			sp, dp := uint16(40000), uint16(443)
 			if !fromClient {
-				sp, dp = dp, sp
+				src, dst, sp, dp = dst, src, dp, sp
 			}
-			binary.BigEndian.PutUint16(tcp[0:], sp)
-			binary.BigEndian.PutUint16(tcp[2:], dp)
-			binary.BigEndian.PutUint32(tcp[4:], seq)
-			binary.BigEndian.PutUint32(tcp[8:], ack)
-			tcp[12], tcp[13] = 5<<4, flags
-			binary.BigEndian.PutUint16(tcp[14:], 65535)
-			var rec [16]byte
+			putIPv4TCP(b, fromClient, src, dst, sp, dp, seq, ack, flags, 65535)
 			ts := t0 + frame*10
 			frame++
-			binary.LittleEndian.PutUint32(rec[0:], uint32(ts/1e6))
-			binary.LittleEndian.PutUint32(rec[4:], uint32(ts%1e6))
-			binary.LittleEndian.PutUint32(rec[8:], uint32(len(b)))
-			binary.LittleEndian.PutUint32(rec[12:], uint32(len(b)))
-			if _, err := bw.Write(rec[:]); err != nil {
-				writeErr = err
-				return
-			}
-			_, writeErr = bw.Write(b)
+			writeErr = writePcapRecord(bw, ts, b)
 		}
 	)
 	const syn, ack, psh = 0x02, 0x10, 0x08
@@ -667,6 +639,12 @@ func TestResourceBounds(t *testing.T) {
 	if err := writeSYNFlood(flood, 3); err != nil {
 		t.Fatal(err)
 	}
+	hellos := filepath.Join(t.TempDir(), "hello-flood.pcap")
+	if f, err := os.Create(hellos); err != nil {
+		t.Fatal(err)
+	} else if err := errors.Join(writeHelloFlood(f, 500), f.Close()); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, file string
 		flags      []string
@@ -690,6 +668,15 @@ func TestResourceBounds(t *testing.T) {
 			[]malformedConn{{"10.0.0.1:10000", "203.0.113.10:443", ""}, {"10.0.0.1:10001", "203.0.113.10:443", ""}, {"10.0.0.1:10002", "203.0.113.10:443", ""}},
 			"2 connections were ended early: more than 1 TCP connections were open at once", 2,
 			[]string{"connection-limit", "connection-limit", "capture-ended"}},
+		// 500 connections that sent a ClientHello, 4 frames each, under
+		// 3/8 of 4 MiB (1536 KiB): the SYN of the 436th (frame
+		// 4×435+1) makes the open ones hold more; from then on each
+		// new one ends the oldest, 435 stay open to the end.
+		{"max-memory", hellos, []string{"--max-memory", "4MiB"},
+			"frame 1741: the open connections held more than 1536KiB (--max-memory): tcp.stream 0 was ended early", 65,
+			helloFloodList(500),
+			"65 connections were ended early: the open TCP connections held more than 1536KiB of memory", 1741,
+			[]string{"connection-limit", "connection-limit"}},
 		// The server's bytes after the missing segment exceed 4 KiB.
 		{"max-buffered", filepath.Join(pcaps, "capture-missing-bytes.pcapng"), []string{"--max-buffered", "4KiB"},
 			"frame 11: tcp.stream 0 (server side) had more than 4096 bytes waiting for 2207 missing bytes: they are reported as missing now; raise --max-buffered to wait longer", 1,
@@ -745,7 +732,7 @@ func TestResourceBounds(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range [][]string{{"--max-connections", "-1"}, {"--max-buffered", "1k"}, {"--max-buffered", "lots"}} {
+	for _, bad := range [][]string{{"--max-connections", "-1"}, {"--max-buffered", "1k"}, {"--max-buffered", "lots"}, {"--max-memory", "1MiB"}, {"--max-memory", "lots"}} {
 		code, _, errs := runSafe(t, append(append([]string{"analyze"}, bad...), filepath.Join(malformedDir, "ipv4-options.pcap")), nil)
 		if code != exitUsage || !strings.Contains(errs, bad[0]) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming the flag", bad, code, errs)
