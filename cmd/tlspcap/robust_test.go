@@ -669,13 +669,13 @@ func TestResourceBounds(t *testing.T) {
 			"2 connections were ended early: more than 1 TCP connections were open at once", 2,
 			[]string{"connection-limit", "connection-limit", "capture-ended"}},
 		// 500 connections that sent a ClientHello, 4 frames each, under
-		// 3/8 of 4 MiB (1536 KiB): the SYN of the 436th (frame
-		// 4×435+1) makes the open ones hold more; from then on each
-		// new one ends the oldest, 435 stay open to the end.
+		// 3/8 of 4 MiB (1536 KiB), about 3.64 KB each: the SYN of the
+		// 433rd (frame 4×432+1) makes the open ones hold more; from then
+		// on each new one ends the oldest, 432 stay open to the end.
 		{"max-memory", hellos, []string{"--max-memory", "4MiB"},
-			"frame 1741: the open connections held more than 1536KiB (--max-memory): tcp.stream 0 was ended early", 65,
+			"frame 1729: the open connections held more than 1536KiB (--max-memory): tcp.stream 0 was ended early", 68,
 			helloFloodList(500),
-			"65 connections were ended early: the open TCP connections held more than 1536KiB of memory", 1741,
+			"68 connections were ended early: the open TCP connections held more than 1536KiB of memory", 1729,
 			[]string{"connection-limit", "connection-limit"}},
 		// The server's bytes after the missing segment exceed 4 KiB.
 		{"max-buffered", filepath.Join(pcaps, "capture-missing-bytes.pcapng"), []string{"--max-buffered", "4KiB"},
