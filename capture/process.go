@@ -24,7 +24,6 @@ type processor struct {
 	dec    decoded
 	tcp    layers.TCP
 	synTCP layers.TCP // a held SYN being replayed
-	bare   layers.TCP // a segment without payload handing a connection to reassembly (inorder.go)
 	// allReassembly gives every segment to gopacket reassembly instead
 	// (inorder.go): tests compare the two.
 	allReassembly bool

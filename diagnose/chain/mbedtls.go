@@ -527,14 +527,6 @@ func certRef(vf values.Formatter, it item) string {
 	return "trusted CA " + name(vf, it.cert)
 }
 
-// shortName is the CN, or the whole subject when there is no CN.
-func shortName(c *x509.Certificate) string {
-	if c.Subject.CommonName != "" {
-		return c.Subject.CommonName
-	}
-	return c.Subject.String()
-}
-
 func explainFlags(vf values.Formatter, sim chainSim, ee, usage uint32) string {
 	var parts []string
 	for i, it := range sim.items {
