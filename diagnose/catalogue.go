@@ -10,50 +10,55 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/device"
 )
 
-// catalogue is every connection rule, root causes first. Adding a diagnosis
-// means adding one entry here and one small function below.
-var catalogue = []rule{
-	{"capture-started-mid-connection", 0, ruleStartedMidConnection},
-	{"capture-one-direction", 0, ruleOneDirection},
-	{"not-tls", 0, ruleNotTLS},
-	{"connection-refused", 0, ruleConnectionRefused},
-	{"no-syn-ack", 0, ruleNoSynAck},
-	{"no-client-hello", 0, ruleNoClientHello},
-	{"record-overflow", 0, ruleRecordOverflow},
-	{"mfl-not-acknowledged", 0, ruleMFLNotAcknowledged},
-	{"handshake-fragmented", 0, ruleHandshakeFragmented},
-	{"record-exceeds-device-buffer", 0, ruleRecordExceedsBuffer},
-	{"version-mismatch", 0, ruleVersionMismatch},
-	{"no-shared-cipher", 0, ruleNoSharedCipher},
-	{"client-certificate-required", 0, ruleClientCertRequired},
-	{"client-certificate-rejected", 0, ruleClientCertRejected},
-	{"missing-sni", 0, ruleMissingSNI},
-	{"chain", 0, ruleChainByAlert},
-	{"capture-missing-bytes", 0, ruleMissingBytes},
-	{"record-truncated", 0, ruleRecordTruncated},
-	{"server-silent", 0, ruleServerSilent},
-	{"tls13-handshake-encrypted", 0, ruleTLS13Encrypted},
-	{"zero-window", 0, ruleZeroWindow},
+// checks are the connection rules, each under the finding id it decides.
+// When rules run, in which phase and what supersedes what is declared in
+// catalog/findings.tsv; adding a diagnosis means one row there, one entry
+// here and one small function below.
+var checks = map[catalog.ID]func(x *ruleRun) []Finding{
+	catalog.CaptureStartedMidConnection: ruleStartedMidConnection,
+	catalog.CaptureOneDirection:         ruleOneDirection,
+	catalog.NotTLS:                      ruleNotTLS,
+	catalog.ConnectionRefused:           ruleConnectionRefused,
+	catalog.NoSynAck:                    ruleNoSynAck,
+	catalog.NoClientHello:               ruleNoClientHello,
+	catalog.RecordOverflow:              ruleRecordOverflow,
+	catalog.MFLNotAcknowledged:          ruleMFLNotAcknowledged,
+	catalog.HandshakeFragmented:         ruleHandshakeFragmented,
+	catalog.RecordExceedsDeviceBuffer:   ruleRecordExceedsBuffer,
+	catalog.VersionMismatch:             ruleVersionMismatch,
+	catalog.NoSharedCipher:              ruleNoSharedCipher,
+	catalog.ClientCertificateRequired:   ruleClientCertRequired,
+	catalog.ClientCertificateRejected:   ruleClientCertRejected,
+	catalog.MissingSNI:                  ruleMissingSNI,
+	// Also every other chain finding the device's alert names.
+	catalog.ChainUntrusted:          ruleChainByAlert,
+	catalog.CaptureMissingBytes:     ruleMissingBytes, // and capture-truncated-packets
+	catalog.RecordTruncated:         ruleRecordTruncated,
+	catalog.ServerSilent:            ruleServerSilent,
+	catalog.TLS13HandshakeEncrypted: ruleTLS13Encrypted,
+	catalog.ZeroWindow:              ruleZeroWindow,
 	// Fallbacks: how the connection ended, when nothing above explains it.
-	{"server-alert", 1, ruleServerAlert},
-	{"client-alert", 1, ruleClientAlert},
-	{"server-reset", 1, ruleServerReset},
-	{"server-closed", 1, ruleServerClosed},
-	{"client-aborted", 1, ruleClientAborted},
+	catalog.ServerAlert:   ruleServerAlert,
+	catalog.ClientAlert:   ruleClientAlert,
+	catalog.ServerReset:   ruleServerReset,
+	catalog.ServerClosed:  ruleServerClosed,
+	catalog.ClientAborted: ruleClientAborted,
 	// Observations: warnings and info on any connection.
-	{"certificate-not-verified", 2, ruleCertificateNotVerified},
-	{"chain-observations", 2, ruleChainObservations},
-	{"weak-cipher", 2, ruleWeakCipher},
-	{"suspicious-name", 2, ruleSuspiciousName},
-	{"slow-handshake", 2, ruleSlowHandshake},
-	{"client-certificate-not-requested", 2, ruleClientCertNotRequested},
-	{"memory-estimate", 2, ruleMemoryEstimate},
-	{"capture-kernel-drops", 2, ruleKernelDrops},
-	{"capture-overlap-conflict", 2, ruleOverlapConflict},
-	{"tlspcap-limit", 2, ruleOverBound},
+	catalog.CertificateNotVerified: ruleCertificateNotVerified,
+	// Also every chain problem the device did not act on, and missing-sni.
+	catalog.ChainDiffersFromBrowser:       ruleChainObservations,
+	catalog.WeakCipher:                    ruleWeakCipher,
+	catalog.SuspiciousName:                ruleSuspiciousName,
+	catalog.SlowHandshake:                 ruleSlowHandshake,
+	catalog.ClientCertificateNotRequested: ruleClientCertNotRequested,
+	catalog.MemoryEstimate:                ruleMemoryEstimate,
+	catalog.CaptureKernelDrops:            ruleKernelDrops,
+	catalog.CaptureOverlapConflict:        ruleOverlapConflict,
+	catalog.TlspcapLimit:                  ruleOverBound,
 }
 
 // ---- capture quality ----
@@ -66,7 +71,7 @@ func ruleStartedMidConnection(x *ruleRun) []Finding {
 		return nil
 	}
 	return []Finding{{
-		ID: "capture-started-mid-connection", Severity: SeverityInfo,
+		ID: catalog.CaptureStartedMidConnection, Severity: SeverityInfo,
 		Frames: frames(x.info.First.Number),
 		Title:  "The capture started after this connection was opened",
 		Explanation: "No SYN and no ClientHello were captured: the connection was already open when the capture began, " +
@@ -104,7 +109,7 @@ func ruleMissingBytes(x *ruleRun) []Finding {
 	var out []Finding
 	if nCut > 0 {
 		out = append(out, Finding{
-			ID: "capture-truncated-packets", Severity: SeverityWarning, Frames: cut,
+			ID: catalog.CaptureTruncatedPackets, Severity: SeverityWarning, Frames: cut,
 			Title: fmt.Sprintf("%s of this connection cut short by the capture's snap length (%s not captured)",
 				capitalize(plural(nCut, "packet", "packets")), plural(cutBytes, "byte", "bytes")),
 			Explanation: "These packets are shorter in the file than they were on the wire: the capture was taken with a small snap length, " +
@@ -114,7 +119,7 @@ func ruleMissingBytes(x *ruleRun) []Finding {
 	}
 	if nLost > 0 {
 		out = append(out, Finding{
-			ID: "capture-missing-bytes", Severity: SeverityWarning, Frames: lost,
+			ID: catalog.CaptureMissingBytes, Severity: SeverityWarning, Frames: lost,
 			Title: fmt.Sprintf("%s missing from the capture", capitalize(plural(lostBytes, "byte", "bytes"))),
 			Explanation: fmt.Sprintf("TCP sequence numbers jump over %s in %s: the capture lost packets the endpoints did receive "+
 				"(capture buffer overrun, or capturing where not all packets pass). What was in them cannot be diagnosed.",
@@ -141,7 +146,7 @@ func ruleOverlapConflict(x *ruleRun) []Finding {
 		}
 	}
 	return []Finding{{
-		ID: "capture-overlap-conflict", Severity: SeverityWarning, Frames: append([]int(nil), o.frames...),
+		ID: catalog.CaptureOverlapConflict, Severity: SeverityWarning, Frames: append([]int(nil), o.frames...),
 		Title: fmt.Sprintf("Overlapping TCP segments with different bytes: %s", strings.Join(parts, ", ")),
 		Explanation: "These segments repeat sequence numbers of bytes captured before, but carry other bytes there. " +
 			"tlspcap reads the copy captured first (as Wireshark does); the receiving TCP stack may have kept the other one, " +
@@ -162,7 +167,7 @@ func ruleOneDirection(x *ruleRun) []Finding {
 			continue
 		}
 		return []Finding{{
-			ID: "capture-one-direction", Severity: SeverityWarning, Frames: frames(x.info.First.Number),
+			ID: catalog.CaptureOneDirection, Severity: SeverityWarning, Frames: frames(x.info.First.Number),
 			Title: fmt.Sprintf("The capture holds only the %s's packets", x.who(d)),
 			Explanation: fmt.Sprintf("The %s sent %s, which need answers, but not a single packet from the %s is in the capture, not even a TCP ACK: "+
 				"the capture point saw one direction only (asymmetric routing, or a mirror port copying one direction). What the %s did cannot be seen.",
@@ -187,7 +192,7 @@ func ruleKernelDrops(x *ruleRun) []Finding {
 		fr = append(fr, ds.last.Number)
 	}
 	return []Finding{{
-		ID: "capture-kernel-drops", Severity: SeverityWarning, Frames: fr,
+		ID: catalog.CaptureKernelDrops, Severity: SeverityWarning, Frames: fr,
 		Title: fmt.Sprintf("The kernel dropped %s while this connection was open: the verdict may rest on missing packets", n),
 		Explanation: fmt.Sprintf("The capture's ring buffer was full and the kernel dropped %s (counted before frame %d) while this failing connection was open. "+
 			"Some may have been this connection's: an alert, a record or a retransmission the verdict above does not see.", n, ds.first.Number),
@@ -209,7 +214,7 @@ func ruleNotTLS(x *ruleRun) []Finding {
 		}
 	}
 	f := Finding{
-		ID: "not-tls", Severity: SeverityError, Frames: frames(first(nt.Where)),
+		ID: catalog.NotTLS, Severity: SeverityError, Frames: frames(first(nt.Where)),
 		Title: fmt.Sprintf("The %s answered with %s, not TLS", from, protoName(nt.Protocol)),
 		Explanation: fmt.Sprintf("Frame %d carries bytes that are not a TLS record: %s. "+
 			"The first byte of a TLS record is 0x14-0x17 followed by version 0x03 0x0N; mbedTLS rejects anything else as an invalid record and closes without an alert.",
@@ -252,7 +257,7 @@ func ruleConnectionRefused(x *ruleRun) []Finding {
 		return nil
 	}
 	return []Finding{{
-		ID: "connection-refused", Severity: SeverityError, Frames: frames(rst.Frame.Number, x.tcp.syn.Frame.Number),
+		ID: catalog.ConnectionRefused, Severity: SeverityError, Frames: frames(rst.Frame.Number, x.tcp.syn.Frame.Number),
 		Title: fmt.Sprintf("Connection refused: %s answered the SYN with RST", x.ctx.opts.Values.AddrPort(x.serverAddrPort())),
 		Explanation: fmt.Sprintf("The SYN in frame %d was answered by a RST in frame %d: nothing listens on port %d at %s "+
 			"(or a firewall rejects it). No TLS was attempted.", x.tcp.syn.Frame.Number, rst.Frame.Number, x.serverPort(), x.ctx.opts.Values.Addr(x.serverAddr())),
@@ -280,7 +285,7 @@ func ruleNoSynAck(x *ruleRun) []Finding {
 		return nil
 	}
 	return []Finding{{
-		ID: "no-syn-ack", Severity: SeverityError, Frames: frames(x.tcp.syn.Frame.Number),
+		ID: catalog.NoSynAck, Severity: SeverityError, Frames: frames(x.tcp.syn.Frame.Number),
 		Title: fmt.Sprintf("No answer to the SYN (%s over %s)", plural(x.tcp.synRetries+1, "SYN", "SYNs"), roundDur(span)),
 		Explanation: fmt.Sprintf("The client sent %s to %s starting in frame %d and never got a SYN-ACK or RST: the server is unreachable "+
 			"(wrong address, routing, a firewall dropping packets, or the server is down).", plural(x.tcp.synRetries+1, "SYN", "SYNs"), x.ctx.opts.Values.AddrPort(x.serverAddrPort()), x.tcp.syn.Frame.Number),
@@ -307,7 +312,7 @@ func ruleNoClientHello(x *ruleRun) []Finding {
 		sev = SeverityWarning // a preconnected spare connection closed unused
 	}
 	return []Finding{{
-		ID: "no-client-hello", Severity: sev, Frames: frames(cl.Frame.Number),
+		ID: catalog.NoClientHello, Severity: sev, Frames: frames(cl.Frame.Number),
 		Title: fmt.Sprintf("The client connected, then closed (%s) without sending a ClientHello", cl.Kind),
 		Explanation: fmt.Sprintf("The TCP connection was set up (SYN-ACK in frame %d) but the client sent no TLS bytes and closed it in frame %d, %s later. "+
 			"On an ESP this means TLS setup failed on the device before the handshake: no server verification option set, "+
@@ -342,7 +347,7 @@ func ruleRecordOverflow(x *ruleRun) []Finding {
 			continue
 		}
 		return []Finding{{
-			ID: "record-overflow", Severity: SeverityError, Frames: frames(first(r.Where)),
+			ID: catalog.RecordOverflow, Severity: SeverityError, Frames: frames(first(r.Where)),
 			Title: fmt.Sprintf("The %s sent a %d-byte record, more than TLS allows", x.who(d), r.Length),
 			Explanation: fmt.Sprintf("The record header in frame %d announces %d bytes; TLS allows at most %d bytes of plaintext (%d of ciphertext in TLS 1.2, %d in TLS 1.3). "+
 				"No conforming stack accepts it: mbedTLS fails with a bad-input error without sending an alert.", first(r.Where), r.Length, maxPlaintext, maxCiphertextTLS12, maxCiphertextTLS13),
@@ -364,7 +369,7 @@ func ruleRecordExceedsBuffer(x *ruleRun) []Finding {
 		}
 		return r.Length > limit
 	})
-	if r == nil || x.has("record-overflow") {
+	if r == nil {
 		return nil
 	}
 	sev := SeverityError
@@ -381,7 +386,7 @@ func ruleRecordExceedsBuffer(x *ruleRun) []Finding {
 		what = "record (" + joinNames(names) + ")"
 	}
 	f := Finding{
-		ID: "record-exceeds-device-buffer", Severity: sev, Frames: frames(first(r.Where)),
+		ID: catalog.RecordExceedsDeviceBuffer, Severity: sev, Frames: frames(first(r.Where)),
 		Title: fmt.Sprintf("%s record of %d bytes exceeds the device's %d-byte input buffer", capitalize(x.peerName()), r.Length, limit),
 		Explanation: fmt.Sprintf("Frame %d starts a %s of %d bytes from the %s. The device reads each record whole into its input buffer, "+
 			"CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN = %d bytes (profile %s), so it cannot receive this record and aborts the handshake without sending an alert "+
@@ -420,7 +425,7 @@ func ruleHandshakeFragmented(x *ruleRun) []Finding {
 			}
 		}
 		return []Finding{{
-			ID: "handshake-fragmented", Severity: sev, Frames: frames(first(h.Where)),
+			ID: catalog.HandshakeFragmented, Severity: sev, Frames: frames(first(h.Where)),
 			Title: fmt.Sprintf("%s message (%d bytes) split over %d records", decode.HandshakeTypeName(h.Type), h.Length, h.Records),
 			Explanation: fmt.Sprintf("The %s's %s message starting in frame %d is %d bytes long and is spread over %d TLS records. "+
 				"mbedTLS before 3.6.3 (ESP-IDF v4.x and v5.x releases older than v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2) cannot reassemble a handshake message "+
@@ -461,7 +466,7 @@ func ruleMFLNotAcknowledged(x *ruleRun) []Finding {
 		sev = SeverityError
 	}
 	return []Finding{{
-		ID: "mfl-not-acknowledged", Severity: sev, Frames: frames(first(r.Where), first(x.tls.serverHello.Where)),
+		ID: catalog.MFLNotAcknowledged, Severity: sev, Frames: frames(first(r.Where), first(x.tls.serverHello.Where)),
 		Title: fmt.Sprintf("Server ignored max_fragment_length=%d and sent a %d-byte record", mfl, r.Length),
 		Explanation: fmt.Sprintf("The ClientHello asked for records of at most %d bytes (max_fragment_length), but the ServerHello in frame %d does not echo the extension, "+
 			"so the server is free to send full-size records, and frame %d starts one of %d bytes. Many servers (Go, nginx/OpenSSL before 1.1.1 by default, AWS, Azure) ignore the extension.",
@@ -478,7 +483,7 @@ func ruleVersionMismatch(x *ruleRun) []Finding {
 	offered := offeredVersions(ch)
 	if al := x.alertFrom(x.fromServer()); al != nil && al.Description == 70 {
 		return []Finding{{
-			ID: "version-mismatch", Severity: SeverityError, Frames: frames(first(al.Where)),
+			ID: catalog.VersionMismatch, Severity: SeverityError, Frames: frames(first(al.Where)),
 			Title: "Server refused the TLS version: alert protocol_version",
 			Explanation: fmt.Sprintf("The client offered %s; the server answered with a fatal protocol_version alert in frame %d: it supports none of them "+
 				"(typically a TLS 1.3-only server and a device with TLS 1.3 disabled, or a server that still requires TLS 1.0/1.1).", versionList(offered), first(al.Where)),
@@ -497,7 +502,7 @@ func ruleVersionMismatch(x *ruleRun) []Finding {
 	shFrame := first(x.tls.serverHello.Where)
 	if al := x.alertFrom(x.fromClient()); al != nil && al.Description == 70 {
 		return []Finding{{
-			ID: "version-mismatch", Severity: SeverityError, Frames: frames(first(al.Where), shFrame),
+			ID: catalog.VersionMismatch, Severity: SeverityError, Frames: frames(first(al.Where), shFrame),
 			Title: fmt.Sprintf("Client rejected the server's choice of %s: alert protocol_version", decode.VersionName(chosen)),
 			Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s; the client offered %s and answered with a fatal protocol_version alert in frame %d. "+
 				"ESP-IDF v5.x (mbedTLS 3.x) supports only TLS 1.2 and 1.3.", shFrame, decode.VersionName(chosen), versionList(offered), first(al.Where)),
@@ -508,7 +513,7 @@ func ruleVersionMismatch(x *ruleRun) []Finding {
 	// The client here accepted the version; the device profile would not.
 	if chosen != 0 && chosen < decode.VersionTLS12 && !x.ctx.profile.OffersVersion(chosen) {
 		return []Finding{{
-			ID: "version-mismatch", Severity: SeverityWarning, Frames: frames(shFrame),
+			ID: catalog.VersionMismatch, Severity: SeverityWarning, Frames: frames(shFrame),
 			Title: fmt.Sprintf("Server chose %s, which a %s device does not support", decode.VersionName(chosen), x.ctx.profile.Name),
 			Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s (the client offered %s). A device with profile %s offers only %s, "+
 				"so it would reject this ServerHello with a protocol_version alert.", shFrame, decode.VersionName(chosen), versionList(offered), x.ctx.profile.Name, versionList(x.ctx.profile.Versions)),
@@ -576,7 +581,7 @@ func ruleNoSharedCipher(x *ruleRun) []Finding {
 		expl += "."
 	}
 	return []Finding{{
-		ID: "no-shared-cipher", Severity: SeverityError, Frames: frames(first(al.Where)),
+		ID: catalog.NoSharedCipher, Severity: SeverityError, Frames: frames(first(al.Where)),
 		Title:        fmt.Sprintf("Server rejected the ClientHello: alert %s (no shared cipher suite)", decode.AlertName(al.Description)),
 		Explanation:  expl,
 		DeviceErrors: x.errs(device.SymptomFatalAlertReceived),
@@ -623,7 +628,7 @@ func ruleClientCertRequired(x *ruleRun) []Finding {
 		how = "sent a fatal " + decode.AlertName(al.Description) + " alert"
 	}
 	f := Finding{
-		ID: "client-certificate-required", Severity: SeverityError, Frames: fs,
+		ID: catalog.ClientCertificateRequired, Severity: SeverityError, Frames: fs,
 		Title: "Server requires a client certificate; the client sent none",
 		Explanation: fmt.Sprintf("The server asked for a client certificate (CertificateRequest in frame %d); the client %s, and the server %s. "+
 			"The server is set up for mutual TLS.", first(x.tls.certRequest.Where), sent, how),
@@ -664,7 +669,7 @@ func ruleClientCertRejected(x *ruleRun) []Finding {
 		desc = fmt.Sprintf(" (subject %q, issuer %q)", v.Name(c.Entries[0].Cert.Subject), v.Name(c.Entries[0].Cert.Issuer))
 	}
 	return []Finding{{
-		ID: "client-certificate-rejected", Severity: SeverityError, Frames: frames(first(al.Where), first(h.Where)),
+		ID: catalog.ClientCertificateRejected, Severity: SeverityError, Frames: frames(first(al.Where), first(h.Where)),
 		Title: fmt.Sprintf("Server rejected the client certificate: alert %s", decode.AlertName(al.Description)),
 		Explanation: fmt.Sprintf("The client sent its certificate in frame %d%s; the server answered with a fatal %s alert in frame %d. "+
 			"The server does not trust the CA that issued it, or the certificate is expired, revoked or not allowed for client authentication.",
@@ -684,7 +689,7 @@ func ruleServerAlert(x *ruleRun) []Finding {
 	}
 	info := device.AlertFromServer(al.Description)
 	return []Finding{{
-		ID: "server-alert", Severity: SeverityError, Frames: frames(first(al.Where)),
+		ID: catalog.ServerAlert, Severity: SeverityError, Frames: frames(first(al.Where)),
 		Title: fmt.Sprintf("Server sent fatal alert %s (%d)", decode.AlertName(al.Description), al.Description),
 		Explanation: fmt.Sprintf("Frame %d: the server ended the handshake with a fatal %s alert, after the client's %s. %s",
 			first(al.Where), decode.AlertName(al.Description), x.lastSentBy(x.fromClient(), first(al.Where)), info.Causes),
@@ -709,7 +714,7 @@ func ruleClientAlert(x *ruleRun) []Finding {
 	}
 	info := device.AlertFromDevice(al.Description)
 	return []Finding{{
-		ID: "client-alert", Severity: SeverityError, Frames: frames(first(al.Where)),
+		ID: catalog.ClientAlert, Severity: SeverityError, Frames: frames(first(al.Where)),
 		Title: fmt.Sprintf("Client sent fatal alert %s (%d)", decode.AlertName(al.Description), al.Description),
 		Explanation: fmt.Sprintf("Frame %d: the client ended the handshake with a fatal %s alert after receiving %s. %s",
 			first(al.Where), decode.AlertName(al.Description), x.lastReceivedBefore(x.fromClient(), first(al.Where)), info.Causes),
@@ -732,7 +737,7 @@ func ruleServerReset(x *ruleRun) []Finding {
 	}
 	after := x.lastSentBy(x.fromClient(), rst.Frame.Number)
 	return []Finding{{
-		ID: "server-reset", Severity: SeverityError, Frames: frames(rst.Frame.Number),
+		ID: catalog.ServerReset, Severity: SeverityError, Frames: frames(rst.Frame.Number),
 		Title: "Server reset the connection during the handshake",
 		Explanation: fmt.Sprintf("Frame %d: the server sent a TCP RST after the client's %s, without a TLS alert. "+
 			"Servers and load balancers do this when they reject the ClientHello outright: SNI not allowed or missing, client IP filtered, "+
@@ -757,7 +762,7 @@ func ruleServerClosed(x *ruleRun) []Finding {
 	if cn := x.closeNotifyBefore(x.fromServer(), fin.Frame.Number); cn != nil {
 		at := first(cn.Where)
 		return []Finding{{
-			ID: "server-closed", Severity: SeverityError, Frames: frames(at, fin.Frame.Number),
+			ID: catalog.ServerClosed, Severity: SeverityError, Frames: frames(at, fin.Frame.Number),
 			Title: "Server closed the connection with close_notify during the handshake",
 			Explanation: fmt.Sprintf("Frame %d: the server sent a close_notify alert after the client's %s, then closed the connection (FIN, frame %d). "+
 				"close_notify is an orderly close, so the server names no reason: mbedtls_ssl_handshake() stops with MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY, "+
@@ -768,7 +773,7 @@ func ruleServerClosed(x *ruleRun) []Finding {
 		}}
 	}
 	return []Finding{{
-		ID: "server-closed", Severity: SeverityError, Frames: frames(fin.Frame.Number),
+		ID: catalog.ServerClosed, Severity: SeverityError, Frames: frames(fin.Frame.Number),
 		Title: "Server closed the connection (FIN) during the handshake without an alert",
 		Explanation: fmt.Sprintf("Frame %d: the server closed the connection after the client's %s, without a TLS alert. "+
 			"The device sees the connection end while it waits for the next record. Typical causes: the server rejects the SNI or the client's address, "+
@@ -791,7 +796,7 @@ func (x *ruleRun) closeNotifyBefore(d capture.Dir, n int) *decode.Alert {
 
 func ruleServerSilent(x *ruleRun) []Finding {
 	chh := x.tls.clientHello
-	if chh == nil || chh.Dir != x.fromClient() || x.has("capture-one-direction") {
+	if chh == nil || chh.Dir != x.fromClient() {
 		return nil
 	}
 	srv := x.fromServer()
@@ -829,7 +834,7 @@ func ruleServerSilent(x *ruleRun) []Finding {
 	}
 	expl += " A server that does not answer a ClientHello is overloaded, filters the client, or expects something else on this port; a middlebox may also be dropping the ClientHello."
 	return []Finding{{
-		ID: "server-silent", Severity: SeverityError, Frames: frames(first(chh.Where)),
+		ID: catalog.ServerSilent, Severity: SeverityError, Frames: frames(first(chh.Where)),
 		Title:        fmt.Sprintf("Server silent for %s after the ClientHello", roundDur(wait)),
 		Explanation:  expl,
 		DeviceErrors: x.errs(device.SymptomReadTimeout),
@@ -848,7 +853,7 @@ func ruleClientAborted(x *ruleRun) []Finding {
 	received := x.lastReceivedBefore(x.fromClient(), cl.Frame.Number)
 	if received == "nothing" && cl.Frame.Time.Sub(x.tls.clientHello.Time) < abandonedWithin {
 		return []Finding{{
-			ID: "client-aborted", Severity: SeverityWarning, Frames: frames(cl.Frame.Number),
+			ID: catalog.ClientAborted, Severity: SeverityWarning, Frames: frames(cl.Frame.Number),
 			Title: fmt.Sprintf("Client abandoned the connection %s after its ClientHello", roundDur(cl.Frame.Time.Sub(x.tls.clientHello.Time))),
 			Explanation: fmt.Sprintf("Frame %d: the client closed the connection (%s) before the server could answer its ClientHello. "+
 				"Browsers and apps open several connections at once and drop the spare ones; a device does not, so on a device look at what it logged.", cl.Frame.Number, cl.Kind),
@@ -862,7 +867,7 @@ func ruleClientAborted(x *ruleRun) []Finding {
 	if lp := x.tcp.lastPayload[srv]; !x.tls13() && x.tls.serverDone == nil && lp.Number > 0 && lp.Number < cl.Frame.Number &&
 		cl.Frame.Time.Sub(lp.Time) >= abandonedWithin {
 		return []Finding{{
-			ID: "client-aborted", Severity: SeverityError, Frames: frames(cl.Frame.Number, lp.Number),
+			ID: catalog.ClientAborted, Severity: SeverityError, Frames: frames(cl.Frame.Number, lp.Number),
 			Title: fmt.Sprintf("Client gave up after the server stalled mid-handshake for %s", roundDur(cl.Frame.Time.Sub(lp.Time))),
 			Explanation: fmt.Sprintf("The server's last bytes (frame %d) left its flight unfinished: the last record received was %s and no ServerHelloDone followed. "+
 				"The server then sent nothing for %s, until the client closed the connection (%s in frame %d) without a TLS alert: the client's read timed out.",
@@ -872,7 +877,7 @@ func ruleClientAborted(x *ruleRun) []Finding {
 		}}
 	}
 	f := Finding{
-		ID: "client-aborted", Severity: SeverityError, Frames: frames(cl.Frame.Number),
+		ID: catalog.ClientAborted, Severity: SeverityError, Frames: frames(cl.Frame.Number),
 		Title: fmt.Sprintf("Client ended the handshake with %s and no alert", cl.Kind),
 		Explanation: fmt.Sprintf("Frame %d: the client closed the connection (%s) without a TLS alert; the last thing it received was %s. "+
 			"mbedTLS aborts without an alert when a record does not fit its buffer, on an out-of-memory error, or when its own configuration is incomplete.",
@@ -993,7 +998,7 @@ func ruleTLS13Encrypted(x *ruleRun) []Finding {
 	}
 	expl += ". With the session keys (SSLKEYLOGFILE or the ESP's mbedtls key export) tlspcap can decrypt it and name the cause: an untrusted or mismatched server certificate, a required client certificate, or a handshake failure."
 	f := Finding{
-		ID: "tls13-handshake-encrypted", Severity: sev, Frames: fs,
+		ID: catalog.TLS13HandshakeEncrypted, Severity: sev, Frames: fs,
 		Title:        "TLS 1.3 handshake failed; the cause is in encrypted records",
 		Explanation:  expl,
 		DeviceErrors: x.errs(device.SymptomVerifyFailed),
@@ -1021,7 +1026,7 @@ func tls13LateRejection(x *ruleRun) []Finding {
 	}
 	f := first(rec.Where)
 	return []Finding{{
-		ID: "tls13-handshake-encrypted", Severity: SeverityError, Frames: frames(f),
+		ID: catalog.TLS13HandshakeEncrypted, Severity: SeverityError, Frames: frames(f),
 		Title: "TLS 1.3: the server answered the client's Finished with an encrypted alert and closed",
 		Explanation: fmt.Sprintf("The client finished its side of the TLS 1.3 handshake, but the only record the server sent afterwards (frame %d, %d bytes) has the size of an encrypted alert, "+
 			"and then the server closed the connection without sending any data. A TLS 1.3 server checks the client's certificate only after the client's Finished, "+
@@ -1061,7 +1066,7 @@ func ruleWeakCipher(x *ruleRun) []Finding {
 		return nil
 	}
 	return []Finding{{
-		ID: "weak-cipher", Severity: SeverityWarning, Frames: frames(first(x.tls.serverHello.Where)),
+		ID: catalog.WeakCipher, Severity: SeverityWarning, Frames: frames(first(x.tls.serverHello.Where)),
 		Title:       "Weak cipher suite negotiated: " + name,
 		Explanation: fmt.Sprintf("The ServerHello in frame %d selects %s: %s.", first(x.tls.serverHello.Where), name, joinNames(why)),
 		Fix:         "Prefer ECDHE with AES-GCM (e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) on the server, or restrict the device with esp_tls_cfg_t.ciphersuites_list.",
@@ -1080,7 +1085,7 @@ func ruleZeroWindow(x *ruleRun) []Finding {
 		sev = SeverityError
 	}
 	return []Finding{{
-		ID: "zero-window", Severity: sev, Frames: frames(ev.Frame.Number),
+		ID: catalog.ZeroWindow, Severity: sev, Frames: frames(ev.Frame.Number),
 		Title: fmt.Sprintf("The %s advertised a zero TCP window", x.who(x.dev)),
 		Explanation: fmt.Sprintf("Frame %d: the %s's receive window dropped to zero: it was not reading, or had no memory left for received data. "+
 			"On an ESP this is heap pressure (lwIP receive buffers) or an application that stopped reading the socket.", ev.Frame.Number, x.who(x.dev)),
@@ -1125,7 +1130,7 @@ func ruleSlowHandshake(x *ruleRun) []Finding {
 			continue
 		}
 		return []Finding{{
-			ID: "slow-handshake", Severity: SeverityWarning, Frames: frames(first(s.b), first(s.a)),
+			ID: catalog.SlowHandshake, Severity: SeverityWarning, Frames: frames(first(s.b), first(s.a)),
 			Title: fmt.Sprintf("Slow handshake: the %s took %s", strings.SplitN(s.name, " (", 2)[0], roundDur(d)),
 			Explanation: fmt.Sprintf("From frame %d to frame %d: the %s took %s. ESP-TLS gives up after esp_tls_cfg_t.timeout_ms (10 s by default).",
 				first(s.a), first(s.b), s.name, roundDur(d)),
@@ -1141,7 +1146,7 @@ func ruleClientCertNotRequested(x *ruleRun) []Finding {
 		return nil
 	}
 	return []Finding{{
-		ID: "client-certificate-not-requested", Severity: SeverityWarning, Frames: frames(first(x.serverFlightEnd().Where)),
+		ID: catalog.ClientCertificateNotRequested, Severity: SeverityWarning, Frames: frames(first(x.serverFlightEnd().Where)),
 		Title:       "The device (as TLS server) did not ask for a client certificate",
 		Explanation: "The device acts as the TLS server and completed the handshake without a CertificateRequest: any client can connect; it verifies nobody.",
 		Fix: "If clients must be authenticated, set the CA to verify them (esp_tls_cfg_server_t.cacert_buf / httpd_ssl_config_t.cacert_pem); " +
@@ -1164,7 +1169,7 @@ func roundDur(d time.Duration) string {
 func ruleRecordTruncated(x *ruleRun) []Finding {
 	for _, d := range []capture.Dir{x.peer, x.dev} {
 		r := x.firstRecordFrom(d, func(r *decode.Record) bool { return r.Truncated })
-		if r == nil || x.has("capture-missing-bytes") || x.has("record-exceeds-device-buffer") || x.has("record-overflow") {
+		if r == nil {
 			continue
 		}
 		cl := x.closeOf(d)
@@ -1178,7 +1183,7 @@ func ruleRecordTruncated(x *ruleRun) []Finding {
 			sym = device.SymptomPeerRST
 		}
 		return []Finding{{
-			ID: "record-truncated", Severity: SeverityError, Frames: frames(first(r.Where), cl.Frame.Number),
+			ID: catalog.RecordTruncated, Severity: SeverityError, Frames: frames(first(r.Where), cl.Frame.Number),
 			Title: fmt.Sprintf("The %s closed the connection inside a %d-byte record", x.who(d), r.Length),
 			Explanation: fmt.Sprintf("The record starting in frame %d announces %d bytes, but only %d arrived before the %s sent %s in frame %d. "+
 				"The receiver waits for the rest of the record and then sees the connection end.",

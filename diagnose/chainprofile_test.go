@@ -34,7 +34,7 @@ func TestChainFollowsProfile(t *testing.T) {
 		}
 		var ids []string
 		for _, f := range rep.Connections[0].Findings {
-			ids = append(ids, f.ID)
+			ids = append(ids, string(f.ID))
 		}
 		if got := slices.Contains(ids, "hostname-mismatch"); got != tc.mismatch {
 			t.Errorf("profile %s: hostname-mismatch %v, want %v (findings %v)", tc.profile, got, tc.mismatch, ids)

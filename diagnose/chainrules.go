@@ -11,6 +11,7 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/chain"
 	"tlspcap/diagnose/device"
 	"tlspcap/diagnose/values"
@@ -19,13 +20,13 @@ import (
 // alertChainIDs maps the alert an mbedTLS client sends after a failed
 // verification to the chain findings that explain it, most specific first
 // (knowledge/esp-mbedtls.md §2.5).
-var alertChainIDs = map[uint8][]string{
-	42: {"hostname-mismatch", "missing-sni"},
-	43: {"weak-certificate"},
-	45: {"certificate-expired"},
-	46: {"certificate-not-yet-valid", "weak-certificate"},
-	48: {"chain-incomplete", "self-signed", "chain-untrusted"},
-	49: {"chain-incomplete", "chain-untrusted", "self-signed"},
+var alertChainIDs = map[uint8][]catalog.ID{
+	42: {catalog.HostnameMismatch, catalog.MissingSNI},
+	43: {catalog.WeakCertificate},
+	45: {catalog.CertificateExpired},
+	46: {catalog.CertificateNotYetValid, catalog.WeakCertificate},
+	48: {catalog.ChainIncomplete, catalog.SelfSigned, catalog.ChainUntrusted},
+	49: {catalog.ChainIncomplete, catalog.ChainUntrusted, catalog.SelfSigned},
 }
 
 // serverChain runs the chain analysis over the server's Certificate
@@ -159,7 +160,7 @@ func ruleChainByAlert(x *ruleRun) []Finding {
 		// readable (mbedTLS 3.6 sends it in the clear) and names the failure.
 		id := ids[len(ids)-1]
 		if al.Description == 42 {
-			id = "hostname-mismatch"
+			id = catalog.HostnameMismatch
 		}
 		keys := "a key log (--keylog) would let tlspcap check the chain."
 		if x.keyLogMissed() {
@@ -196,7 +197,7 @@ func ruleChainByAlert(x *ruleRun) []Finding {
 	// CA than the one tlspcap checks against (--ca), or checks something else.
 	f.ID = ids[len(ids)-1]
 	if al.Description == 42 {
-		f.ID = "hostname-mismatch"
+		f.ID = catalog.HostnameMismatch
 	}
 	f.Title = fmt.Sprintf("The device rejected the server's certificate: alert %s", decode.AlertName(al.Description))
 	f.Explanation = fmt.Sprintf("The device sent a fatal %s alert in frame %d after the server's Certificate in frame %d. %s "+
@@ -214,7 +215,7 @@ func ruleChainObservations(x *ruleRun) []Finding {
 	}
 	res, h, ok := x.serverChain()
 	if !ok {
-		if ch, ok2 := clientHello(x.conn); ok2 && ch.ServerName == "" && !x.has("missing-sni") && x.tls.clientHello.Dir == x.fromClient() {
+		if ch, ok2 := clientHello(x.conn); ok2 && ch.ServerName == "" && x.tls.clientHello.Dir == x.fromClient() {
 			return []Finding{missingSNI(x)}
 		}
 		return nil
@@ -222,7 +223,7 @@ func ruleChainObservations(x *ruleRun) []Finding {
 	var out []Finding
 	for _, p := range res.Problems {
 		// Without the ClientHello the capture cannot say whether SNI was sent.
-		if x.has(p.ID) || (p.ID == "missing-sni" && x.tls.clientHello == nil) {
+		if p.ID == catalog.MissingSNI && x.tls.clientHello == nil {
 			continue
 		}
 		sev := Severity(p.Severity)
@@ -242,7 +243,7 @@ func missingSNI(x *ruleRun) Finding {
 	if ch, ok := clientHello(x.conn); ok {
 		if ip, err := netip.ParseAddr(ch.ServerName); err == nil {
 			return Finding{
-				ID: "missing-sni", Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
+				ID: catalog.MissingSNI, Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
 				Title: fmt.Sprintf("The device sent the IP address %s as server name (SNI)", x.ctx.opts.Values.Addr(ip)),
 				Explanation: fmt.Sprintf("The ClientHello in frame %d carries server_name %q, an IP address. RFC 6066 §3 does not permit IP literals in SNI, so the device in effect sent no server name; "+
 					"mbedTLS (2.28 and 3.6 alike) sends whatever host the application passed to mbedtls_ssl_set_hostname, and ESP-TLS passes the host of the URL, so connecting to https://%s/ does this. "+
@@ -253,7 +254,7 @@ func missingSNI(x *ruleRun) Finding {
 		}
 	}
 	return Finding{
-		ID: "missing-sni", Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
+		ID: catalog.MissingSNI, Severity: SeverityWarning, Frames: frames(first(x.tls.clientHello.Where)),
 		Title: "The ClientHello carries no server name (SNI)",
 		Explanation: fmt.Sprintf("The ClientHello in frame %d has no server_name extension: the device connected by IP address or with skip_cert_common_name_check set. "+
 			"A server that hosts several names then returns its default certificate, which may not be the one the device expects.", first(x.tls.clientHello.Where)),
@@ -315,7 +316,7 @@ func ruleCertificateNotVerified(x *ruleRun) []Finding {
 		fs = append(fs, first(t.Where))
 	}
 	return []Finding{{
-		ID: "certificate-not-verified", Severity: SeverityWarning, Frames: fs,
+		ID: catalog.CertificateNotVerified, Severity: SeverityWarning, Frames: fs,
 		Title: "The device accepted a server certificate that does not verify: it verified nothing",
 		Explanation: fmt.Sprintf("The server's chain (Certificate in frame %d) does not verify for the device: %s. "+
 			"A device that verifies would have stopped with %s and a fatal %s alert; this one %s. "+

@@ -9,6 +9,7 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/catalog"
 )
 
 // decide builds the verdict for one connection: the model, then the rules.
@@ -301,7 +302,7 @@ func (c *conn) ending(o Options, captureEnd time.Time) Ending {
 // outcome turns findings and stage into the verdict.
 func outcome(c *conn, r *Connection) Outcome {
 	for _, f := range r.Findings {
-		if f.ID == "not-tls" {
+		if f.ID == catalog.NotTLS {
 			return OutcomeNotTLS
 		}
 	}
@@ -312,7 +313,7 @@ func outcome(c *conn, r *Connection) Outcome {
 		return OutcomeOK
 	}
 	for _, f := range r.Findings {
-		if strings.HasPrefix(f.ID, "capture-") && f.Severity == SeverityWarning {
+		if strings.HasPrefix(string(f.ID), "capture-") && f.Severity == SeverityWarning {
 			return OutcomeIncomplete // the capture cannot show how it ended
 		}
 	}

@@ -36,7 +36,7 @@ func errorIDs(fs []diagnose.Finding) []string {
 	var ids []string
 	for _, f := range fs {
 		if f.Severity == diagnose.SeverityError {
-			ids = append(ids, f.ID)
+			ids = append(ids, string(f.ID))
 		}
 	}
 	return ids

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tlspcap/capture"
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/values"
 )
 
@@ -177,7 +178,7 @@ const dnsNoResponseAfter = 2 * time.Second
 
 func (s *dnsState) findings(end time.Time) []Finding {
 	type group struct {
-		id      string
+		id      catalog.ID
 		name    string
 		qtype   uint16
 		frames  []int
@@ -188,7 +189,7 @@ func (s *dnsState) findings(end time.Time) []Finding {
 	}
 	groups := map[string]*group{}
 	var order []string
-	addTo := func(id string, q *dnsQuery, frame int) {
+	addTo := func(id catalog.ID, q *dnsQuery, frame int) {
 		k := fmt.Sprintf("%s|%s|%d", id, q.name, q.qtype)
 		g, ok := groups[k]
 		if !ok {
@@ -207,11 +208,11 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			if !end.IsZero() && end.Sub(q.frame.Time) < dnsNoResponseAfter {
 				continue
 			}
-			addTo("dns-no-response", q, q.frame.Number)
+			addTo(catalog.DNSNoResponse, q, q.frame.Number)
 		case q.rcode == 3:
-			addTo("dns-nxdomain", q, q.answerFrame)
+			addTo(catalog.DNSNXDomain, q, q.answerFrame)
 		case q.rcode == 2:
-			addTo("dns-servfail", q, q.answerFrame)
+			addTo(catalog.DNSServfail, q, q.answerFrame)
 		}
 	}
 	var out []Finding
@@ -228,7 +229,7 @@ func (s *dnsState) findings(end time.Time) []Finding {
 			WiresharkFilter: fmt.Sprintf("dns.qry.name == %q", name)}
 		n := len(g.frames)
 		switch g.id {
-		case "dns-nxdomain":
+		case catalog.DNSNXDomain:
 			f.Title = fmt.Sprintf("DNS: %s does not exist (NXDOMAIN)", name)
 			f.Explanation = fmt.Sprintf("The resolver %s answered NXDOMAIN for %q (%s, first in frame %d): the name does not exist, so the device never connects. "+
 				"ESP-TLS logs \"couldn't get hostname for :%s: getaddrinfo() returns 202\" (EAI_FAIL).", joinNames(srv), name, plural(n, "answer", "answers"), g.frames[0], name)
@@ -239,18 +240,18 @@ func (s *dnsState) findings(end time.Time) []Finding {
 					"No connection waits on it: a device resolves the host it connects to with an A or AAAA lookup.", joinNames(srv), dnsTypeName(g.qtype), name, plural(n, "answer", "answers"), g.frames[0])
 				f.Fix = "Nothing to fix for the TLS connections."
 			}
-		case "dns-servfail":
+		case catalog.DNSServfail:
 			f.Title = fmt.Sprintf("DNS: the resolver failed for %s (SERVFAIL)", name)
 			f.Explanation = fmt.Sprintf("The resolver %s answered SERVFAIL for %q (%s, first in frame %d): it could not resolve the name (upstream unreachable, DNSSEC failure).",
 				joinNames(srv), name, plural(n, "answer", "answers"), g.frames[0])
 			f.Fix = "Check the resolver the device got by DHCP (or set one with esp_netif_set_dns_info), and its upstream connectivity."
-		case "dns-no-response":
+		case catalog.DNSNoResponse:
 			f.Title = fmt.Sprintf("DNS: no answer for %s", name)
 			f.Explanation = fmt.Sprintf("%s for %q to %s got no response (first in frame %d): the resolver is unreachable or drops the queries. "+
 				"lwIP retries and then getaddrinfo() fails, so the device never connects.", capitalize(plural(n, "query", "queries")), name, joinNames(srv), g.frames[0])
 			f.Fix = "Check the DNS server address the device uses (DHCP option 6, esp_netif_get_dns_info) and that UDP port 53 to it is open."
 		}
-		if !addr && g.id != "dns-nxdomain" {
+		if !addr && g.id != catalog.DNSNXDomain {
 			f.Title += fmt.Sprintf(" (%s lookup)", dnsTypeName(g.qtype))
 			f.Explanation += fmt.Sprintf(" It was a %s lookup: no connection waits on it.", dnsTypeName(g.qtype))
 		}
@@ -269,7 +270,7 @@ func (s *dnsState) findings(end time.Time) []Finding {
 		}
 		sort.Ints(first)
 		out = append(out, Finding{
-			ID: "dns-multiple-servers", Severity: SeverityInfo, Frames: first, DeviceErrors: []DeviceError{},
+			ID: catalog.DNSMultipleServers, Severity: SeverityInfo, Frames: first, DeviceErrors: []DeviceError{},
 			Title:           fmt.Sprintf("DNS queries went to %d different resolvers", len(srv)),
 			Explanation:     "Queries in this capture went to " + joinNames(srv) + ". If they answer differently, the device may connect to a different server than a PC does.",
 			Fix:             "Check which resolver the device uses (DHCP) and compare answers.",
@@ -307,7 +308,7 @@ func (s *dnsState) boundFinding() (Finding, bool) {
 			"a query for such a name that failed is reported as an error, although the name resolved in the end (a warning otherwise).",
 			maxDNSQueries, s.answersDroppedAt.Number, plural(s.droppedAnswers, "successful answer", "successful answers")))
 	}
-	return Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at.Number), DeviceErrors: []DeviceError{},
+	return Finding{ID: catalog.TlspcapLimit, Severity: SeverityWarning, Frames: frames(at.Number), DeviceErrors: []DeviceError{},
 		Title: title, Explanation: strings.Join(why, " "),
 		Fix:             "Analyse the device's DNS alone: cut the capture around the failure (editcap -A/-B), or capture only the device (tcpdump host DEVICE_IP).",
 		WiresharkFilter: fmt.Sprintf("dns && frame.number >= %d", at.Number)}, true
@@ -324,7 +325,7 @@ func (a *Analyzer) captureFindings() []Finding {
 	}
 	if n := a.probeCount[capture.ProblemSnaplenCut]; n > 0 {
 		f := Finding{
-			ID: "capture-truncated-packets", Severity: SeverityWarning, Frames: cut, DeviceErrors: []DeviceError{},
+			ID: catalog.CaptureTruncatedPackets, Severity: SeverityWarning, Frames: cut, DeviceErrors: []DeviceError{},
 			Title: fmt.Sprintf("%s cut short by the capture's snap length", capitalize(plural(n, "packet was", "packets were"))),
 			Explanation: "These packets are shorter in the file than on the wire: the capture was taken with a small snap length (tcpdump -s), " +
 				"so TLS records in them are incomplete in the capture although the endpoints received them whole. Findings about those records are about the capture, not the connection.",
@@ -335,7 +336,7 @@ func (a *Analyzer) captureFindings() []Finding {
 	}
 	if n := a.probeCount[capture.ProblemTruncatedFile]; n > 0 {
 		out = append(out, Finding{
-			ID: "capture-file-truncated", Severity: SeverityWarning, Frames: []int{}, DeviceErrors: []DeviceError{},
+			ID: catalog.CaptureFileTruncated, Severity: SeverityWarning, Frames: []int{}, DeviceErrors: []DeviceError{},
 			Title:       "The capture file ends in the middle of a packet",
 			Explanation: "The file was cut off (copied while still being written, or the capture process was killed). Everything before the cut was analysed.",
 			Fix:         "Stop the capture cleanly (Ctrl-C on tcpdump) before copying the file.",

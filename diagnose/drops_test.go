@@ -124,7 +124,7 @@ func TestKernelDrops(t *testing.T) {
 				}
 				root := ""
 				if len(conn.Findings) > 0 && conn.Findings[0].Severity == diagnose.SeverityError {
-					root = conn.Findings[0].ID
+					root = string(conn.Findings[0].ID)
 				}
 				if conn.Outcome != wantOutcome || root != wantRoot {
 					t.Errorf("stream %d: %s %q, want %s %q", i, conn.Outcome, root, wantOutcome, wantRoot)

@@ -3,6 +3,8 @@
 // (ESP32/ESP8266, mbedTLS) reports, and what to change.
 package diagnose
 
+import "tlspcap/diagnose/catalog"
+
 // Severity of a finding.
 type Severity string
 
@@ -19,9 +21,13 @@ type DeviceError struct {
 	Versions string `json:"versions"` // "mbedTLS 2.28, 3.x (ESP-IDF v4.4.1+, v5.x)"
 }
 
+// FindingID is a finding's stable id ("record-overflow"): the constants in
+// package catalog, whose table says each one's phase and what it supersedes.
+type FindingID = catalog.ID
+
 // Finding is one diagnosis with its evidence. IDs are a stable contract.
 type Finding struct {
-	ID              string        `json:"id"`
+	ID              FindingID     `json:"id"`
 	Severity        Severity      `json:"severity"`
 	Frames          []int         `json:"frames"` // decisive evidence first
 	Title           string        `json:"title"`

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/values"
 )
 
@@ -87,7 +88,7 @@ func (a *Analyzer) inputFindings() []Finding {
 		if u.dsbLines > 0 {
 			from = append(from, fmt.Sprintf("%s from the capture's Decryption Secrets Blocks", plural(u.dsbLines, "key-log line", "key-log lines")))
 		}
-		f := Finding{ID: "key-log", Severity: SeverityInfo, Frames: []int{}, DeviceErrors: []DeviceError{},
+		f := Finding{ID: catalog.KeyLog, Severity: SeverityInfo, Frames: []int{}, DeviceErrors: []DeviceError{},
 			Title: fmt.Sprintf("Key log: %s, %s, matched %d of %s", plural(u.keyLines+u.dsbLines, "line", "lines"),
 				plural(a.keys.Len(), "client random", "client randoms"), u.keyMatched, plural(u.tlsConns, "TLS connection", "TLS connections")),
 			Explanation: fmt.Sprintf("%s: secrets for %s. %d of the %s (a ClientHello seen) have their client random in it and can be decrypted.",
@@ -109,7 +110,7 @@ func (a *Analyzer) inputFindings() []Finding {
 		out = append(out, f)
 	}
 	if len(a.opts.BrowserChain) > 0 {
-		f := Finding{ID: "browser-chain", Severity: SeverityInfo, Frames: []int{}, DeviceErrors: []DeviceError{},
+		f := Finding{ID: catalog.BrowserChain, Severity: SeverityInfo, Frames: []int{}, DeviceErrors: []DeviceError{},
 			Title:       fmt.Sprintf("Browser chain: compared on %d of %s", u.browserCompared, plural(u.certConns, "connection with a server certificate", "connections with a server certificate")),
 			Explanation: fmt.Sprintf("--browser-chain was set beside the chain of %d of the %s.", u.browserCompared, plural(u.certConns, "connection that showed a server certificate", "connections that showed a server certificate")),
 		}

@@ -13,7 +13,7 @@ import (
 // captureFinding is the capture-level finding id, or nil.
 func captureFinding(rep *diagnose.Report, id string) *diagnose.Finding {
 	for i := range rep.Findings {
-		if rep.Findings[i].ID == id {
+		if string(rep.Findings[i].ID) == id {
 			return &rep.Findings[i]
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/catalog"
 )
 
 // tlspcap-limit: a bound tlspcap sets on what it keeps was hit, so part of
@@ -33,7 +34,7 @@ func ruleOverBound(x *ruleRun) []Finding {
 	var out []Finding
 	if l := x.tls.late; l != nil && l.dropped > 0 {
 		total := x.tls.recordCount[0] + x.tls.recordCount[1]
-		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityInfo, Frames: frames(l.first.Number),
+		out = append(out, Finding{ID: catalog.TlspcapLimit, Severity: SeverityInfo, Frames: frames(l.first.Number),
 			Title: fmt.Sprintf("This connection carried %d TLS records: tlspcap lists %d of them", total, len(x.tls.records)),
 			Explanation: fmt.Sprintf("tlspcap keeps the first %d records of a connection for its rules, the timeline and `tlspcap records`. "+
 				"From frame %d on it kept only the last %d of each direction and those its rules look for (a truncated record, one larger than all before it), "+
@@ -45,7 +46,7 @@ func ruleOverBound(x *ruleRun) []Finding {
 	for _, h := range x.tls.overBound {
 		from := x.who(h.Dir)
 		name := decode.HandshakeTypeName(h.Type)
-		f := Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(first(h.Where))}
+		f := Finding{ID: catalog.TlspcapLimit, Severity: SeverityWarning, Frames: frames(first(h.Where))}
 		var le *decode.LimitError
 		if errors.As(h.ParseErr, &le) {
 			f.Title = fmt.Sprintf("The %s's %s claims %d bytes, more than tlspcap's %d-byte limit: it was not read", from, name, le.Length, le.Limit)
@@ -80,7 +81,7 @@ func (a *Analyzer) boundFindings(st capture.Stats) []Finding {
 	var out []Finding
 	if n := st.Evicted; n > 0 {
 		at := a.firstProblem[capture.ProblemConnLimit].Frame
-		f := Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
+		f := Finding{ID: catalog.TlspcapLimit, Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
 			Title: fmt.Sprintf("%s ended early: more than %d TCP connections were open at once", capitalize(plural(n, "connection was", "connections were")), st.MaxConns),
 			Explanation: fmt.Sprintf("tlspcap follows at most %d TCP connections at once (--max-connections). From frame %d on, each connection beyond it ended the one that had been quiet longest: "+
 				"that one was judged with what the capture had shown of it so far, and its ending says connection-limit rather than how the peers ended it. "+
@@ -105,7 +106,7 @@ func (a *Analyzer) boundFindings(st capture.Stats) []Finding {
 		if st.SegmentLimited == n {
 			what = fmt.Sprintf("%d segments", st.MaxHeldSegments)
 		}
-		out = append(out, Finding{ID: "tlspcap-limit", Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
+		out = append(out, Finding{ID: catalog.TlspcapLimit, Severity: SeverityWarning, Frames: frames(at), DeviceErrors: []DeviceError{},
 			Title: fmt.Sprintf("More than %s waited behind a missing TCP segment (%s): the missing bytes were reported lost", what, plural(n, "time", "times")),
 			Explanation: fmt.Sprintf("tlspcap holds up to %d out-of-order bytes, in at most %d segments, per direction of a connection while a missing segment may still come (--max-buffered). "+
 				"From frame %d on, that was exceeded: the bytes still missing were reported as a gap so those behind them could be read. "+

@@ -208,7 +208,7 @@ func TestLongConnection(t *testing.T) {
 			}
 			var got, lim *diagnose.Finding
 			for i, f := range r.Findings {
-				switch f.ID {
+				switch string(f.ID) {
 				case tc.id:
 					got = &r.Findings[i]
 				case "tlspcap-limit":

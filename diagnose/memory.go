@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"tlspcap/decode"
+	"tlspcap/diagnose/catalog"
 )
 
 // Heap figures: the FAQ's 40-50 KB for one TLS client handshake on ESP32,
@@ -45,7 +46,7 @@ func ruleMemoryEstimate(x *ruleRun) []Finding {
 		x.ctx.memoryTexts[k] = t
 	}
 	return []Finding{{
-		ID: "memory-estimate", Severity: SeverityInfo, Frames: frames(first(x.tls.clientHello.Where)),
+		ID: catalog.MemoryEstimate, Severity: SeverityInfo, Frames: frames(first(x.tls.clientHello.Where)),
 		Title: t.title, Explanation: t.explanation, Fix: t.fix,
 	}}
 }

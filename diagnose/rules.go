@@ -8,20 +8,32 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/chain"
 	"tlspcap/diagnose/device"
 )
 
 // A rule reads one connection's model and returns findings. Rules run in
-// catalogue order; the first error finding is the root cause, so rules that
-// name a cause come before rules that only describe how the connection ended.
+// catalogue order (catalog/findings.tsv); the first error finding is the root
+// cause, so rules that name a cause come before rules that only describe how
+// the connection ended.
 type rule struct {
-	id string
-	// phase: 0 root causes, 1 fallbacks (run only when no error was found
-	// yet: they describe the ending itself), 2 observations (warnings and
-	// info, always).
-	phase int
+	id    catalog.ID
+	phase catalog.Phase
 	check func(x *ruleRun) []Finding
+}
+
+// catalogue is every connection rule in the order and phase the table gives.
+var catalogue = rulesInOrder()
+
+func rulesInOrder() []rule {
+	var out []rule
+	for _, e := range catalog.Entries() {
+		if c, ok := checks[e.ID]; ok {
+			out = append(out, rule{e.ID, e.Phase, c})
+		}
+	}
+	return out
 }
 
 // ruleRun is one connection under examination.
@@ -47,13 +59,14 @@ func (ctx *ruleContext) run(c *conn, r *Connection) []Finding {
 	if !x.tlsRelevant() {
 		return nil // plain TCP on a non-TLS port: not this tool's business
 	}
-	for phase := 0; phase < 3; phase++ {
+	for _, phase := range []catalog.Phase{catalog.RootCause, catalog.Fallback, catalog.Observation} {
 		for _, rl := range catalogue {
-			if rl.phase != phase || (phase == 1 && (x.hasError() || x.captureBlind())) {
+			if rl.phase != phase || (phase == catalog.Fallback && (x.hasError() || x.captureBlind())) {
 				continue
 			}
+			before := len(x.found)
 			for _, f := range rl.check(x) {
-				if f.ID == "" {
+				if f.ID == "" || x.superseded(f.ID, before) {
 					continue
 				}
 				if f.WiresharkFilter == "" {
@@ -118,12 +131,23 @@ func (x *ruleRun) tlsRelevant() bool {
 // captureBlind: the capture lost bytes of an unfinished handshake, so how the
 // connection ended says nothing reliable about why.
 func (x *ruleRun) captureBlind() bool {
-	return !x.handshakeDone() && (x.has("capture-missing-bytes") || x.has("capture-truncated-packets") || x.has("capture-one-direction"))
+	return !x.handshakeDone() && (x.has(catalog.CaptureMissingBytes) || x.has(catalog.CaptureTruncatedPackets) || x.has(catalog.CaptureOneDirection))
 }
 
-func (x *ruleRun) has(id string) bool {
+func (x *ruleRun) has(id catalog.ID) bool {
 	for _, f := range x.found {
 		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// superseded: one of the first n findings (those of earlier rules) makes a
+// finding id redundant, as the catalogue declares.
+func (x *ruleRun) superseded(id catalog.ID, n int) bool {
+	for _, f := range x.found[:n] {
+		if catalog.Supersedes(f.ID, id) {
 			return true
 		}
 	}

@@ -285,7 +285,7 @@ func TestRules(t *testing.T) {
 			var root *diagnose.Finding
 			failed := tc.want.outcome == diagnose.OutcomeFailed || tc.want.outcome == diagnose.OutcomeNotTLS
 			for i, f := range conn.Findings {
-				if (failed && f.Severity == diagnose.SeverityError) || (!failed && f.ID == tc.want.id) {
+				if (failed && f.Severity == diagnose.SeverityError) || (!failed && string(f.ID) == tc.want.id) {
 					root = &conn.Findings[i]
 					break
 				}
@@ -296,7 +296,7 @@ func TestRules(t *testing.T) {
 				}
 				return
 			}
-			if root == nil || root.ID != tc.want.id {
+			if root == nil || string(root.ID) != tc.want.id {
 				t.Fatalf("root cause %v, want %s; findings %v", root, tc.want.id, idsOf(conn.Findings))
 			}
 			if len(root.Frames) == 0 || root.Frames[0] != frame {
@@ -323,7 +323,7 @@ func TestDNSFindings(t *testing.T) {
 	got := map[string]int{}
 	for _, f := range rep.Findings {
 		if len(f.Frames) > 0 {
-			got[f.ID] = f.Frames[0]
+			got[string(f.ID)] = f.Frames[0]
 		}
 	}
 	want := map[string]int{"dns-nxdomain": nxr, "dns-servfail": sf, "dns-no-response": lost}
@@ -340,7 +340,7 @@ func TestDNSFindings(t *testing.T) {
 func idsOf(fs []diagnose.Finding) []string {
 	var s []string
 	for _, f := range fs {
-		s = append(s, f.ID+"/"+string(f.Severity))
+		s = append(s, string(f.ID)+"/"+string(f.Severity))
 	}
 	return s
 }
@@ -373,7 +373,7 @@ func TestObservations(t *testing.T) {
 	}
 	got := map[string]diagnose.Severity{}
 	for _, f := range append(conn.Findings, rep.Findings...) {
-		got[f.ID] = f.Severity
+		got[string(f.ID)] = f.Severity
 	}
 	for id, sev := range map[string]diagnose.Severity{
 		"memory-estimate":            diagnose.SeverityInfo,
@@ -398,7 +398,7 @@ func TestTruncatedFile(t *testing.T) {
 	rep := analyse(t, b[:len(b)-100], diagnose.Options{})
 	var ids []string
 	for _, f := range rep.Findings {
-		ids = append(ids, f.ID)
+		ids = append(ids, string(f.ID))
 	}
 	if len(ids) != 1 || ids[0] != "capture-file-truncated" || len(rep.Connections) != 1 {
 		t.Fatalf("findings %v, %d connections; want capture-file-truncated and the connection kept", ids, len(rep.Connections))

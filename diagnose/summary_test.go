@@ -37,7 +37,7 @@ func TestDNSSeverity(t *testing.T) {
 		t.Helper()
 		got := map[string]sev{}
 		for _, f := range rep.Findings {
-			got[f.ID+" "+f.WiresharkFilter] = sev{f.Frames[0], f.Severity}
+			got[string(f.ID)+" "+f.WiresharkFilter] = sev{f.Frames[0], f.Severity}
 		}
 		for k, w := range want {
 			if got[k] != w {

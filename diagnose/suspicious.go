@@ -8,6 +8,7 @@ import (
 
 	"tlspcap/capture"
 	"tlspcap/decode"
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/values"
 	"tlspcap/internal/wiretext"
 )
@@ -113,7 +114,7 @@ func describeAll(names []string) string { return wiretext.Describe(strings.Join(
 // they contain.
 func suspiciousName(frame int, where, holds string, names []string, what, fix string) Finding {
 	return Finding{
-		ID: "suspicious-name", Severity: SeverityWarning, Frames: frames(frame),
+		ID: catalog.SuspiciousName, Severity: SeverityWarning, Frames: frames(frame),
 		Title: fmt.Sprintf("Invisible, bidi or control characters in %s: %s", where, names[0]),
 		Explanation: fmt.Sprintf("In frame %d %s %s. It contains %s: no host name needs them, and shown raw they hide or reorder text "+
 			"(\"evil\\u202Emoc.elgoog\" reads as \"evilgoogle.com\") or act on a terminal. tlspcap shows them as escapes (\\u202E); the JSON report keeps the exact value.",

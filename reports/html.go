@@ -170,7 +170,7 @@ func buildHTMLDoc(r *diagnose.Report, o Options) *htmlDoc {
 			OutcomeClass: outcomeClass(c.Outcome), Anchor: show,
 		}
 		if rc := rootCause(c); rc != nil {
-			row.RootCause = rc.ID
+			row.RootCause = string(rc.ID)
 		}
 		if len(d.Rows) < maxTableRows {
 			d.Rows = append(d.Rows, row)
@@ -271,7 +271,7 @@ func buildLadder(c *diagnose.Connection, rc *diagnose.Finding) *htmlLadder {
 	}
 	failing := map[int]bool{}
 	if rc != nil {
-		l.RootCauseID = rc.ID
+		l.RootCauseID = string(rc.ID)
 		l.RootCauseFrames = framesList(rc.Frames)
 		for _, f := range rc.Frames {
 			failing[f] = true
@@ -318,7 +318,7 @@ func buildLadder(c *diagnose.Connection, rc *diagnose.Finding) *htmlLadder {
 		}
 		extra := 0
 		if i == noteAt {
-			lines := wrapLines(rc.ID+": "+termSafe(rc.Title), ladNoteCh)
+			lines := wrapLines(string(rc.ID)+": "+termSafe(rc.Title), ladNoteCh)
 			if len(lines) > ladNoteMax {
 				lines = lines[:ladNoteMax]
 				lines[ladNoteMax-1] = clip(lines[ladNoteMax-1]+" …", ladNoteCh)
@@ -380,7 +380,7 @@ func wrapLines(s string, n int) []string {
 
 func htmlFindingOf(f diagnose.Finding, root bool) htmlFinding {
 	hf := htmlFinding{
-		ID: termSafe(f.ID), Severity: string(f.Severity), Title: termSafe(f.Title),
+		ID: termSafe(string(f.ID)), Severity: string(f.Severity), Title: termSafe(f.Title),
 		Explanation: termSafe(f.Explanation), Fix: termSafe(f.Fix), Wireshark: termSafe(f.WiresharkFilter),
 		Frames: framesList(f.Frames), RootCause: root,
 	}

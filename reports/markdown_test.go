@@ -149,7 +149,7 @@ func TestMarkdownRendersOnGitHub(t *testing.T) {
 				txt := textOf(doc)
 				for _, c := range r.Connections {
 					for _, f := range c.Findings {
-						if f.Severity == diagnose.SeverityError && !strings.Contains(txt, f.ID) {
+						if f.Severity == diagnose.SeverityError && !strings.Contains(txt, string(f.ID)) {
 							t.Errorf("rendered Markdown lacks finding %s", f.ID)
 						}
 					}

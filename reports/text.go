@@ -101,7 +101,7 @@ func summaryRows(r *diagnose.Report, esc func(string) string) ([][]string, unlis
 		cause := ""
 		for _, f := range c.Findings {
 			if f.Severity == diagnose.SeverityError {
-				cause = f.ID
+				cause = string(f.ID)
 				break
 			}
 		}

@@ -75,7 +75,7 @@ func chainReport(t *testing.T, args ...string) (int, diagnose.Report) {
 
 func findingByID(c *diagnose.Connection, id string) *diagnose.Finding {
 	for i, f := range c.Findings {
-		if f.ID == id {
+		if string(f.ID) == id {
 			return &c.Findings[i]
 		}
 	}
@@ -155,7 +155,7 @@ func TestBrowserChainComparison(t *testing.T) {
 				}
 			}
 			rc := firstError(c.Findings)
-			if rc == nil || rc.ID != tc.rootCause {
+			if rc == nil || string(rc.ID) != tc.rootCause {
 				t.Fatalf("root cause %v, want %s (%s)", idOf(rc), tc.rootCause, ids(c.Findings))
 			}
 			if len(rc.Frames) == 0 || rc.Frames[0] != sc.Expect.Frames[0] {
@@ -360,14 +360,14 @@ func TestChainVerdictsMatchMbedTLS(t *testing.T) {
 			c := rep.Connections[0]
 			if tc.rootCause == "" {
 				for _, f := range c.Findings {
-					if chainIDs[f.ID] {
+					if chainIDs[string(f.ID)] {
 						t.Errorf("mbedTLS verified this chain, tlspcap reports %s (%s): %s", f.ID, f.Severity, f.Title)
 					}
 				}
 				return
 			}
 			rc := firstError(c.Findings)
-			if rc == nil || rc.ID != tc.rootCause || rc.DeviceErrors[0].Code != client {
+			if rc == nil || string(rc.ID) != tc.rootCause || rc.DeviceErrors[0].Code != client {
 				t.Errorf("root cause %v, want %s with %s (%s)", idOf(rc), tc.rootCause, client, ids(c.Findings))
 			}
 		})

@@ -65,13 +65,13 @@ func TestPublicCaptures(t *testing.T) {
 		for _, c := range rep.Connections {
 			for _, fd := range c.Findings {
 				if fd.Severity == diagnose.SeverityError {
-					ids[fd.ID] = true
+					ids[string(fd.ID)] = true
 				}
 			}
 		}
 		for _, fd := range rep.Findings {
 			if fd.Severity == diagnose.SeverityError {
-				ids[fd.ID] = true
+				ids[string(fd.ID)] = true
 			}
 		}
 		var got []string

@@ -113,13 +113,13 @@ func TestScenarios(t *testing.T) {
 			got := map[string]diagnose.Finding{}
 			var rootCause *diagnose.Finding
 			for i, f := range findings {
-				if _, ok := got[f.ID]; !ok {
-					got[f.ID] = f
+				if _, ok := got[string(f.ID)]; !ok {
+					got[string(f.ID)] = f
 				}
 				if rootCause != nil {
 					continue
 				}
-				if (failed && f.Severity == diagnose.SeverityError) || (!failed && len(s.Expect.Findings) > 0 && f.ID == s.Expect.Findings[0]) {
+				if (failed && f.Severity == diagnose.SeverityError) || (!failed && len(s.Expect.Findings) > 0 && string(f.ID) == s.Expect.Findings[0]) {
 					rootCause = &findings[i]
 				}
 			}
@@ -135,7 +135,7 @@ func TestScenarios(t *testing.T) {
 				return
 			}
 			causes++
-			ok := rootCause != nil && rootCause.ID == s.Expect.Findings[0]
+			ok := rootCause != nil && string(rootCause.ID) == s.Expect.Findings[0]
 			if !ok {
 				t.Errorf("root cause = %v, want %s (findings %s)", idOf(rootCause), s.Expect.Findings[0], ids(findings))
 			} else if len(s.Expect.Frames) > 0 && (len(rootCause.Frames) == 0 || rootCause.Frames[0] != s.Expect.Frames[0]) {
@@ -171,7 +171,7 @@ func TestScenarios(t *testing.T) {
 func ids(fs []diagnose.Finding) string {
 	var s []string
 	for _, f := range fs {
-		s = append(s, f.ID+"("+string(f.Severity)+")")
+		s = append(s, string(f.ID)+"("+string(f.Severity)+")")
 	}
 	return "[" + strings.Join(s, " ") + "]"
 }
@@ -180,7 +180,7 @@ func idOf(f *diagnose.Finding) string {
 	if f == nil {
 		return "none"
 	}
-	return f.ID
+	return string(f.ID)
 }
 
 func firstError(fs []diagnose.Finding) *diagnose.Finding {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/values"
 )
 
@@ -202,7 +203,7 @@ func (a *analysis) browser() {
 			strings.Join(fetched, ", "), aiaText(vf, d[len(d)-1]))
 	}
 	expl += " Device (" + strings.TrimPrefix(a.res.DeviceView.Label, "device: ") + "): " + a.res.DeviceView.Note + ". Browser: " + a.res.BrowserView.Note + "."
-	a.add(Problem{ID: "chain-differs-from-browser", Severity: sev, Cert: -1,
+	a.add(Problem{ID: catalog.ChainDiffersFromBrowser, Severity: sev, Cert: -1,
 		Title:       title,
 		Explanation: expl,
 		Fix:         browserFix(leafDiffers, missing, crossed)})

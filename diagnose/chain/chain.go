@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/values"
 )
 
@@ -80,9 +81,9 @@ func (f Fetched) where(vf values.Formatter) string {
 
 // Problem is one finding about the chain.
 type Problem struct {
-	ID          string // chain-untrusted, chain-incomplete, hostname-mismatch, missing-sni, certificate-expired, certificate-not-yet-valid, self-signed, weak-certificate, chain-differs-from-browser
-	Severity    string // "error" | "warning" | "info"
-	Cert        int    // index into Input.Certs it concerns; -1 for the chain
+	ID          catalog.ID // a chain finding: chain-untrusted, hostname-mismatch, ...
+	Severity    string     // "error" | "warning" | "info"
+	Cert        int        // index into Input.Certs it concerns; -1 for the chain
 	Title       string
 	Explanation string
 	Fix         string
@@ -317,7 +318,7 @@ func (a *analysis) trust() {
 	sim := simulate(in.Certs, nil, v, time.Time{}, false, in.sigs)
 	top := sim.items[len(sim.items)-1]
 	if sim.fatal {
-		a.add(Problem{ID: "weak-certificate", Severity: sevError, Cert: -1, Flags: FlagsFatal,
+		a.add(Problem{ID: catalog.WeakCertificate, Severity: sevError, Cert: -1, Flags: FlagsFatal,
 			Title: fmt.Sprintf("Chain of %d certificates is deeper than mbedTLS allows", len(in.Certs)),
 			Explanation: fmt.Sprintf("The server sent %d certificates in one chain; mbedTLS accepts at most %d intermediate CAs (MBEDTLS_X509_MAX_INTERMEDIATE_CA) and stops with -0x3000 (MBEDTLS_ERR_X509_FATAL_ERROR), flags 0xFFFFFFFF, alert access_denied(49).",
 				len(in.Certs), maxIntermediateCA),
@@ -327,7 +328,7 @@ func (a *analysis) trust() {
 	// Certificates whose issuer was sent, but before them (wrong order).
 	for _, it := range sim.items {
 		if it.sigBad {
-			a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: it.index, Flags: FlagNotTrusted,
+			a.add(Problem{ID: catalog.ChainUntrusted, Severity: sevError, Cert: it.index, Flags: FlagNotTrusted,
 				Title: fmt.Sprintf("Certificate #%d is not signed by the certificate sent as its issuer", it.index),
 				Explanation: fmt.Sprintf("%s names %q as issuer and the server sent a certificate with that name, but its key does not verify the signature: the server sends the wrong intermediate (same name, different key — e.g. an old or reissued one). mbedTLS sets NOT_TRUSTED on it.%s",
 					upper(certRef(vf, it)), dn(vf, it.cert.Issuer), a.bundleFailText()),
@@ -342,7 +343,7 @@ func (a *analysis) trust() {
 			}
 		}
 		if locally && !a.dev.Bundle {
-			a.add(Problem{ID: "self-signed", Severity: sevInfo, Cert: 0,
+			a.add(Problem{ID: catalog.SelfSigned, Severity: sevInfo, Cert: 0,
 				Title:       "The server's certificate is self-signed and pinned in the CA file",
 				Explanation: fmt.Sprintf("The server sent a self-signed certificate (%s); the device's CA file contains this exact certificate, which mbedTLS accepts as a locally trusted end-entity certificate. Browsers reject it unless it is installed.", name(vf, leaf)),
 				Fix:         "Nothing for the device. Replace the certificate before it expires on " + leaf.NotAfter.UTC().Format("2006-01-02") + "; the device must then get the new one."})
@@ -354,7 +355,7 @@ func (a *analysis) trust() {
 		} else {
 			expl += " mbedTLS accepts a self-signed server certificate only when that exact certificate is in the CA list." + a.bundleFailText()
 		}
-		a.add(Problem{ID: "self-signed", Severity: sevError, Cert: 0, Flags: FlagNotTrusted,
+		a.add(Problem{ID: catalog.SelfSigned, Severity: sevError, Cert: 0, Flags: FlagNotTrusted,
 			Title:       "The server's certificate is self-signed",
 			Explanation: expl,
 			Fix:         "Give the device this certificate as its CA (esp_tls_cfg_t.cacert_pem_buf / esp_http_client_config_t.cert_pem, instead of crt_bundle_attach), or give the server a certificate from a public CA (e.g. Let's Encrypt) with the full chain."})
@@ -369,7 +370,7 @@ func (a *analysis) trust() {
 		// intermediate that only the CA file provides.
 		if !a.dev.Bundle && !selfSigned(top.cert) {
 			if ca := a.caFor(top.cert); ca != nil && !selfSigned(ca) {
-				a.add(Problem{ID: "chain-incomplete", Severity: sevWarning, Cert: top.index, Flags: 0,
+				a.add(Problem{ID: catalog.ChainIncomplete, Severity: sevWarning, Cert: top.index, Flags: 0,
 					Title: fmt.Sprintf("The server omits the intermediate %q; the device's CA file supplies it", name(vf, ca)),
 					Explanation: fmt.Sprintf("%s is issued by %q, which the server did not send. The device verifies only because its CA file contains that intermediate; clients with only root certificates (the certificate bundle, most libraries) fail, and the device breaks when the intermediate is renewed.%s",
 						upper(certRef(vf, top)), dn(vf, top.cert.Issuer), aiaText(vf, top.cert)),
@@ -382,7 +383,7 @@ func (a *analysis) trust() {
 	// The top of what was sent has no trusted issuer.
 	issuer := dn(vf, top.cert.Issuer)
 	if selfSigned(top.cert) {
-		a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
+		a.add(Problem{ID: catalog.ChainUntrusted, Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 			Title: fmt.Sprintf("The chain ends at the root %q, which the device does not trust", name(vf, top.cert)),
 			Explanation: fmt.Sprintf("The server sent its chain up to the self-signed root %q (certificate #%d); that root is not in %s.%s%s",
 				dn(vf, top.cert.Subject), top.index, a.trustWord(), anchorNote, a.bundleFailText()),
@@ -391,7 +392,7 @@ func (a *analysis) trust() {
 	}
 	// Cross-signed root at the top: its subject is a bundle root, its issuer is not.
 	if a.dev.Bundle && len(bundleLookup(top.cert.RawSubject, a.in.BundleExtra)) > 0 {
-		a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
+		a.add(Problem{ID: catalog.ChainUntrusted, Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 			Title: fmt.Sprintf("A cross-signed root is at the top of the chain: the bundle looks up its issuer %q", name2(vf, top.cert.Issuer.CommonName, issuer)),
 			Explanation: fmt.Sprintf("The last certificate the server sent (#%d) is %q cross-signed by %q. The bundle has %q itself, but ESP-IDF's bundle check looks up the issuer of the top-most certificate sent — %q — and that is not in the bundle (old roots are dropped from it, e.g. GlobalSign Root CA in ESP-IDF v6.0).%s",
 				top.index, name(vf, top.cert), issuer, name(vf, top.cert), issuer, a.bundleFailText()),
@@ -400,7 +401,7 @@ func (a *analysis) trust() {
 	}
 	// Issuer name known as a root, but the signature does not verify with it.
 	if roots := a.rootsNamed(top.cert.RawIssuer); len(roots) > 0 {
-		a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
+		a.add(Problem{ID: catalog.ChainUntrusted, Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 			Title: fmt.Sprintf("Certificate #%d names the trusted root %q as issuer, but that root's key does not verify it", top.index, name(vf, roots[0])),
 			Explanation: fmt.Sprintf("%s is issued by %q. %s has a root with that name, but its key does not verify the signature (\"Certificate matched but signature verification failed\"): a different CA generation with the same name, or a forged certificate.%s",
 				upper(certRef(vf, top)), issuer, upper(a.trustWord()), a.bundleFailText()),
@@ -410,7 +411,7 @@ func (a *analysis) trust() {
 	// The issuer was sent, but before the certificate it signs.
 	for i, c := range in.Certs {
 		if i <= top.index && checkParent(top.cert, c, false) && a.in.sigs.signedBy(top.cert, c) {
-			a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
+			a.add(Problem{ID: catalog.ChainUntrusted, Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 				Title: fmt.Sprintf("The server sends its chain out of order: certificate #%d's issuer comes before it", top.index),
 				Explanation: fmt.Sprintf("%s is issued by certificate #%d (%q), which the server sent earlier in the list. mbedTLS looks for each certificate's issuer only among the certificates after it, so its chain ends at #%d and the issuer is not found.%s",
 					upper(certRef(vf, top)), i, name(vf, c), top.index, a.bundleFailText()),
@@ -453,13 +454,13 @@ func (a *analysis) trust() {
 		if inCA {
 			expl += " A certificate with that name is in the CA file but does not verify the signature."
 		}
-		a.add(Problem{ID: "chain-incomplete", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
+		a.add(Problem{ID: catalog.ChainIncomplete, Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 			Title:       fmt.Sprintf("The server does not send the intermediate certificate %q", name2(vf, top.cert.Issuer.CommonName, issuer)),
 			Explanation: expl,
 			Fix:         "Configure the server to send the full chain (its certificate followed by the intermediate(s), e.g. fullchain.pem / SSLCertificateChainFile). On the device, alternatively add the intermediate with CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH or pass the intermediate or root as cacert_pem."})
 		return
 	}
-	a.add(Problem{ID: "chain-untrusted", Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
+	a.add(Problem{ID: catalog.ChainUntrusted, Severity: sevError, Cert: top.index, Flags: FlagNotTrusted,
 		Title: fmt.Sprintf("No trusted issuer for %q: %q is neither sent nor trusted", name(vf, top.cert), name2(vf, top.cert.Issuer.CommonName, issuer)),
 		Explanation: fmt.Sprintf("%s is issued by %q; the server did not send that certificate and %s does not contain it. If it is a private CA root, the device needs it as its CA; if it is an intermediate, the server must send it.%s",
 			upper(certRef(vf, top)), issuer, a.trustWord(), a.bundleFailText()),

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"tlspcap/diagnose/catalog"
 	"tlspcap/diagnose/values"
 )
 
@@ -31,13 +32,13 @@ func (a *analysis) names() {
 		if in.ServerIP.IsValid() {
 			where = " to " + vf.Addr(in.ServerIP)
 		}
-		a.add(Problem{ID: "missing-sni", Severity: sevWarning, Cert: -1,
+		a.add(Problem{ID: catalog.MissingSNI, Severity: sevWarning, Cert: -1,
 			Title: "The device sent no server name (SNI)",
 			Explanation: fmt.Sprintf("The ClientHello%s carries no server_name extension. ESP-TLS omits it when skip_common_name (skip_cert_common_name_check) is set — which also turns off the device's name check — or when the connection was made without a host name. A server that hosts several names then returns its default certificate; here it returned %q (%s).",
 				where, name(vf, leaf), certNames),
 			Fix: "Connect by host name and leave skip_cert_common_name_check off; or set common_name (esp_tls_cfg_t / esp_http_client_config_t) to the server's name so the device sends it as SNI and checks it."})
 	case sniIsIP:
-		a.add(Problem{ID: "missing-sni", Severity: sevWarning, Cert: -1,
+		a.add(Problem{ID: catalog.MissingSNI, Severity: sevWarning, Cert: -1,
 			Title: fmt.Sprintf("The device sent the IP address %s as server name", vf.Addr(sniIP)),
 			Explanation: fmt.Sprintf("The ClientHello's server_name is the IP literal %q. RFC 6066 forbids IP addresses in SNI, but mbedTLS sends whatever host it was given; servers ignore it and return their default certificate (here %q). The device then checks the certificate against the IP.",
 				clean(vf.Host(sni)), name(vf, leaf)),
@@ -56,7 +57,7 @@ func (a *analysis) names() {
 	if ok {
 		return
 	}
-	p := Problem{ID: "hostname-mismatch", Severity: sevError, Cert: 0, Flags: FlagCNMismatch}
+	p := Problem{ID: catalog.HostnameMismatch, Severity: sevError, Cert: 0, Flags: FlagCNMismatch}
 	checkIsIP := sniIsIP || (sni == "" && in.ServerIP.IsValid())
 	ipOnlyOld := checkIsIP && ipSANMatch(leaf, check)
 	switch {
@@ -135,11 +136,11 @@ func (a *analysis) dates() {
 					}
 				}
 			}
-			a.add(Problem{ID: "certificate-expired", Severity: sev, Cert: e.Index, Flags: FlagExpired, Conditional: datesCond,
+			a.add(Problem{ID: catalog.CertificateExpired, Severity: sev, Cert: e.Index, Flags: FlagExpired, Conditional: datesCond,
 				Title:       fmt.Sprintf("%s expired on %s", upper(ref), day(c.NotAfter)),
 				Explanation: expl, Fix: fix})
 		case t.Before(c.NotBefore):
-			a.add(Problem{ID: "certificate-not-yet-valid", Severity: sev, Cert: e.Index, Flags: FlagFuture, Conditional: datesCond,
+			a.add(Problem{ID: catalog.CertificateNotYetValid, Severity: sev, Cert: e.Index, Flags: FlagFuture, Conditional: datesCond,
 				Title: fmt.Sprintf("%s is not valid until %s", upper(ref), day(c.NotBefore)),
 				Explanation: fmt.Sprintf("%s becomes valid on %s; the capture was taken on %s, %s earlier. With CONFIG_MBEDTLS_HAVE_TIME_DATE=y mbedTLS sets FUTURE (0x200), returns -0x2700 and sends alert certificate_unknown(46) when nothing else is wrong.",
 					upper(ref), stamp(c.NotBefore), stamp(t), span(c.NotBefore.Sub(t))),
@@ -176,13 +177,13 @@ func (a *analysis) deviceClock() {
 	}
 	switch {
 	case len(before) > 0:
-		a.add(Problem{ID: "certificate-not-yet-valid", Severity: sev, Cert: -1, Flags: FlagFuture, Conditional: datesCond,
+		a.add(Problem{ID: catalog.CertificateNotYetValid, Severity: sev, Cert: -1, Flags: FlagFuture, Conditional: datesCond,
 			Title: fmt.Sprintf("The device's clock reads %s, before the certificates' validity", day(dc)),
 			Explanation: fmt.Sprintf("The device's clock (from its ClientHello) reads %s; the capture was taken on %s. By the device's clock these are not yet valid: %s. With CONFIG_MBEDTLS_HAVE_TIME_DATE=y mbedTLS compares against that clock, sets FUTURE (0x200), returns -0x2700 and sends alert certificate_unknown(46). The certificates are fine; the device's time is not set.",
 				stamp(dc), stamp(a.in.Time), strings.Join(before, ", ")),
 			Fix: "Set the device's time before connecting (esp_netif_sntp_init / esp_sntp and wait for the sync), or leave CONFIG_MBEDTLS_HAVE_TIME_DATE off."})
 	case len(after) > 0:
-		a.add(Problem{ID: "certificate-expired", Severity: sev, Cert: -1, Flags: FlagExpired, Conditional: datesCond,
+		a.add(Problem{ID: catalog.CertificateExpired, Severity: sev, Cert: -1, Flags: FlagExpired, Conditional: datesCond,
 			Title: fmt.Sprintf("The device's clock reads %s, after the certificates' expiry", day(dc)),
 			Explanation: fmt.Sprintf("The device's clock (from its ClientHello) reads %s; the capture was taken on %s. By the device's clock these have expired: %s. With CONFIG_MBEDTLS_HAVE_TIME_DATE=y mbedTLS sets EXPIRED (0x01), returns -0x2700 and sends alert certificate_expired(45).",
 				stamp(dc), stamp(a.in.Time), strings.Join(after, ", ")),
@@ -279,7 +280,7 @@ func (a *analysis) weak() {
 			if strings.HasPrefix(why, "Ed25519") {
 				flags = 0
 			}
-			a.add(Problem{ID: "weak-certificate", Severity: sev, Cert: i, Flags: flags,
+			a.add(Problem{ID: catalog.WeakCertificate, Severity: sev, Cert: i, Flags: flags,
 				Title: fmt.Sprintf("Certificate #%d: %s", i, why), Explanation: expl, Fix: fix})
 		}
 		if selfSigned(c) {
@@ -295,7 +296,7 @@ func (a *analysis) weak() {
 			} else if !failing {
 				sev = sevWarning
 			}
-			a.add(Problem{ID: "weak-certificate", Severity: sev, Cert: i, Flags: FlagBadMD, Conditional: cond,
+			a.add(Problem{ID: catalog.WeakCertificate, Severity: sev, Cert: i, Flags: FlagBadMD, Conditional: cond,
 				Title:       fmt.Sprintf("Certificate #%d is signed with %s", i, h),
 				Explanation: expl,
 				Fix:         "Re-issue the certificate (or use the CA's current intermediate) with a SHA-256 signature."})
@@ -304,21 +305,21 @@ func (a *analysis) weak() {
 	leaf := a.leaf
 	if u := usageFlags(leaf, in.CipherSuite, in.Version); u != 0 {
 		if u&FlagKeyUsage != 0 {
-			a.add(Problem{ID: "weak-certificate", Severity: sevError, Cert: 0, Flags: FlagKeyUsage,
+			a.add(Problem{ID: catalog.WeakCertificate, Severity: sevError, Cert: 0, Flags: FlagKeyUsage,
 				Title: "The server certificate's keyUsage does not allow this key exchange",
 				Explanation: fmt.Sprintf("The certificate's keyUsage is %s; the key exchange needs %s. mbedTLS sets KEY_USAGE (0x800): alert unsupported_certificate(43), and -0x7A00 when nothing else failed.",
 					kuText(leaf.KeyUsage), kuAlternatives(neededUsages(leaf, in.CipherSuite, in.Version))),
 				Fix: "Re-issue the certificate with keyUsage digitalSignature (and keyEncipherment for RSA key exchange)."})
 		}
 		if u&FlagExtKeyUsage != 0 {
-			a.add(Problem{ID: "weak-certificate", Severity: sevError, Cert: 0, Flags: FlagExtKeyUsage,
+			a.add(Problem{ID: catalog.WeakCertificate, Severity: sevError, Cert: 0, Flags: FlagExtKeyUsage,
 				Title:       "The server certificate's extendedKeyUsage lacks serverAuth",
 				Explanation: "The certificate has an extendedKeyUsage extension without TLS Web Server Authentication (serverAuth) or anyExtendedKeyUsage. mbedTLS sets EXT_KEY_USAGE (0x1000): alert unsupported_certificate(43), and -0x7A00 when nothing else failed.",
 				Fix:         "Re-issue the certificate with extendedKeyUsage serverAuth."})
 		}
 	}
 	if a.res.TotalBytes > 8192 {
-		a.add(Problem{ID: "weak-certificate", Severity: sevInfo, Cert: -1,
+		a.add(Problem{ID: catalog.WeakCertificate, Severity: sevInfo, Cert: -1,
 			Title: fmt.Sprintf("The chain is %d bytes", a.res.TotalBytes),
 			Explanation: fmt.Sprintf("The server sent %d certificates totalling %d bytes of DER. The device keeps the parsed chain on its heap during the handshake (about the DER size again in structures), and a Certificate message this large needs a big input buffer (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN).",
 				len(in.Certs), a.res.TotalBytes),

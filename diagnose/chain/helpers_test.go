@@ -151,7 +151,7 @@ func certs(k ...*kc) []*x509.Certificate {
 func ids(r Result) []string {
 	var out []string
 	for _, p := range r.Problems {
-		out = append(out, p.ID)
+		out = append(out, string(p.ID))
 	}
 	sort.Strings(out)
 	return out
@@ -159,7 +159,7 @@ func ids(r Result) []string {
 
 func problem(r Result, id string) *Problem {
 	for i := range r.Problems {
-		if r.Problems[i].ID == id {
+		if string(r.Problems[i].ID) == id {
 			return &r.Problems[i]
 		}
 	}

@@ -1,0 +1,61 @@
+// Package catalog is the finding catalogue: every finding id, and for each
+// its phase, usual severity and the ids it supersedes, kept as data
+// (findings.tsv) and loaded once.
+package catalog
+
+// ID is a finding's stable id, as the JSON output and README spell it.
+type ID string
+
+// Every finding id. findings.tsv has one row for each (a test checks).
+const (
+	CaptureStartedMidConnection   ID = "capture-started-mid-connection"
+	CaptureOneDirection           ID = "capture-one-direction"
+	NotTLS                        ID = "not-tls"
+	ConnectionRefused             ID = "connection-refused"
+	NoSynAck                      ID = "no-syn-ack"
+	NoClientHello                 ID = "no-client-hello"
+	RecordOverflow                ID = "record-overflow"
+	MFLNotAcknowledged            ID = "mfl-not-acknowledged"
+	HandshakeFragmented           ID = "handshake-fragmented"
+	RecordExceedsDeviceBuffer     ID = "record-exceeds-device-buffer"
+	VersionMismatch               ID = "version-mismatch"
+	NoSharedCipher                ID = "no-shared-cipher"
+	ClientCertificateRequired     ID = "client-certificate-required"
+	ClientCertificateRejected     ID = "client-certificate-rejected"
+	MissingSNI                    ID = "missing-sni"
+	ChainUntrusted                ID = "chain-untrusted"
+	CaptureMissingBytes           ID = "capture-missing-bytes"
+	RecordTruncated               ID = "record-truncated"
+	ServerSilent                  ID = "server-silent"
+	TLS13HandshakeEncrypted       ID = "tls13-handshake-encrypted"
+	ZeroWindow                    ID = "zero-window"
+	ServerAlert                   ID = "server-alert"
+	ClientAlert                   ID = "client-alert"
+	ServerReset                   ID = "server-reset"
+	ServerClosed                  ID = "server-closed"
+	ClientAborted                 ID = "client-aborted"
+	CertificateNotVerified        ID = "certificate-not-verified"
+	ChainDiffersFromBrowser       ID = "chain-differs-from-browser"
+	WeakCipher                    ID = "weak-cipher"
+	SuspiciousName                ID = "suspicious-name"
+	SlowHandshake                 ID = "slow-handshake"
+	ClientCertificateNotRequested ID = "client-certificate-not-requested"
+	MemoryEstimate                ID = "memory-estimate"
+	CaptureKernelDrops            ID = "capture-kernel-drops"
+	CaptureOverlapConflict        ID = "capture-overlap-conflict"
+	TlspcapLimit                  ID = "tlspcap-limit"
+	CaptureTruncatedPackets       ID = "capture-truncated-packets"
+	ChainIncomplete               ID = "chain-incomplete"
+	HostnameMismatch              ID = "hostname-mismatch"
+	CertificateExpired            ID = "certificate-expired"
+	CertificateNotYetValid        ID = "certificate-not-yet-valid"
+	SelfSigned                    ID = "self-signed"
+	WeakCertificate               ID = "weak-certificate"
+	DNSNXDomain                   ID = "dns-nxdomain"
+	DNSServfail                   ID = "dns-servfail"
+	DNSNoResponse                 ID = "dns-no-response"
+	DNSMultipleServers            ID = "dns-multiple-servers"
+	CaptureFileTruncated          ID = "capture-file-truncated"
+	KeyLog                        ID = "key-log"
+	BrowserChain                  ID = "browser-chain"
+)
