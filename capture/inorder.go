@@ -135,7 +135,10 @@ func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int)
 	}
 	end := t.FIN || t.RST
 	if len(b) > 0 {
-		p.deliver(c, side, b, f, !end)
+		// A FIN still lets held bytes that follow on be delivered: they
+		// are in the capture (a FIN before its data, seen in fuzzed and
+		// middlebox-mangled captures), as gopacket's reassembly does.
+		p.deliver(c, side, b, f, !t.RST)
 	}
 	if t.FIN {
 		o.advance(side, h.next+1)

@@ -56,6 +56,53 @@ func TestOverlapConflict(t *testing.T) {
 	t.Errorf("no capture-overlap-conflict: %v", idsOf(conn.Findings))
 }
 
+// The same, but the copy with other bytes is a retransmission of the
+// whole held segment (its range seen already): it is compared with the
+// held first copy too.
+func TestOverlapConflictRetransmission(t *testing.T) {
+	ws := exchange(t, pcapbuild.NewChain("device.test", 0), tls.VersionTLS12, true)
+	c := pcapbuild.New()
+	k := c.Conn(client, server)
+	k.Handshake()
+	conflict := 0
+	for _, w := range ws {
+		if conflict != 0 || w.Dir != pcapbuild.S2C || len(w.Data) < 1000 {
+			k.SendSegments(w.Dir, w.Data, 1460)
+			continue
+		}
+		mark := k.Next(pcapbuild.S2C)
+		k.SendAt(pcapbuild.S2C, mark, 500, w.Data[500:700])
+		other := append([]byte(nil), w.Data[500:700]...)
+		for j := 100; j < 200; j++ {
+			other[j] ^= 0xff
+		}
+		conflict = k.SendAt(pcapbuild.S2C, mark, 500, other)
+		k.SendAt(pcapbuild.S2C, mark, 700, w.Data[700:])
+		k.SendAt(pcapbuild.S2C, mark, 0, w.Data[:500])
+	}
+	if conflict == 0 {
+		t.Fatal("no server flight of 1000 bytes in the exchange")
+	}
+	k.FIN(pcapbuild.C2S)
+	k.FIN(pcapbuild.S2C)
+	rep := analyse(t, c.Bytes(), diagnose.Options{})
+	conn := rep.Connections[0]
+	if conn.Outcome != diagnose.OutcomeOK {
+		t.Fatalf("outcome %s: %v", conn.Outcome, idsOf(conn.Findings))
+	}
+	for _, f := range conn.Findings {
+		if f.ID != "capture-overlap-conflict" {
+			continue
+		}
+		const title = "Overlapping TCP segments with different bytes: 1 segment from the server (100 bytes differing)"
+		if f.Severity != diagnose.SeverityWarning || len(f.Frames) != 1 || f.Frames[0] != conflict || f.Title != title {
+			t.Errorf("%s frames %v %q, want warning, frame %d, %q", f.Severity, f.Frames, f.Title, conflict, title)
+		}
+		return
+	}
+	t.Errorf("no capture-overlap-conflict: %v", idsOf(conn.Findings))
+}
+
 // A SYN refused by a RST and sent again 3 s later (as Windows does):
 // one connection, as Wireshark's one tcp.stream, judged by the attempt
 // that went on: a handshake that completed, not the RST before it.
