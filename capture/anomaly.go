@@ -73,7 +73,7 @@ func (p *processor) checkTime(f Frame) {
 			a.lastTime, a.lastFrame = f.Time, f.Number
 			return
 		}
-		p.problem(Problem{Kind: ProblemTimeBackwards, Frame: f.Number, Offset: -1,
+		p.problem(Problem{Kind: ProblemTimeBackwards, Placed: true, Frame: f.Number, Offset: -1,
 			Detail: fmt.Sprintf("frame %d: timestamp %s is %v earlier than that of frame %d: the capture clock stepped back (or files were merged out of order); analysed in file order",
 				f.Number, f.Time.UTC().Format("15:04:05.000000"), a.lastTime.Sub(f.Time), a.lastFrame)})
 	}
@@ -114,7 +114,7 @@ func (p *processor) duplicate(ip []byte, f Frame) bool {
 			if ip[0]>>4 == 4 && len(ip) >= 20 {
 				id = fmt.Sprintf(", IP ID 0x%02x%02x", ip[4], ip[5])
 			}
-			p.problem(Problem{Kind: ProblemDuplicate, Frame: f.Number, Offset: -1,
+			p.problem(Problem{Kind: ProblemDuplicate, Placed: true, Frame: f.Number, Offset: -1,
 				Detail: fmt.Sprintf("frame %d: the same packet as frame %d (identical IP header%s, identical payload, %v apart): captured twice (on a bridge and its port, or with -i any); ignored, as editcap -d would",
 					f.Number, e.frame, id, f.Time.Sub(e.time))})
 		}
@@ -179,7 +179,7 @@ func (p *processor) fragOverlap(f Frame) {
 	if p.stats.FragmentConflicts > anomalyDetail {
 		return
 	}
-	p.problem(Problem{Kind: ProblemFragmentOverlap, Frame: f.Number, Offset: -1,
+	p.problem(Problem{Kind: ProblemFragmentOverlap, Placed: true, Frame: f.Number, Offset: -1,
 		Detail: fmt.Sprintf("frame %d: IPv4 fragment (ID 0x%04x) overlaps frame %d at payload bytes %d-%d with different content (teardrop-style): the bytes of frame %d, received first, were kept; a receiver that discards overlapping fragments (as Linux does) dropped the whole datagram",
 			c.lost, c.id, c.kept, c.lo, c.hi-1, c.kept)})
 }

@@ -46,7 +46,7 @@ func (p *processor) onUDP(f Frame, rec record) {
 	}
 	m, err := parseDNS(payload)
 	if err != nil {
-		p.problem(Problem{Kind: ProblemCorruptPacket, Frame: f.Number, Offset: rec.offset,
+		p.problem(Problem{Kind: ProblemCorruptPacket, Placed: true, Frame: f.Number, Offset: rec.offset,
 			Detail: fmt.Sprintf("frame %d: malformed DNS message: %v", f.Number, err)})
 		return
 	}

@@ -16,7 +16,7 @@ func (p *processor) bufferBound(c *conv, gap TCPEvent, runs bool) {
 		p.stats.SegmentLimited++
 		what = fmt.Sprintf("more than %d segments", p.maxRuns())
 	}
-	p.problem(Problem{Kind: ProblemBufferLimit, Frame: gap.Frame.Number, Offset: -1,
+	p.problem(Problem{Kind: ProblemBufferLimit, Placed: true, Frame: gap.Frame.Number, Offset: -1,
 		Detail: fmt.Sprintf("frame %d: tcp.stream %d (%s side) had %s waiting for %d missing bytes: they are reported as missing now; raise --max-buffered to wait longer",
 			gap.Frame.Number, c.conn.Stream, gap.Dir, what, gap.Missing)})
 }

@@ -238,7 +238,7 @@ func ReadStream(r io.Reader, name string, cfg LiveConfig, h Handler, o Options) 
 					return
 				}
 				if err != io.EOF {
-					ch <- item{prob: &Problem{Kind: ProblemTruncatedFile, Offset: src.offset(),
+					ch <- item{prob: &Problem{Kind: ProblemTruncatedFile, Placed: true, Offset: src.offset(),
 						Detail: fmt.Sprintf("the stream stopped at byte %d: %v; packets before it were analysed", src.offset(), err)}}
 				}
 				return

@@ -95,6 +95,8 @@ func (p *processor) problem(pr Problem) {
 	case p.problems[k] <= p.o.MaxProblems:
 		p.h.Problem(pr)
 	case p.problems[k] == p.o.MaxProblems+1 && pr.Kind != ProblemLimit:
+		// Not Placed: the sentence quotes pr's, it does not start with
+		// its place.
 		p.h.Problem(Problem{Kind: ProblemLimit, Frame: pr.Frame, Offset: pr.Offset,
 			Detail: fmt.Sprintf("more than %d problems of this kind (%s): the rest are not reported", p.o.MaxProblems, pr.Detail)})
 	}
@@ -102,7 +104,7 @@ func (p *processor) problem(pr Problem) {
 
 func (p *processor) corrupt(f Frame, off int64, format string, args ...any) {
 	p.stats.Undecodable++
-	p.problem(Problem{Kind: ProblemCorruptPacket, Frame: f.Number, Offset: off,
+	p.problem(Problem{Kind: ProblemCorruptPacket, Placed: true, Frame: f.Number, Offset: off,
 		Detail: fmt.Sprintf("frame %d: ", f.Number) + fmt.Sprintf(format, args...)})
 }
 
@@ -165,7 +167,7 @@ func (p *processor) decodePacket(rec record, f Frame) {
 			}
 			if !p.unknownLinks[rec.linkType] {
 				p.unknownLinks[rec.linkType] = true
-				p.problem(Problem{Kind: ProblemUnknownLinkType, Frame: f.Number, Offset: rec.offset,
+				p.problem(Problem{Kind: ProblemUnknownLinkType, Placed: true, Frame: f.Number, Offset: rec.offset,
 					Detail: fmt.Sprintf("frame %d: link type %d is not supported: its packets are not analysed", f.Number, rec.linkType)})
 			}
 		case len(rec.data) < rec.wireLen:
@@ -206,7 +208,7 @@ func (p *processor) decodeNet(ipb []byte, f Frame, rec record, depth int) {
 		// Nothing was cut by the capture: the IP header claims more than
 		// the link layer carries. As Wireshark does, the packet holds
 		// what is there.
-		p.problem(Problem{Kind: ProblemCorruptPacket, Frame: f.Number, Offset: rec.offset,
+		p.problem(Problem{Kind: ProblemCorruptPacket, Placed: true, Frame: f.Number, Offset: rec.offset,
 			Detail: fmt.Sprintf("frame %d: the IP header announces %d transport bytes, the link layer carries %d: read as %d", f.Number, d.l4Len, len(d.l4), len(d.l4))})
 		d.l4Len = len(d.l4)
 		cut = false
@@ -247,7 +249,7 @@ func (p *processor) decodeNet(ipb []byte, f Frame, rec record, depth int) {
 }
 
 func (p *processor) snaplen(f Frame, rec record, what string) {
-	p.problem(Problem{Kind: ProblemSnaplenCut, Frame: f.Number, Offset: rec.offset,
+	p.problem(Problem{Kind: ProblemSnaplenCut, Placed: true, Frame: f.Number, Offset: rec.offset,
 		Detail: fmt.Sprintf("frame %d: captured %d of %d bytes (snaplen): %s is incomplete", f.Number, len(rec.data), rec.wireLen, what)})
 }
 
@@ -948,7 +950,7 @@ func (p *processor) bound(keep *conv, f Frame) {
 			p.stats.EvictedMemory++
 			detail = fmt.Sprintf("frame %d: the open connections held more than %s (--max-memory): tcp.stream %d was ended early", f.Number, FormatSize(p.o.MaxMemory), old.conn.Stream)
 		}
-		p.problem(Problem{Kind: ProblemConnLimit, Frame: f.Number, Offset: -1, Detail: detail})
+		p.problem(Problem{Kind: ProblemConnLimit, Placed: true, Frame: f.Number, Offset: -1, Detail: detail})
 		p.end(old, EndEvicted)
 	}
 }

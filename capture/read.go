@@ -148,13 +148,13 @@ func (p *processor) readAll(src recordSource) (fatal error) {
 			case errors.As(err, &de):
 				fatal = de
 			case errors.As(err, &te):
-				p.problem(Problem{Kind: ProblemTruncatedFile, Offset: te.offset,
+				p.problem(Problem{Kind: ProblemTruncatedFile, Placed: true, Offset: te.offset,
 					Detail: fmt.Sprintf("the capture ends inside a %s at byte %d: packets up to there were analysed", te.what, te.offset)})
 			case errors.As(err, &ce):
-				p.problem(Problem{Kind: ProblemCorruptPacket, Offset: ce.offset,
+				p.problem(Problem{Kind: ProblemCorruptPacket, Placed: true, Offset: ce.offset,
 					Detail: fmt.Sprintf("%s at byte %d: reading stopped there, packets before it were analysed", ce.msg, ce.offset)})
 			default:
-				p.problem(Problem{Kind: ProblemTruncatedFile, Offset: src.offset(),
+				p.problem(Problem{Kind: ProblemTruncatedFile, Placed: true, Offset: src.offset(),
 					Detail: fmt.Sprintf("reading stopped at byte %d: %v; packets before it were analysed", src.offset(), err)})
 			}
 			break
@@ -421,6 +421,6 @@ func (p *processor) undefinedInterface(rec record, f Frame) {
 	if rec.ifaces == 1 {
 		blocks = "interface description block"
 	}
-	p.problem(Problem{Kind: ProblemCorruptPacket, Frame: f.Number, Offset: rec.offset,
+	p.problem(Problem{Kind: ProblemCorruptPacket, Placed: true, Frame: f.Number, Offset: rec.offset,
 		Detail: fmt.Sprintf("frame %d: interface %d is not defined (the file has %d %s): its packets are not analysed", f.Number, rec.iface, rec.ifaces, blocks)})
 }

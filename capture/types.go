@@ -164,6 +164,9 @@ type Problem struct {
 	Frame  int   // 0 when not tied to one frame
 	Offset int64 // byte offset in the (decompressed) file, -1 when unknown
 	Detail string
+	// Placed: Detail names the frame or byte offset itself, so a report
+	// shows it as it is rather than prefixing Frame or Offset.
+	Placed bool
 }
 
 // DNSMessage is one DNS query or response seen on UDP (or TCP) port 53.

@@ -296,7 +296,7 @@ func (c *Conn) endDir(d *dirState) {
 			d.rec.Truncated = true
 			c.finishRecord(d)
 		} else if d.hdrN > 0 {
-			c.queue = append(c.queue, &DecodeError{Where: d.hdrW,
+			c.queue = append(c.queue, &DecodeError{Where: d.hdrW, Kind: DecodeTruncated,
 				Detail: fmt.Sprintf("the stream ends inside a record header (%d of 5 bytes)", d.hdrN)})
 			d.hdrN = 0
 		}
@@ -844,7 +844,7 @@ func (c *Conn) hsAbandon(d *dirState, why error) {
 		m.Records, m.Truncated, m.ParseErr = h.records, true, why
 		c.put(d, m)
 	} else if h.hdrN > 0 {
-		c.put(d, &DecodeError{Where: h.w,
+		c.put(d, &DecodeError{Where: h.w, Kind: DecodeTruncated,
 			Detail: fmt.Sprintf("handshake message header cut after %d of 4 bytes", h.hdrN)})
 	}
 	h.msg, h.hdrN, h.broken, h.lost = nil, 0, false, false
@@ -902,7 +902,7 @@ func (c *Conn) resyncAt(d *dirState, p int) {
 	w := Where{Dir: d.dir, Offset: d.rs.at}
 	wf := feeder{spans: d.pend.spans}
 	wf.addTo(&w, p, p+5)
-	c.queue = append(c.queue, &DecodeError{Where: w, Detail: fmt.Sprintf(
+	c.queue = append(c.queue, &DecodeError{Where: w, Kind: DecodeResynced, Detail: fmt.Sprintf(
 		"%s; resynchronised on a record header at stream offset %d after skipping %d bytes",
 		d.rs.why, d.pend.base+int64(p), d.rs.skipped+int64(p))})
 	d.pend.drop(p)
@@ -915,7 +915,7 @@ func (c *Conn) resyncAt(d *dirState, p int) {
 
 func (c *Conn) resyncGiveUp(d *dirState, how string) {
 	w := Where{Dir: d.dir, Offset: d.rs.at}
-	c.queue = append(c.queue, &DecodeError{Where: w, Detail: fmt.Sprintf(
+	c.queue = append(c.queue, &DecodeError{Where: w, Kind: DecodeStopped, Detail: fmt.Sprintf(
 		"%s; no plausible record header found (%s): decoding of this direction stopped", d.rs.why, how)})
 	d.off = d.pend.base + int64(len(d.pend.buf))
 	d.pend.reset(d.off)

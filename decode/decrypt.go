@@ -466,7 +466,7 @@ func (c *Conn) keyProblem(d *dirState, w Where, detail string) {
 	}
 	c.kd.reported = true
 	w.Frames = c.cloneFrames(w.Frames)
-	c.put(d, &DecodeError{Where: w, Detail: detail})
+	c.put(d, &DecodeError{Where: w, Kind: DecodeKeyLog, Detail: detail})
 }
 
 // clientHelloKeys notes the ClientHello ch (sent in direction d): its
@@ -660,7 +660,7 @@ func (c *Conn) decrypted(d *dirState, rec *Record, p []byte, typ uint8, skip int
 		}
 	case ContentAlert:
 		if !alertRun(p, len(p)) {
-			return []Event{&DecodeError{Where: rec.Where, Detail: fmt.Sprintf("decrypted alert record holds %d bytes that are not alerts", len(p))}}
+			return []Event{&DecodeError{Where: rec.Where, Kind: DecodeMalformed, Detail: fmt.Sprintf("decrypted alert record holds %d bytes that are not alerts", len(p))}}
 		}
 		var out []Event
 		for j := 0; j+2 <= len(p); j += 2 {

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -24,8 +25,9 @@ type decrypted struct {
 	handshakes map[string]int // "S:Certificate" -> count, decrypted messages only
 	alerts     []string       // decrypted alerts, "C:fatal bad_certificate"
 	errors     []string       // DecodeError details
-	inner      map[uint8]int  // decrypted records per inner content type
-	appData    []string       // decrypted application data: direction and plaintext length
+	kinds      []DecodeErrorKind
+	inner      map[uint8]int // decrypted records per inner content type
+	appData    []string      // decrypted application data: direction and plaintext length
 }
 
 type decryptCollector struct {
@@ -73,6 +75,7 @@ func (h *decryptCollector) event(ev Event) {
 		}
 	case *DecodeError:
 		s.errors = append(s.errors, e.Detail)
+		s.kinds = append(s.kinds, e.Kind)
 	}
 }
 
@@ -183,6 +186,9 @@ func TestDecryptSnet(t *testing.T) {
 				if s.records != 0 || len(s.errors) != 1 || !strings.Contains(s.errors[0], "not supported") || !strings.Contains(s.errors[0], why) {
 					t.Errorf("unsupported %s: want no decryption and one 'not supported' error, got %s", why, s)
 				}
+				if !slices.Equal(s.kinds, []DecodeErrorKind{DecodeKeyLog}) {
+					t.Errorf("unsupported %s: error kinds %v, want the key log's", why, s.kinds)
+				}
 				return
 			}
 			if s.records != c.want {
@@ -261,6 +267,11 @@ func TestDecryptPublic(t *testing.T) {
 			}
 			if len(s.errors) != c.errors {
 				t.Errorf("%d decode errors, want %d: %q", len(s.errors), c.errors, s.errors)
+			}
+			for _, k := range s.kinds {
+				if k != DecodeKeyLog {
+					t.Errorf("decode error kind %v, want DecodeKeyLog: %q", k, s.errors)
+				}
 			}
 			// Without the key log nothing changes.
 			if n := decryptCapture(t, filepath.Join(dir, c.pcap)); n.records != 0 || len(n.handshakes) != 0 || len(n.errors) != 0 {

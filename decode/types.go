@@ -323,12 +323,36 @@ type NotTLS struct {
 	Prefix   []byte // first up to 64 bytes
 }
 
-// DecodeError reports a record or message that could not be parsed; the
-// reader resynchronises or gives up on that direction as Detail says.
+// DecodeErrorKind says what went wrong in decoding, for the layers that
+// act on it (Detail is only the sentence for the user).
+type DecodeErrorKind uint8
+
+const (
+	// DecodeTruncated: the stream ends inside a record header or a
+	// handshake message header.
+	DecodeTruncated DecodeErrorKind = iota + 1
+	// DecodeResynced: bytes that are not a record were skipped up to the
+	// next plausible record header.
+	DecodeResynced
+	// DecodeStopped: no plausible record header followed bad bytes; the
+	// rest of that direction is not decoded.
+	DecodeStopped
+	// DecodeMalformed: a decrypted record whose content does not parse.
+	DecodeMalformed
+	// DecodeKeyLog: the key log does not serve this connection (reported
+	// once per connection); its records stay encrypted from there on.
+	DecodeKeyLog
+)
+
+// DecodeError reports a record or message that could not be parsed, or
+// secrets that do not decrypt; Where holds its frames and stream offset.
 type DecodeError struct {
 	Where
+	Kind   DecodeErrorKind
 	Detail string
 }
+
+func (e *DecodeError) Error() string { return e.Detail }
 
 func (*Record) event()           {}
 func (*Handshake) event()        {}

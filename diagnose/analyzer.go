@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"sort"
-	"strings"
 	"time"
 
 	"tlspcap/capture"
@@ -78,7 +77,7 @@ type Analyzer struct {
 	spillErr error
 	open     map[int]*conn
 	dns      dnsState
-	problems []capture.Problem
+	problems []problemLine
 	// snaplenFrames are the frames the capture cut short, to tell a
 	// snap-length gap from lost packets.
 	snaplenFrames map[int]bool
@@ -264,12 +263,12 @@ func (a *Analyzer) Problem(p capture.Problem) {
 		a.drain()
 		a.snaplenFrames[p.Frame] = true
 	}
-	a.listProblem(p)
+	a.listProblem(captureProblem(p))
 }
 
 // listProblem keeps p for the report's list of capture problems, which
 // shows the first 100 and counts the rest.
-func (a *Analyzer) listProblem(p capture.Problem) {
+func (a *Analyzer) listProblem(p problemLine) {
 	if len(a.problems) < 100 {
 		a.problems = append(a.problems, p)
 	} else {
@@ -290,16 +289,9 @@ func (a *Analyzer) finish(c *conn) {
 		c.tlsState = nil
 		return
 	}
-	// A key log that does not fit this connection is said in the report
-	// (decode reports it once per connection), not left to silence.
 	for _, e := range c.tls.decodeErrors {
-		if strings.HasPrefix(e.Detail, "the key log") {
-			f := 0
-			if len(e.Frames) > 0 {
-				f = e.Frames[0]
-			}
-			a.listProblem(capture.Problem{Kind: capture.ProblemLimit, Frame: f, Offset: -1,
-				Detail: fmt.Sprintf("tcp.stream %d: %s", c.info.Stream, e.Detail)})
+		if p, ok := listedDecodeProblem(c.info.Stream, e); ok {
+			a.listProblem(p)
 		}
 	}
 	if a.concurrent {
@@ -381,7 +373,7 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 	}
 	r.Profile, r.ProfileReason = commonProfile(r.profiles(), r.Profile, r.ProfileReason)
 	for _, p := range a.problems {
-		r.Capture.Problems = append(r.Capture.Problems, describeProblem(p))
+		r.Capture.Problems = append(r.Capture.Problems, p.line())
 	}
 	if a.problemsLeft > 0 {
 		r.Capture.Problems = append(r.Capture.Problems, fmt.Sprintf("%d more capture problems are not listed (the first %d are)", a.problemsLeft, len(a.problems)))
@@ -400,18 +392,4 @@ func (a *Analyzer) Report(file string, st capture.Stats) *Report {
 		r.Findings = []Finding{}
 	}
 	return r
-}
-
-func describeProblem(p capture.Problem) string {
-	s := p.Detail
-	// The capture layer often names the place itself.
-	if strings.HasPrefix(s, "frame ") || strings.Contains(s, " at byte ") {
-		return s
-	}
-	if p.Frame > 0 {
-		s = fmt.Sprintf("frame %d: %s", p.Frame, s)
-	} else if p.Offset >= 0 {
-		s = fmt.Sprintf("offset %d: %s", p.Offset, s)
-	}
-	return s
 }

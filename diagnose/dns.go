@@ -318,8 +318,8 @@ func (s *dnsState) boundFinding() (Finding, bool) {
 func (a *Analyzer) captureFindings() []Finding {
 	var out []Finding
 	var cut []int
-	for _, p := range a.problems {
-		if p.Kind == capture.ProblemSnaplenCut && p.Frame > 0 && len(cut) < 20 {
+	for _, l := range a.problems {
+		if p, ok := l.(captureProblem); ok && p.Kind == capture.ProblemSnaplenCut && p.Frame > 0 && len(cut) < 20 {
 			cut = append(cut, p.Frame)
 		}
 	}

@@ -59,16 +59,47 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	root.AddCommand(analyzeCmd(&code), recordsCmd(), certsCmd(), explainCmd(), liveCmd(&code))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	// cobra's own completion command checks its arguments with cobra's
+	// validators: added now, so that their errors are usage errors too.
+	root.InitDefaultCompletionCmd(args...)
+	usageArgs(root)
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
+	if err := execute(root); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", programName, err)
 		var ue usageError
-		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts") {
+		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", programName)
 		}
 		return exitUsage
 	}
 	return code
+}
+
+// execute runs root. The root command runs nothing itself, so an error
+// that comes back from it is cobra's search for the command named (an
+// unknown command), a usage error.
+func execute(root *cobra.Command) error {
+	c, err := root.ExecuteC()
+	if err != nil && c == root {
+		return usageError{err}
+	}
+	return err
+}
+
+// usageArgs makes the argument checks of c and its subcommands return
+// usage errors.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // common flags of the commands that read a capture.

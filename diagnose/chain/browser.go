@@ -202,7 +202,7 @@ func (a *analysis) browser() {
 		expl += fmt.Sprintf(" The browser's chain holds %s, but the device was not sent it. A certificate viewer shows the path the browser built, which includes intermediates it fetched from the AIA URL or had cached, not what the server sent: a capture of the browser (--browser-chain capture.pcapng) shows what the server sends.%s",
 			strings.Join(fetched, ", "), aiaText(vf, d[len(d)-1]))
 	}
-	expl += " Device (" + strings.TrimPrefix(a.res.DeviceView.Label, "device: ") + "): " + a.res.DeviceView.Note + ". Browser: " + a.res.BrowserView.Note + "."
+	expl += " Device (" + a.dev.String() + "): " + a.res.DeviceView.Note + ". Browser: " + a.res.BrowserView.Note + "."
 	a.add(Problem{ID: catalog.ChainDiffersFromBrowser, Severity: sev, Cert: -1,
 		Title:       title,
 		Explanation: expl,
