@@ -138,7 +138,7 @@ func (r row) err() Error {
 var (
 	fixInContent   = Fix("MBEDTLS_SSL_IN_CONTENT_LEN", "16384")
 	fixOutContent  = Fix("MBEDTLS_SSL_OUT_CONTENT_LEN", "a size that holds the device's own certificate chain (default 4096)")
-	fixReassembly  = "use an ESP-IDF whose mbedTLS is ≥ 3.6.3 (v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2+, v5.5+), which reassembles handshake messages split over records, or make the server send each handshake message in one record"
+	fixReassembly  = "use an ESP-IDF whose mbedTLS is ≥ " + reassembly.MbedTLS.String() + " (" + reassembly.Releases() + "), which reassembles handshake messages split over records, or make the server send each handshake message in one record"
 	fixHeap        = "free heap before connecting (a handshake needs about 40–50 KB); " + Fix("MBEDTLS_DYNAMIC_BUFFER", "y") + "; " + Fix("MBEDTLS_MEM_ALLOC_MODE", "External SPIRAM (CONFIG_MBEDTLS_EXTERNAL_MEM_ALLOC=y)") + " on modules with PSRAM"
 	fixVerifyOpt   = "set a server verification option: esp_tls_cfg_t.crt_bundle_attach = esp_crt_bundle_attach (esp_http_client_config_t.crt_bundle_attach, MQTT broker.verification.crt_bundle_attach) or cacert_buf/cert_pem; for testing only: " + Fix("ESP_TLS_INSECURE", "y") + " and " + Fix("ESP_TLS_SKIP_SERVER_CERT_VERIFY", "y")
 	fixPortScheme  = "connect to the TLS port with the TLS scheme (https/443 not http/80, mqtts/8883 not mqtt/1883, wss not ws); a proxy or captive portal answering in plaintext also causes this"

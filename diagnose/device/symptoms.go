@@ -92,10 +92,13 @@ const (
 	v3x      = "mbedTLS 3.x (ESP-IDF v5.x)"
 	vAll     = "all mbedTLS versions"
 	vESPTLS  = "ESP-TLS (ESP-IDF v4.x, v5.x)"
-	v3le362  = "mbedTLS ≤ 3.6.2 (ESP-IDF v5.0–v5.0.8, v5.1–v5.1.6, v5.2–v5.2.5, v5.3–v5.3.3, v5.4–v5.4.1); mbedTLS ≥ 3.6.3 (v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2+, v5.5+) reassembles and succeeds"
 	v8266    = "ESP8266_RTOS_SDK mbedTLS 2.x (version not determined)"
 	vDefault = "mbedTLS 3.6 (upstream)"
 )
+
+// v3le362 names the releases that cannot reassemble a handshake message and
+// the ones that can (data/milestones.tsv).
+var v3le362 = "mbedTLS ≤ " + reassembly.LastWithout().String() + " (ESP-IDF " + reassembly.Before() + "); mbedTLS ≥ " + reassembly.MbedTLS.String() + " (" + reassembly.Releases() + ") reassembles and succeeds"
 
 // symptomRow maps a symptom, for the profiles in match, to candidates.
 // match holds profile names, "mbedtls2"/"mbedtls3" (any profile of that
@@ -197,6 +200,8 @@ var symptomRows = []symptomRow{
 		{Code: -0x7500, Versions: "ESP-IDF v5.0 (mbedTLS 3.1–3.2 experimental TLS 1.3)", Why: "UNSUPPORTED_EXTENSION from immature TLS 1.3", Alert: 110, Source: "esp-idf#8515"},
 		{Code: -0x7780, Versions: v3x, Why: "the server sent a fatal alert", Alert: none, Source: "K§8 #24"},
 	}},
+	{SymptomTLS13LocalFailure, mt2, nil},  // mbedTLS 2.x has no TLS 1.3
+	{SymptomTLS13LocalFailure, mdef, nil}, // no local TLS 1.3 failure known for upstream 3.6 (PSA is initialised)
 	{SymptomCloseNotify, allP, []Candidate{{Code: -0x7880, Versions: vAll, Why: "close_notify received; esp_mbedtls_read() returns 0 (EOF)", Alert: none, Source: "MT36-msg:5286-5290; IDF-mbedtls553:329-421"}}},
 	{SymptomBadMAC, allP, []Candidate{{Code: -0x7180, Versions: vAll, Why: "record MAC/AEAD check failed: fatal bad_record_mac(20), encrypted", Alert: 20, Source: "MT36-msg:5172-5176; IDF-espcfg553:975"}}},
 	{SymptomDNSFailed, allP, []Candidate{{Code: 0x8001, Versions: vESPTLS, Why: "getaddrinfo() returns 202 (EAI_FAIL) for any DNS failure", Alert: none, Source: "IDF-tls553:221-226; LWIP-netdb.c:345-348"}}},
@@ -225,6 +230,28 @@ func Symptoms() []Symptom {
 // nil means the profile is not expected to fail with an error for it (e.g.
 // a fragmented handshake on mbedtls-default, which reassembles).
 func (p Profile) ErrorsFor(s Symptom) []Candidate {
+	best := p.symptomRow(s)
+	if best < 0 || len(symptomRows[best].cands) == 0 {
+		return nil
+	}
+	out := make([]Candidate, len(symptomRows[best].cands))
+	for i, c := range symptomRows[best].cands {
+		if c.Name == "" {
+			if e, ok := Lookup(c.Code); ok {
+				c.Name = e.NameFor(p.MbedTLSMajor())
+				if c.Name == "" {
+					c.Name = e.Name()
+				}
+			}
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// symptomRow is the index of the row of symptomRows that applies to the
+// profile (a profile-name row beats a major row beats "*"), -1 if none.
+func (p Profile) symptomRow(s Symptom) int {
 	major := "mbedtls3"
 	if p.MbedTLSMajor() == 2 {
 		major = "mbedtls2"
@@ -249,20 +276,5 @@ func (p Profile) ErrorsFor(s Symptom) []Candidate {
 			best, bestRank = i, rank
 		}
 	}
-	if best < 0 || len(symptomRows[best].cands) == 0 {
-		return nil
-	}
-	out := make([]Candidate, len(symptomRows[best].cands))
-	for i, c := range symptomRows[best].cands {
-		if c.Name == "" {
-			if e, ok := Lookup(c.Code); ok {
-				c.Name = e.NameFor(p.MbedTLSMajor())
-				if c.Name == "" {
-					c.Name = e.Name()
-				}
-			}
-		}
-		out[i] = c
-	}
-	return out
+	return best
 }

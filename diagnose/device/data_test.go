@@ -1,0 +1,88 @@
+package device
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// The reassembly fact is written once (data/milestones.tsv); the phrases
+// built from it must read as they did when they were written by hand.
+func TestReassemblyPhrases(t *testing.T) {
+	for got, want := range map[string]string{
+		v3le362:       "mbedTLS ≤ 3.6.2 (ESP-IDF v5.0–v5.0.8, v5.1–v5.1.6, v5.2–v5.2.5, v5.3–v5.3.3, v5.4–v5.4.1); mbedTLS ≥ 3.6.3 (v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2+, v5.5+) reassembles and succeeds",
+		fixReassembly: "use an ESP-IDF whose mbedTLS is ≥ 3.6.3 (v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2+, v5.5+), which reassembles handshake messages split over records, or make the server send each handshake message in one record",
+	} {
+		if got != want {
+			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	}
+	if _, unknown := CitationKeys(reassembly.Source); len(unknown) > 0 {
+		t.Errorf("milestone source unknown: %q", unknown)
+	}
+}
+
+// Every data file's loader names the file and line of a bad row.
+func TestLoadersRejectMalformedRows(t *testing.T) {
+	for _, c := range []struct {
+		name, data, want string
+		parse            func(string, []byte) error
+	}{
+		{"no header", "# only a comment\n", "x.tsv: no header line", sources},
+		{"wrong header", "key\tdesc\n", "x.tsv:1: header", sources},
+		{"short row", "key\tdescription\nA\tone\nB\n", "x.tsv:3: 1 fields, want 2", sources},
+		{"empty field", "key\tdescription\n\nA\t\n", "x.tsv:3: field description is empty", sources},
+		{"padded field", "key\tdescription\nA \tone\n", "x.tsv:2: field key is empty or has surrounding spaces", sources},
+		{"duplicate key", "key\tdescription\nA\tone\n# c\nA\ttwo\n", "x.tsv:4: key \"A\" listed twice", sources},
+		{"separator in key", "key\tdescription\nA:1\tone\n", "x.tsv:2: key \"A:1\" holds", sources},
+		{"bad mbedtls", "id\tmbedtls\tfirst_idf\tsource\nr\t3.6\tv5.0.9\tFAQ\n", "x.tsv:2: mbedtls \"3.6\"", milestones_},
+		{"bad release", "id\tmbedtls\tfirst_idf\tsource\nr\t3.6.3\tv5.0.9,v5.1.7\tFAQ\n", "x.tsv:2: first_idf \"v5.0.9,v5.1.7\"", milestones_},
+		{"release .0", "id\tmbedtls\tfirst_idf\tsource\nr\t3.6.3\tv5.5.0\tFAQ\n", "x.tsv:2: first_idf \"v5.5.0\"", milestones_},
+		{"duplicate id", "id\tmbedtls\tfirst_idf\tsource\nr\t3.6.3\tv5.5+\tFAQ\nr\t3.6.4\tv5.5+\tFAQ\n", "x.tsv:3: id \"r\" listed twice", milestones_},
+	} {
+		err := c.parse("x.tsv", []byte(c.data))
+		var de *DataError
+		if !errors.As(err, &de) || de.File != "x.tsv" || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want prefix %q", c.name, err, c.want)
+		}
+	}
+}
+
+func sources(f string, b []byte) error     { _, err := parseSources(f, b); return err }
+func milestones_(f string, b []byte) error { _, err := parseMilestones(f, b); return err }
+
+// Every symptom says what every profile does: a row (perhaps with no
+// candidates, "no error expected") applies to each.
+func TestSymptomsCoverEveryProfile(t *testing.T) {
+	for _, s := range Symptoms() {
+		for _, p := range Profiles() {
+			if p.symptomRow(s) < 0 {
+				t.Errorf("symptom %s has no row for profile %s", s, p.Name)
+			}
+		}
+	}
+}
+
+func TestProfilesLoaderRejectsMalformed(t *testing.T) {
+	good := string(mustRead("data/profiles.json"))
+	for _, c := range []struct{ name, data, want string }{
+		{"syntax", "{\n\"profiles\": [,]}", "x.json:2: invalid character ','"},
+		{"type", "{\n\n\"profiles\": 3}", "x.json:3: json: cannot unmarshal number"},
+		{"unknown field", "{\"profile\": []}", "x.json: json: unknown field \"profile\""},
+		{"no profiles", "{\"profiles\": []}", "x.json: no profiles"},
+		{"trailing", "{\"profiles\": []} {}", "x.json:1: data after the top-level object"},
+		{"reassembly", strings.Replace(good, `"by-release"`, `"yes"`, 1), "x.json:20: esp32-idf5: handshake_reassembly \"yes\""},
+		{"boolean missing", strings.Replace(good, `"cert_bundle": true,`, ``, 1), "x.json:20: esp32-idf5: cert_bundle is required"},
+		{"version", strings.Replace(good, `["TLS1.2"]`, `["1.2"]`, 1), "x.json:20: esp32-idf5: version \"1.2\""},
+		{"suite", strings.Replace(good, `"0xC02B"`, `"C02B"`, 1), "x.json:20: esp32-idf5: cipher_suites: group ecdhe-ecdsa: \"C02B\""},
+		{"group", strings.Replace(good, `"tls13-all"]`, `"tls13"]`, 1), "x.json:77: mbedtls-default: tls13_suites: no suite group \"tls13\""},
+		{"note", strings.Replace(good, `"@heap-faq"`, `"@heap"`, 1), "x.json:20: esp32-idf5: heap note: no note \"heap\""},
+		{"duplicate", strings.Replace(good, `"name": "esp32-idf4"`, `"name": "esp32-idf5"`, 1), "x.json:39: profile \"esp32-idf5\" listed twice"},
+	} {
+		_, err := parseProfiles("x.json", []byte(c.data))
+		var de *DataError
+		if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want prefix %q", c.name, err, c.want)
+		}
+	}
+}
