@@ -86,3 +86,54 @@ func TestProfilesLoaderRejectsMalformed(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorLoaderRejectsMalformed(t *testing.T) {
+	const hdr = "code\tkind\tname_2_28\tname_3_6\tmeaning\twire\tfix\tsource\tversions\trenamed\n"
+	row := func(code, kind, n2, n3, fix, renamed string) string {
+		return code + "\t" + kind + "\t" + n2 + "\t" + n3 + "\tm\t-\t" + fix + "\tFAQ\t-\t" + renamed + "\n"
+	}
+	ok := row("-0x7100", "ssl", "BAD_INPUT_DATA", "=", "-", "false")
+	for _, c := range []struct{ name, data, want string }{
+		{"code form", hdr + row("-0x71", "ssl", "A", "=", "-", "false"), "x.tsv:2: code \"-0x71\""},
+		{"code decimal", hdr + row("-29184", "ssl", "A", "=", "-", "false"), "x.tsv:2: code \"-29184\""},
+		{"kind", hdr + row("-0x7100", "tls", "A", "=", "-", "false"), "x.tsv:2: kind \"tls\""},
+		{"sign", hdr + row("-0x8017", "esp-tls", "A", "=", "-", "false"), "x.tsv:2: code -0x8017: ESP-TLS codes are positive"},
+		{"no name", hdr + row("-0x7100", "ssl", "-", "=", "-", "false"), "x.tsv:2: code -0x7100 has no name"},
+		{"renamed", hdr + row("-0x7100", "ssl", "A", "=", "-", "yes"), "x.tsv:2: renamed \"yes\""},
+		{"reference", hdr + row("-0x7100", "ssl", "A", "=", "{fix:nope}", "false"), "x.tsv:2: fix: unknown reference {fix:nope}"},
+		{"brace", hdr + row("-0x7100", "ssl", "A", "=", "a } b", "false"), "x.tsv:2: fix: unmatched } in"},
+		{"milestone", hdr + row("-0x7100", "ssl", "A", "=", "{milestone:handshake-reassembly:tag}", "false"), "x.tsv:2: fix: unknown reference"},
+		{"duplicate code", hdr + ok + "# c\n" + row("-0x7100", "ssl", "OTHER", "=", "-", "false"), "x.tsv:4: code -0x7100 listed twice"},
+		{"duplicate 3.x name", hdr + ok + row("-0x7200", "ssl", "-", "BAD_INPUT_DATA", "-", "false"), "x.tsv:3: name MBEDTLS_ERR_SSL_BAD_INPUT_DATA listed twice for mbedTLS 3.x"},
+	} {
+		_, err := parseErrors("x.tsv", []byte(c.data), fixes)
+		var de *DataError
+		if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want prefix %q", c.name, err, c.want)
+		}
+	}
+	if _, err := parseFixes("x.tsv", []byte("id\ttext\na\tone\na\ttwo\n")); err == nil || err.Error() != `x.tsv:3: id "a" listed twice` {
+		t.Errorf("duplicate fix id: %v", err)
+	}
+	if _, err := parseFixes("x.tsv", []byte("id\ttext\na\t{fix:b}\n")); err == nil || err.Error() != `x.tsv:2: unknown reference {fix:b}` {
+		t.Errorf("fix referring to a fix: %v", err)
+	}
+	// The same name in different modules is no clash: the prefix differs.
+	if _, err := parseErrors("x.tsv", []byte(hdr+row("-0x7080", "ssl", "FEATURE_UNAVAILABLE", "=", "-", "false")+row("-0x3980", "pk", "FEATURE_UNAVAILABLE", "=", "-", "false")), fixes); err != nil {
+		t.Errorf("per-module names: %v", err)
+	}
+}
+
+// Every fact in the data files cites sources that resolve.
+func TestDataCitationsResolve(t *testing.T) {
+	for _, e := range Errors() {
+		if keys, unknown := CitationKeys(e.Source); len(unknown) > 0 || len(keys) == 0 {
+			t.Errorf("%s cites %q, unknown %q", FormatCode(e.Code), e.Source, unknown)
+		}
+	}
+	for _, m := range milestones {
+		if keys, unknown := CitationKeys(m.Source); len(unknown) > 0 || len(keys) == 0 {
+			t.Errorf("milestone %s cites unknown %q", m.ID, unknown)
+		}
+	}
+}
