@@ -137,3 +137,31 @@ func TestDataCitationsResolve(t *testing.T) {
 		}
 	}
 }
+
+func TestKconfigLoaderRejectsMalformed(t *testing.T) {
+	const hdr = "name\tmenu\tprompt\tdefault\tv4.4\tv5.x\tv6.0\tnotes\tsource\n"
+	for _, c := range []struct{ name, data, want string }{
+		{"menu", hdr + "A\tnowhere\tp\tn\t-\t-\t-\t-\tFAQ\n", "x.tsv:2: menu \"nowhere\" does not start"},
+		{"prefix", hdr + "CONFIG_A\tmbedtls\tp\tn\t-\t-\t-\t-\tFAQ\n", "x.tsv:2: option \"CONFIG_A\""},
+		{"lower", hdr + "mbedtls_a\tmbedtls\tp\tn\t-\t-\t-\t-\tFAQ\n", "x.tsv:2: option \"mbedtls_a\""},
+		{"twice", hdr + "A\tmbedtls\tp\tn\t-\t-\t-\t-\tFAQ\nA\tbundle\tq\tn\t-\t-\t-\t-\tFAQ\n", "x.tsv:3: option A listed twice"},
+		{"columns", hdr + "A\tmbedtls\tp\tn\t-\t-\t-\tFAQ\n", "x.tsv:2: 8 fields, want 9"},
+	} {
+		_, err := parseKconfig("x.tsv", []byte(c.data), menus)
+		var de *DataError
+		if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want prefix %q", c.name, err, c.want)
+		}
+	}
+	if _, err := parseMenus("x.tsv", []byte("id\tpath\na\tA\na\tB\n")); err == nil || !strings.HasPrefix(err.Error(), `x.tsv:3: id "a" listed twice`) {
+		t.Errorf("duplicate menu: %v", err)
+	}
+	if m, err := parseMenus("x.tsv", []byte("id\tpath\na\tTop\nb\ta → Sub\n")); err != nil || m["b"] != "Top → Sub" {
+		t.Errorf("nested menu: %v %v", m, err)
+	}
+	for _, o := range Options() {
+		if keys, unknown := CitationKeys(o.Source); len(unknown) > 0 || len(keys) == 0 {
+			t.Errorf("%s cites unknown %q", o.Name, unknown)
+		}
+	}
+}

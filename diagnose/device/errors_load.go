@@ -27,23 +27,9 @@ var kinds = map[Kind]bool{KindSSL: true, KindX509: true, KindNet: true, KindPK: 
 	KindPlatform: true, KindASN1: true, KindMD: true, KindPSA: true, KindComposite: true, KindESPTLS: true}
 
 func parseFixes(file string, data []byte) (map[string]string, error) {
-	rows, err := parseTSV(file, data, "id", "text")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, r := range rows {
-		id := r.fields[0]
-		if _, dup := out[id]; dup {
-			return nil, &DataError{file, r.line, fmt.Sprintf("id %q listed twice", id)}
-		}
-		text, err := expand(r.fields[1], nil)
-		if err != nil {
-			return nil, &DataError{file, r.line, err.Error()}
-		}
-		out[id] = text
-	}
-	return out, nil
+	return parseKeyed(file, data, "id", "text", func(_, text string, _ map[string]string) (string, error) {
+		return expand(text, nil)
+	})
 }
 
 // parseErrors reads the error table: each code once, each name once per

@@ -84,3 +84,25 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// parseKeyed reads a two-column table of unique keys; value checks a row
+// and returns the text to keep, seeing the rows before it.
+func parseKeyed(file string, data []byte, keyCol, textCol string, value func(key, text string, earlier map[string]string) (string, error)) (map[string]string, error) {
+	rows, err := parseTSV(file, data, keyCol, textCol)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		key := r.fields[0]
+		if _, dup := out[key]; dup {
+			return nil, &DataError{file, r.line, fmt.Sprintf("%s %q listed twice", keyCol, key)}
+		}
+		text, err := value(key, r.fields[1], out)
+		if err != nil {
+			return nil, &DataError{file, r.line, err.Error()}
+		}
+		out[key] = text
+	}
+	return out, nil
+}

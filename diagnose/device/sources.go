@@ -26,22 +26,12 @@ var Sources = must(parseSources("data/sources.tsv", mustRead("data/sources.tsv")
 
 // parseSources reads the sources table: one key per row, each key once.
 func parseSources(file string, data []byte) (map[string]string, error) {
-	rows, err := parseTSV(file, data, "key", "description")
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		key := r.fields[0]
+	return parseKeyed(file, data, "key", "description", func(key, text string, _ map[string]string) (string, error) {
 		if strings.ContainsAny(key, ":;( ") {
-			return nil, &DataError{file, r.line, fmt.Sprintf("key %q holds a character that separates citations", key)}
+			return "", fmt.Errorf("key %q holds a character that separates citations", key)
 		}
-		if _, dup := out[key]; dup {
-			return nil, &DataError{file, r.line, fmt.Sprintf("key %q listed twice", key)}
-		}
-		out[key] = r.fields[1]
-	}
-	return out, nil
+		return text, nil
+	})
 }
 
 // citeRE matches one citation: a key (optionally with :lines or a
