@@ -165,3 +165,38 @@ func TestKconfigLoaderRejectsMalformed(t *testing.T) {
 		}
 	}
 }
+
+// The tables cite primary sources, not sections of a document outside the
+// repository.
+func TestNoSectionCitations(t *testing.T) {
+	var cites []string
+	for _, e := range Errors() {
+		cites = append(cites, e.Source)
+	}
+	for _, o := range Options() {
+		cites = append(cites, o.Source)
+	}
+	for _, p := range Profiles() {
+		cites = append(cites, p.Source, p.HeapBudget.Source)
+		for _, s := range Symptoms() {
+			for _, c := range p.ErrorsFor(s) {
+				cites = append(cites, c.Source)
+			}
+		}
+	}
+	srv, dev := KnownAlerts()
+	for _, a := range srv {
+		cites = append(cites, AlertFromServer(a).Source)
+	}
+	for _, a := range dev {
+		cites = append(cites, AlertFromDevice(a).Source)
+	}
+	for _, a := range []uint8{0, 1, 200} {
+		cites = append(cites, AlertFromServer(a).Source, AlertFromDevice(a).Source)
+	}
+	for _, c := range cites {
+		if keys, _ := CitationKeys(c); strings.Contains(c, "K§") || len(keys) == 0 && c != "" {
+			t.Errorf("citation %q", c)
+		}
+	}
+}

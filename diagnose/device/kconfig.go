@@ -154,17 +154,17 @@ const (
 	sHTTPD = "httpd_ssl_config_t"
 )
 
-// configFields: knowledge §5.1 (esp_tls_cfg_t), §5.3 (esp_http_client),
-// §5.4 (MQTT), §5.5 (ESP as server).
+// configFields: the ESP-IDF and ESP-MQTT configuration structs; each field
+// cites the header it was read in.
 var configFields = []ConfigField{
 	{Struct: sTLS, Field: "cacert_buf", Concept: ConceptServerCA, Meaning: "CA chain to trust (PEM with the terminating NUL counted in cacert_bytes, or DER); sets VERIFY_REQUIRED; must be the root or an intermediate CA, not the server's leaf", Source: "IDF-mbedtls553:542-562; esp-idf#11320"},
 	{Struct: sTLS, Field: "crt_bundle_attach", Concept: ConceptBundle, Meaning: "esp_crt_bundle_attach: verify against the certificate bundle (needs CONFIG_MBEDTLS_CERTIFICATE_BUNDLE)", Source: "IDF-mbedtls553:945-953"},
 	{Struct: sTLS, Field: "use_global_ca_store", Concept: ConceptGlobalCAStore, Meaning: "use the CA set with esp_tls_set_global_ca_store(); ESP_ERR_INVALID_STATE if none", Source: "IDF-mbedtls553:643-654"},
 	{Struct: sTLS, Field: "skip_common_name", Concept: ConceptSkipCN, Meaning: "no CN/SAN check and no SNI in the ClientHello", Default: "false", Source: "IDF-mbedtls553:898-900; IDF-mbedtls448:558-575"},
 	{Struct: sTLS, Field: "common_name", Concept: ConceptCommonName, Meaning: "name used for the CN/SAN check and for SNI instead of the connect host", Source: "IDF-mbedtls553:879-896"},
-	{Struct: sTLS, Field: "clientcert_buf", Concept: ConceptClientCert, Meaning: "client certificate for mutual TLS (sent only if the server sends CertificateRequest)", Source: "IDF-esptlsh553; K§5.1"},
-	{Struct: sTLS, Field: "clientkey_buf", Concept: ConceptClientKey, Meaning: "client private key for mutual TLS", Source: "IDF-esptlsh553; K§5.1"},
-	{Struct: sTLS, Field: "clientkey_password", Concept: ConceptKeyPassword, Meaning: "password of an encrypted client key (with clientkey_password_len)", Source: "IDF-esptlsh553; K§5.1"},
+	{Struct: sTLS, Field: "clientcert_buf", Concept: ConceptClientCert, Meaning: "client certificate for mutual TLS (sent only if the server sends CertificateRequest)", Source: "IDF-esptlsh553"},
+	{Struct: sTLS, Field: "clientkey_buf", Concept: ConceptClientKey, Meaning: "client private key for mutual TLS", Source: "IDF-esptlsh553"},
+	{Struct: sTLS, Field: "clientkey_password", Concept: ConceptKeyPassword, Meaning: "password of an encrypted client key (with clientkey_password_len)", Source: "IDF-esptlsh553"},
 	{Struct: sTLS, Field: "alpn_protos", Concept: ConceptALPN, Meaning: "ALPN protocol list (needs CONFIG_MBEDTLS_SSL_ALPN)", Source: "IDF-mbedtls553:917-928"},
 	{Struct: sTLS, Field: "timeout_ms", Concept: ConceptTimeout, Meaning: "TCP connect timeout, SO_RCVTIMEO/SO_SNDTIMEO and overall synchronous handshake timeout", Default: "10000 (when 0)", Source: "IDF-tls553:113,275-292,401-424,545-580"},
 	{Struct: sTLS, Field: "tls_version", Concept: ConceptTLSVersion, Meaning: "ESP_TLS_VER_ANY / ESP_TLS_VER_TLS_1_2 / ESP_TLS_VER_TLS_1_3: pins min=max; TLS 1.3 needs CONFIG_MBEDTLS_SSL_PROTO_TLS1_3", Default: "ESP_TLS_VER_ANY", Versions: "ESP-IDF v5.2+ (later v5.1.x patches)", Source: "IDF-mbedtls553:156-173"},
@@ -172,8 +172,8 @@ var configFields = []ConfigField{
 	{Struct: sTLS, Field: "ciphersuites_list", Concept: ConceptCipherSuites, Meaning: "zero-terminated list of IANA cipher suite IDs passed to mbedtls_ssl_conf_ciphersuites", Versions: "ESP-IDF v5.2+", Source: "IDF-mbedtls553:1117-1120"},
 	{Struct: sTLS, Field: "non_block", Concept: ConceptNonBlock, Meaning: "leave the socket non-blocking; connect with esp_tls_conn_new_async", Default: "false", Source: "IDF-esptlsh553; FAQ"},
 	{Struct: sTLS, Field: "addr_family", Concept: ConceptAddrFamily, Meaning: "ESP_TLS_AF_UNSPEC / INET / INET6, the getaddrinfo hint (A first, AAAA only if A yields nothing)", Default: "ESP_TLS_AF_UNSPEC", Versions: "ESP-IDF v5.1+", Source: "IDF-tls553:201-211"},
-	{Struct: sTLS, Field: "client_session", Concept: ConceptSession, Meaning: "session ticket to resume (needs CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS)", Source: "IDF-esptlsh553; K§5.1"},
-	{Struct: sTLS, Field: "esp_tls_dyn_buf_strategy", Concept: ConceptDynBuf, Meaning: "with CONFIG_MBEDTLS_DYNAMIC_BUFFER: ESP_TLS_DYN_BUF_RX_STATIC keeps the RX buffer after the handshake", Source: "IDF-esptlsh553; K§5.1"},
+	{Struct: sTLS, Field: "client_session", Concept: ConceptSession, Meaning: "session ticket to resume (needs CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS)", Source: "IDF-esptlsh553"},
+	{Struct: sTLS, Field: "esp_tls_dyn_buf_strategy", Concept: ConceptDynBuf, Meaning: "with CONFIG_MBEDTLS_DYNAMIC_BUFFER: ESP_TLS_DYN_BUF_RX_STATIC keeps the RX buffer after the handshake", Source: "IDF-esptlsh553"},
 
 	{Struct: sHTTP, Field: "cert_pem", Concept: ConceptServerCA, Meaning: "server CA (PEM; cert_len) passed as cacert; with it set, the server certificate is verified even when skipping is enabled in menuconfig", Source: "IDF-httpch553; FAQ"},
 	{Struct: sHTTP, Field: "crt_bundle_attach", Concept: ConceptBundle, Meaning: "esp_crt_bundle_attach", Source: "IDF-httpch553"},

@@ -4,14 +4,14 @@
 // them, device profiles, menuconfig options and config-struct fields, alert
 // knowledge and Espressif MAC prefixes.
 //
-// Every fact carries a Source: citation keys of the project's knowledge file
-// (shared/knowledge/esp-mbedtls.md, §12 "Source index"), optionally with line
-// numbers ("MT228-msg:1842"), GitHub issue references ("esp-idf#18674"), or
-// the keys of the extra sources listed in Sources (the Espressif FAQ, the
-// measurements recorded in DESIGN.md, Wireshark's manuf file). The tables
-// live in data/ as text files, embedded and parsed once at load (load.go). Facts marked
-// DERIVED were worked out from the cited code; UNVERIFIED ones have no
-// primary source.
+// Every fact carries a Source: keys of the sources table (data/sources.tsv:
+// a file of mbedTLS, ESP-IDF or another repository at a tag or commit, a
+// document of the project, a standard), optionally with line numbers
+// ("MT228-msg:1842"), or GitHub issue references ("esp-idf#18674"). The
+// tables live in data/ as text files, embedded and parsed once at load
+// (load.go); each loader rejects a malformed row with its file and line.
+// Facts marked DERIVED were worked out from the cited code; UNVERIFIED ones
+// have no primary source.
 package device
 
 import (
@@ -35,7 +35,9 @@ func parseSources(file string, data []byte) (map[string]string, error) {
 }
 
 // citeRE matches one citation: a key (optionally with :lines or a
-// parenthesised note), a K§ section, or a GitHub issue reference.
+// parenthesised note), a GitHub issue reference, or a section of the
+// knowledge file the tables were first written from (accepted so old notes
+// still parse; no table cites one: TestNoSectionCitations).
 var (
 	issueRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+/)?[A-Za-z0-9_.-]+#[0-9]+$`)
 	sectRE  = regexp.MustCompile(`^K§[0-9]+(\.[0-9]+)?( #[0-9]+)?$`)
