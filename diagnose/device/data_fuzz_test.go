@@ -8,7 +8,7 @@ import (
 // FuzzDataLoaders: no input makes a loader panic, and every rejection is a
 // DataError naming the file.
 func FuzzDataLoaders(f *testing.F) {
-	for _, name := range []string{"data/sources.tsv", "data/milestones.tsv", "data/profiles.json", "data/errors.tsv", "data/fixes.tsv", "data/kconfig.tsv", "data/menus.tsv"} {
+	for _, name := range []string{"data/sources.tsv", "data/milestones.tsv", "data/profiles.json", "data/errors.tsv", "data/fixes.tsv", "data/kconfig.tsv", "data/menus.tsv", "data/netvalues.tsv"} {
 		f.Add(mustRead(name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -20,6 +20,7 @@ func FuzzDataLoaders(f *testing.F) {
 			func() error { _, err := parseFixes("f", data); return err },
 			func() error { _, err := parseKconfig("f", data, menus); return err },
 			func() error { _, err := parseMenus("f", data); return err },
+			func() error { _, err := parseNetValues("f", data, fixes); return err },
 		} {
 			var de *DataError
 			if err := parse(); err != nil && (!errors.As(err, &de) || de.File != "f" || de.Line < 0) {

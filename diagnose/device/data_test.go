@@ -200,3 +200,27 @@ func TestNoSectionCitations(t *testing.T) {
 		}
 	}
 }
+
+func TestNetValueLoaderRejectsMalformed(t *testing.T) {
+	const hdr = "table\tvalue\tname\tmeaning\tesp\twire\tfix\tsource\n"
+	for _, c := range []struct{ name, data, want string }{
+		{"table", hdr + "dns\t202\tEAI_FAIL\tm\t-\t-\t-\tFAQ\n", "x.tsv:2: table \"dns\""},
+		{"value", hdr + "errno\t0x68\tECONNRESET\tm\t-\t-\t-\tFAQ\n", "x.tsv:2: value \"0x68\""},
+		{"twice", hdr + "errno\t104\tECONNRESET\tm\t-\t-\t-\tFAQ\nerrno\t104\tOTHER\tm\t-\t-\t-\tFAQ\n", "x.tsv:3: errno 104 OTHER listed twice"},
+		{"fix", hdr + "errno\t12\tENOMEM\tm\t-\t-\t{fix:ram}\tFAQ\n", "x.tsv:2: unknown reference {fix:ram}"},
+	} {
+		_, err := parseNetValues("x.tsv", []byte(c.data), fixes)
+		var de *DataError
+		if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want prefix %q", c.name, err, c.want)
+		}
+	}
+	if m, err := parseNetValues("x.tsv", []byte(hdr+"errno\t104\tECONNRESET\tm\t-\t-\t-\tFAQ\ngetaddrinfo\t104\tX\tm\t-\t-\t-\tFAQ\n"), fixes); err != nil || len(m["errno"]) != 1 || len(m["getaddrinfo"]) != 1 {
+		t.Errorf("the same value in two tables: %v %v", m, err)
+	}
+	for _, v := range append(append([]NetValue(nil), GaiErrors...), Errnos...) {
+		if keys, unknown := CitationKeys(v.Source); len(unknown) > 0 || len(keys) == 0 {
+			t.Errorf("%s cites unknown %q", v.Name, unknown)
+		}
+	}
+}

@@ -64,13 +64,7 @@ func parseErrors(file string, data []byte, fixes map[string]string) ([]row, erro
 }
 
 func errorRow(f []string, fixes map[string]string) (row, error) {
-	opt := func(s string) string {
-		if s == "-" {
-			return ""
-		}
-		return s
-	}
-	r := row{k: Kind(f[1]), n2: opt(f[2]), n3: opt(f[3]), m: f[4], s: f[7], v: opt(f[8])}
+	r := row{k: Kind(f[1]), n2: optional(f[2]), n3: optional(f[3]), m: f[4], s: f[7], v: optional(f[8])}
 	code, ok := parseHexCode(f[0])
 	if !ok {
 		return r, fmt.Errorf("code %q is not written like -0x7100 or 0x8017", f[0])
@@ -86,10 +80,10 @@ func errorRow(f []string, fixes map[string]string) (row, error) {
 		return r, fmt.Errorf("code %s has no name", f[0])
 	}
 	var err error
-	if r.w, err = expand(opt(f[5]), fixes); err != nil {
+	if r.w, err = expand(optional(f[5]), fixes); err != nil {
 		return r, fmt.Errorf("wire: %w", err)
 	}
-	if r.f, err = expand(opt(f[6]), fixes); err != nil {
+	if r.f, err = expand(optional(f[6]), fixes); err != nil {
 		return r, fmt.Errorf("fix: %w", err)
 	}
 	if r.renamed, err = strconv.ParseBool(f[9]); err != nil || (f[9] != "true" && f[9] != "false") {
@@ -161,4 +155,46 @@ func reference(ref string, fixes map[string]string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("unknown reference {%s}", ref)
+}
+
+// parseNetValues reads the getaddrinfo and errno tables: each value once
+// per table, in the order written.
+func parseNetValues(file string, data []byte, fixes map[string]string) (map[string][]NetValue, error) {
+	rows, err := parseTSV(file, data, "table", "value", "name", "meaning", "esp", "wire", "fix", "source")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]NetValue{}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		f := r.fields
+		v := NetValue{Name: f[2], Meaning: f[3], ESP: optional(f[4]), Wire: optional(f[5]), Source: f[7]}
+		n, err := strconv.Atoi(f[1])
+		switch {
+		case f[0] != "getaddrinfo" && f[0] != "errno":
+			err = fmt.Errorf("table %q is not getaddrinfo or errno", f[0])
+		case err != nil || n <= 0 || strconv.Itoa(n) != f[1]:
+			err = fmt.Errorf("value %q is not a positive decimal number", f[1])
+		case seen[f[0]+" "+f[1]] || seen[f[0]+" "+f[2]]:
+			err = fmt.Errorf("%s %s %s listed twice", f[0], f[1], f[2])
+		}
+		if err == nil {
+			v.Fix, err = expand(optional(f[6]), fixes)
+		}
+		if err != nil {
+			return nil, &DataError{file, r.line, err.Error()}
+		}
+		v.Value = n
+		seen[f[0]+" "+f[1]], seen[f[0]+" "+f[2]] = true, true
+		out[f[0]] = append(out[f[0]], v)
+	}
+	return out, nil
+}
+
+// optional reads "-" as an empty field.
+func optional(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
 }

@@ -33,17 +33,11 @@ func parseKconfig(file string, data []byte, menus map[string]string) ([]KconfigO
 	if err != nil {
 		return nil, err
 	}
-	opt := func(s string) string {
-		if s == "-" {
-			return ""
-		}
-		return s
-	}
 	var out []KconfigOption
 	seen := map[string]bool{}
 	for _, r := range rows {
 		f := r.fields
-		o := KconfigOption{Name: f[0], Prompt: f[2], Default: opt(f[3]), Notes: opt(f[7]), Source: f[8]}
+		o := KconfigOption{Name: f[0], Prompt: f[2], Default: optional(f[3]), Notes: optional(f[7]), Source: f[8]}
 		switch head, _, _ := strings.Cut(f[1], " → "); {
 		case seen[o.Name]:
 			return nil, &DataError{file, r.line, fmt.Sprintf("option %s listed twice", o.Name)}
