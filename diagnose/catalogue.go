@@ -418,7 +418,7 @@ func ruleHandshakeFragmented(x *ruleRun) []Finding {
 		// message larger than the buffer still fails, as a size error.
 		if h.Length > x.ctx.profile.InContentLen {
 			big := x.errs(device.SymptomRecordTooLarge)
-			if strings.HasPrefix(x.ctx.profile.HandshakeReassembly, "yes") {
+			if x.ctx.profile.HandshakeReassembly == device.ReassemblyAlways {
 				errs = append(big, errs...)
 			} else {
 				errs = append(errs, big...)

@@ -24,46 +24,14 @@ type NetValue struct {
 // GaiErrors are lwIP's getaddrinfo() return values (lwip/netdb.h), which
 // ESP-TLS prints as "couldn't get hostname for NAME: getaddrinfo()
 // returns 202" before returning ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME.
-var GaiErrors = []NetValue{
-	{Value: 200, Name: "EAI_NONAME", Meaning: "the name is not a numeric address although AI_NUMERICHOST was given, or neither a name nor a service was given",
-		ESP: "ESP-TLS: 0x8001 ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME", Source: "LWIP-netdb.h; LWIP-netdb.c"},
-	{Value: 201, Name: "EAI_SERVICE", Meaning: "the service (port) is not a number lwIP can use", ESP: "ESP-TLS: 0x8001 ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME", Source: "LWIP-netdb.h"},
-	{Value: 202, Name: "EAI_FAIL", Meaning: "the name could not be resolved: lwip_getaddrinfo returns EAI_FAIL for any DNS failure (NXDOMAIN, SERVFAIL, no answer, no DNS server configured, an empty or too long name, no A/AAAA record), so the log cannot tell them apart; the capture can",
-		ESP:    "ESP-TLS: 0x8001 ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME (\"couldn't get hostname for NAME: getaddrinfo() returns 202\")",
-		Wire:   "DNS only and no TCP SYN: no query at all (no DNS server, empty name), an NXDOMAIN/SERVFAIL answer, or queries at about 0, 1, 2 and 4 s with no answer; `tlspcap analyze` names which (dns-nxdomain, dns-servfail, dns-no-response)",
-		Fix:    "check the Wi-Fi/LTE link is up before connecting; set a DNS server for a static IP (esp_netif_set_dns_info); with several interfaces (Wi-Fi + LTE) check which one's DNS server is in use; check the hostname string",
-		Source: "LWIP-netdb.h; LWIP-netdb.c:345-348; IDF-tls553:221-226; FAQ; K§7.1; K§7.2"},
-	{Value: 203, Name: "EAI_MEMORY", Meaning: "lwIP could not allocate the result (out of heap)", ESP: "ESP-TLS: 0x8001 ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME", Fix: fixHeap, Source: "LWIP-netdb.h"},
-	{Value: 204, Name: "EAI_FAMILY", Meaning: "the address family asked for is not supported (e.g. IPv6 asked for with IPv6 disabled)", ESP: "ESP-TLS: 0x8001 ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME", Source: "LWIP-netdb.h"},
-	{Value: 210, Name: "HOST_NOT_FOUND", Meaning: "h_errno of gethostbyname(): the host was not found", Source: "LWIP-netdb.h"},
-	{Value: 211, Name: "NO_DATA", Meaning: "h_errno of gethostbyname(): the name has no address", Source: "LWIP-netdb.h"},
-	{Value: 212, Name: "NO_RECOVERY", Meaning: "h_errno of gethostbyname(): a non-recoverable error", Source: "LWIP-netdb.h"},
-	{Value: 213, Name: "TRY_AGAIN", Meaning: "h_errno of gethostbyname(): a temporary failure, try again", Source: "LWIP-netdb.h"},
-}
-
 // Errnos are the socket errno values ESP-IDF's C library (newlib) uses;
 // other systems number some of them differently (Linux's ETIMEDOUT is
-// 110), so the numbers are read as the device's.
-var Errnos = []NetValue{
-	{Value: 4, Name: "EINTR", Meaning: "interrupted system call", ESP: "mbedTLS (ESP-IDF net_sockets.c): -0x6900 MBEDTLS_ERR_SSL_WANT_READ/WRITE (retried)", Source: "NEWLIB-errno; IDF-netsock553"},
-	{Value: 11, Name: "EAGAIN", Meaning: "no data yet (also EWOULDBLOCK): a socket read timeout (SO_RCVTIMEO, esp_tls_cfg_t.timeout_ms) expired",
-		ESP: "ESP-IDF ≥ v4: -0x6900 MBEDTLS_ERR_SSL_WANT_READ; ESP-IDF v3.x logged it as -0x004C MBEDTLS_ERR_NET_RECV_FAILED with errno 11 on every timeout (harmless)",
-		Fix: "nothing if it comes with a read timeout; raise timeout_ms if the server is slow", Source: "NEWLIB-errno; IDF-netsock553; esp-idf#3512; K§7.3"},
-	{Value: 12, Name: "ENOMEM", Meaning: "out of memory", Fix: fixHeap, Source: "NEWLIB-errno"},
-	{Value: 32, Name: "EPIPE", Meaning: "the connection is closed for writing", ESP: "mbedTLS (ESP-IDF net_sockets.c): -0x0050 MBEDTLS_ERR_NET_CONN_RESET", Source: "NEWLIB-errno; IDF-netsock553"},
-	{Value: 104, Name: "ECONNRESET", Meaning: "connection reset by peer (a TCP RST)", ESP: "mbedTLS (ESP-IDF net_sockets.c): -0x0050 MBEDTLS_ERR_NET_CONN_RESET",
-		Wire: "a TCP RST from the server (or a middlebox) during the handshake or a read; a SYN answered by RST also gives ECONNRESET (\"delayed connect error: Connection reset by peer\")",
-		Fix:  "the server or a middlebox reset the connection: check the port speaks TLS, the SNI, IP filtering and the server's logs", Source: "NEWLIB-errno; IDF-netsock553; K§7.3"},
-	{Value: 105, Name: "ENOBUFS", Meaning: "no buffer space available (lwIP out of pbufs or sockets)", Fix: fixHeap, Source: "NEWLIB-errno"},
-	{Value: 111, Name: "ECONNREFUSED", Meaning: "connection refused", ESP: "ESP-TLS: 0x8004 ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST", Wire: "the SYN is answered by RST", Fix: "check the server's address and port", Source: "NEWLIB-errno; K§7.3"},
-	{Value: 113, Name: "ECONNABORTED", Meaning: "connection aborted (lwIP ERR_ABRT)", Source: "NEWLIB-errno; K§7.3"},
-	{Value: 114, Name: "ENETUNREACH", Meaning: "network unreachable (no route, interface down)", ESP: "ESP-TLS: 0x8004 ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST", Fix: "check the interface is up and has a gateway", Source: "NEWLIB-errno"},
-	{Value: 116, Name: "ETIMEDOUT", Meaning: "connection timed out", ESP: "ESP-TLS: 0x8006 ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT", Wire: "SYN retransmissions with no SYN-ACK", Fix: "check the network path and the server", Source: "NEWLIB-errno; K§7.3"},
-	{Value: 118, Name: "EHOSTUNREACH", Meaning: "host unreachable (lwIP ERR_RTE: no route to the host)", ESP: "ESP-TLS: 0x8004 ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST", Source: "NEWLIB-errno; K§7.3"},
-	{Value: 119, Name: "EINPROGRESS", Meaning: "a non-blocking connect is in progress (\"Last captured errno : 119 (Connection already in progress)\")", Source: "NEWLIB-errno; K§7.3"},
-	{Value: 120, Name: "EALREADY", Meaning: "an operation is already in progress on the socket", Source: "NEWLIB-errno"},
-	{Value: 128, Name: "ENOTCONN", Meaning: "the socket is not connected (lwIP ERR_CLSD: the connection was closed)", Source: "NEWLIB-errno; K§7.3"},
-}
+// 110), so the numbers are read as the device's. Both: data/netvalues.tsv.
+var (
+	netValues = must(parseNetValues("data/netvalues.tsv", mustRead("data/netvalues.tsv"), fixes))
+	GaiErrors = netValues["getaddrinfo"]
+	Errnos    = netValues["errno"]
+)
 
 // MentionKind says what a number found in a log line is.
 type MentionKind string

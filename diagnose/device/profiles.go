@@ -10,6 +10,22 @@ const (
 	VersionTLS13 uint16 = 0x0304
 )
 
+// Reassembly says whether a device reassembles a handshake message split
+// over several records.
+type Reassembly int
+
+const (
+	ReassemblyNever Reassembly = iota
+	// ReassemblyByRelease: only releases shipping the mbedTLS of the
+	// handshake-reassembly milestone (ReassemblyMilestone) do.
+	ReassemblyByRelease
+	ReassemblyAlways
+)
+
+// ReassemblyMilestone is the mbedTLS release that brought handshake-message
+// reassembly and the ESP-IDF releases that ship it.
+func ReassemblyMilestone() Milestone { return reassembly }
+
 // HeapBudget is the free heap a TLS handshake needs on the device.
 type HeapBudget struct {
 	HandshakeMin int // bytes
@@ -37,7 +53,7 @@ type Profile struct {
 	CipherSuites []uint16
 	TLS13Suites  []uint16
 	SuitesNote   string
-	// CertBundle: verification through esp_crt_bundle (knowledge §4) is
+	// CertBundle: verification through esp_crt_bundle is
 	// available and on by default in menuconfig.
 	CertBundle bool
 	// ChecksValidityDates: CONFIG_MBEDTLS_HAVE_TIME_DATE (default n on ESP).
@@ -46,9 +62,9 @@ type Profile struct {
 	SendsMaxFragmentLength bool
 	// SendsCloseNotify: ESP-TLS never calls mbedtls_ssl_close_notify.
 	SendsCloseNotify bool
-	// HandshakeReassembly: handshake messages split over records are
-	// reassembled ("yes", "no", or the versions that do).
-	HandshakeReassembly string
+	// HandshakeReassembly: whether handshake messages split over records
+	// are reassembled.
+	HandshakeReassembly Reassembly
 	HeapBudget          HeapBudget
 	Source              string
 }
@@ -102,92 +118,7 @@ func (p Profile) RecordSizeSymptom(recordLen int) Symptom {
 	}
 }
 
-// Cipher suites (IANA values). DERIVED from knowledge §3.3: the key
-// exchanges and ciphers enabled by default in ESP-IDF's Kconfig, applied
-// to the suites mbedTLS defines.
-var (
-	suitesECDHEECDSA = []uint16{0xC02B, 0xC02C, 0xC023, 0xC024, 0xC009, 0xC00A, 0xC0AC, 0xC0AD, 0xC0AE, 0xC0AF}
-	suitesECDHERSA   = []uint16{0xC02F, 0xC030, 0xC027, 0xC028, 0xC013, 0xC014}
-	suitesRSA        = []uint16{0x009C, 0x009D, 0x003C, 0x003D, 0x002F, 0x0035, 0xC09C, 0xC09D, 0xC0A0, 0xC0A1}
-	suitesECDHRSA    = []uint16{0xC031, 0xC032, 0xC029, 0xC02A, 0xC00E, 0xC00F}
-	suitesECDHECDSA  = []uint16{0xC02D, 0xC02E, 0xC025, 0xC026, 0xC004, 0xC005}
-	suitesDHERSA     = []uint16{0x009E, 0x009F, 0x0067, 0x006B, 0x0033, 0x0039, 0xC09E, 0xC09F, 0xC0A2, 0xC0A3}
-	suitesChaCha12   = []uint16{0xCCA8, 0xCCA9, 0xCCAA}
-	suitesTLS13NoCC  = []uint16{0x1301, 0x1302, 0x1304, 0x1305}
-	suitesTLS13All   = []uint16{0x1301, 0x1302, 0x1303, 0x1304, 0x1305}
-)
-
-func cat(lists ...[]uint16) []uint16 {
-	var out []uint16
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	return out
-}
-
-const (
-	suitesNoteIDF = "DERIVED from the default Kconfig (knowledge §3.3): AES with GCM, CCM and CBC over RSA, ECDHE-RSA, ECDHE-ECDSA, ECDH-RSA and ECDH-ECDSA; no ChaCha20-Poly1305 (CHACHAPOLY_C=n), no 3DES/Camellia, no PSK"
-	heapFAQ       = "a TLS handshake needs 40–50 KB of free heap; the https_request example uses about 42196 B by default and about 22013 B with dynamic buffers + free config data + free CA"
-)
-
-var profiles = []Profile{
-	{
-		Name:        "esp32-idf5",
-		Description: "ESP32-family device on ESP-IDF v5.x (mbedTLS 3.x) with default menuconfig",
-		MbedTLS:     "3.6", IDF: "ESP-IDF v5.0–v5.5",
-		InContentLen: 16384, OutContentLen: 4096,
-		Versions:     []uint16{VersionTLS12},
-		CipherSuites: cat(suitesECDHEECDSA, suitesECDHERSA, suitesRSA, suitesECDHRSA, suitesECDHECDSA),
-		TLS13Suites:  suitesTLS13NoCC,
-		SuitesNote:   suitesNoteIDF + "; no DHE-RSA (MBEDTLS_DHM_C=n); TLS 1.3 off by default (MBEDTLS_SSL_PROTO_TLS1_3=n)",
-		CertBundle:   true, ChecksValidityDates: false,
-		HandshakeReassembly: "mbedTLS ≥ 3.6.3 only: ESP-IDF v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2+, v5.5+",
-		HeapBudget:          HeapBudget{HandshakeMin: 40 * 1024, HandshakeMax: 50 * 1024, Note: heapFAQ, Source: "FAQ; IDF-docs-mbedtls553"},
-		Source:              "K§1; K§3.2; K§3.3; K§3.4; K§2.6; IDF-Kc509; IDF-Kc553; FAQ",
-	},
-	{
-		Name:        "esp32-idf4",
-		Description: "ESP32 on ESP-IDF v4.x (mbedTLS 2.28 from v4.3.3/v4.4.1; 2.16 before) with default menuconfig",
-		MbedTLS:     "2.28", IDF: "ESP-IDF v4.0–v4.4.8",
-		InContentLen: 16384, OutContentLen: 4096,
-		Versions:     []uint16{VersionTLS10, VersionTLS11, VersionTLS12},
-		CipherSuites: cat(suitesECDHEECDSA, suitesECDHERSA, suitesDHERSA, suitesRSA, suitesECDHRSA, suitesECDHECDSA),
-		SuitesNote:   suitesNoteIDF + "; DHE-RSA included (DHM always on in v4.4 esp_config.h; DHE suites seen in IDF 4.x debug dumps, esp-mqtt#98, esp-idf#2296)",
-		CertBundle:   true, ChecksValidityDates: false,
-		HandshakeReassembly: "no (mbedTLS 2.x)",
-		HeapBudget:          HeapBudget{HandshakeMin: 40 * 1024, HandshakeMax: 50 * 1024, Note: heapFAQ, Source: "FAQ; IDF-docs-mbedtls553"},
-		Source:              "K§1; K§3.2; K§3.3; K§3.4; IDF-Kc448; IDF-espcfg448:1801; MT228-internal:56-70",
-	},
-	{
-		Name:        "esp8266-rtos",
-		Description: "ESP8266 on ESP8266_RTOS_SDK (mbedTLS 2.x, exact version not determined) with default menuconfig; certificate bundle support UNVERIFIED (assumed absent)",
-		MbedTLS:     "2.x", IDF: "ESP8266_RTOS_SDK v3.x",
-		InContentLen: 16384, OutContentLen: 4096,
-		Versions:     []uint16{VersionTLS10, VersionTLS11, VersionTLS12},
-		CipherSuites: cat(suitesECDHEECDSA, suitesECDHERSA, suitesDHERSA, suitesRSA, suitesECDHRSA, suitesECDHECDSA),
-		SuitesNote:   "DERIVED: ESP8266_RTOS_SDK mbedtls_v2 Kconfig has the same names and defaults as ESP-IDF v4 (TLS 1.0–1.2, DHE-RSA y), so the same set as esp32-idf4",
-		CertBundle:   false, ChecksValidityDates: false,
-		HandshakeReassembly: "no (mbedTLS 2.x)",
-		HeapBudget: HeapBudget{HandshakeMin: 40 * 1024, HandshakeMax: 50 * 1024,
-			Note:   "the ESP8266 has far less free heap than an ESP32: the FAQ blames failed mutual-TLS handshakes on memory and enables dynamic TX/RX buffers, free peer certificate and free certificate/key/DHM data",
-			Source: "FAQ; ESP8266-Kc-v2"},
-		Source: "K§10; ESP8266-Kc-v2; ESP8266_RTOS_SDK#461; FAQ",
-	},
-	{
-		Name:        "mbedtls-default",
-		Description: "upstream mbedTLS 3.6 with its default configuration (e.g. ssl_client2 built from Debian's mbedtls 3.6.6), as in the project's ground-truth captures",
-		MbedTLS:     "3.6", IDF: "none (plain mbedTLS 3.6.6)",
-		InContentLen: 16384, OutContentLen: 16384,
-		Versions:     []uint16{VersionTLS12, VersionTLS13},
-		CipherSuites: cat(suitesECDHEECDSA, suitesECDHERSA, suitesDHERSA, suitesRSA, suitesECDHRSA, suitesECDHECDSA, suitesChaCha12),
-		TLS13Suites:  suitesTLS13All,
-		SuitesNote:   "UNVERIFIED: upstream mbedtls_config.h defaults (TLS 1.3, ChaCha20-Poly1305 and DHM enabled) were not read for the knowledge file; the set lists the AES, ChaCha20 and DHE suites only",
-		CertBundle:   false, ChecksValidityDates: true,
-		SendsMaxFragmentLength: false, SendsCloseNotify: false,
-		HandshakeReassembly: "yes (3.6.3+; measured with 3.6.6)",
-		Source:              "MT-default-config; DESIGN-measured; MT366-ChangeLog",
-	},
-}
+var profiles = must(parseProfiles("data/profiles.json", mustRead("data/profiles.json")))
 
 // DefaultProfile is esp32-idf5.
 var DefaultProfile = profiles[0]

@@ -92,10 +92,13 @@ const (
 	v3x      = "mbedTLS 3.x (ESP-IDF v5.x)"
 	vAll     = "all mbedTLS versions"
 	vESPTLS  = "ESP-TLS (ESP-IDF v4.x, v5.x)"
-	v3le362  = "mbedTLS ≤ 3.6.2 (ESP-IDF v5.0–v5.0.8, v5.1–v5.1.6, v5.2–v5.2.5, v5.3–v5.3.3, v5.4–v5.4.1); mbedTLS ≥ 3.6.3 (v5.0.9, v5.1.7, v5.2.6, v5.3.4, v5.4.2+, v5.5+) reassembles and succeeds"
 	v8266    = "ESP8266_RTOS_SDK mbedTLS 2.x (version not determined)"
 	vDefault = "mbedTLS 3.6 (upstream)"
 )
+
+// v3le362 names the releases that cannot reassemble a handshake message and
+// the ones that can (data/milestones.tsv).
+var v3le362 = "mbedTLS ≤ " + reassembly.LastWithout().String() + " (ESP-IDF " + reassembly.Before() + "); mbedTLS ≥ " + reassembly.MbedTLS.String() + " (" + reassembly.Releases() + ") reassembles and succeeds"
 
 // symptomRow maps a symptom, for the profiles in match, to candidates.
 // match holds profile names, "mbedtls2"/"mbedtls3" (any profile of that
@@ -122,7 +125,7 @@ const (
 	whyTooLarge   = "the record header's length is larger than the input buffer: mbedtls_ssl_fetch_input \"requesting more data than fits\"; no alert, then close (measured: FIN then RST about 4 ms after the first segment of the record)"
 	whyTooLarge16 = "2.16 checks the record length in ssl_parse_record_header (\"bad message length\"); no alert"
 	srcTooLarge   = "MT228-msg:1842-1845; MT36-msg:2165-2168; DESIGN-measured"
-	srcTooLarge16 = "MT216-tls:4370-4376; K§2.6"
+	srcTooLarge16 = "MT216-tls:4370-4376"
 )
 
 var symptomRows = []symptomRow{
@@ -142,7 +145,7 @@ var symptomRows = []symptomRow{
 
 	{SymptomFatalAlertReceived, allP, []Candidate{{Code: -0x7780, Versions: vAll, Why: "a fatal alert from the server; the device sends nothing and closes; the cause is the alert's description", Alert: none, Source: "MT36-msg:5279-5284"}}},
 	{SymptomPeerFIN, allP, []Candidate{{Code: -0x7280, Versions: vAll, Why: "recv() returned 0 while a record was expected; no alert", Alert: none, Source: "MT228-msg:1999-2001; pcbreflux/espressif#18"}}},
-	{SymptomPeerRST, allP, []Candidate{{Code: -0x0050, Versions: vAll, Why: "ECONNRESET maps to MBEDTLS_ERR_NET_CONN_RESET (DERIVED); no alert", Alert: none, Source: "IDF-netsock553; K§7.3"}}},
+	{SymptomPeerRST, allP, []Candidate{{Code: -0x0050, Versions: vAll, Why: "ECONNRESET maps to MBEDTLS_ERR_NET_CONN_RESET (DERIVED); no alert", Alert: none, Source: "IDF-netsock553"}}},
 	{SymptomReadTimeout, allP, []Candidate{
 		{Code: 0x8006, Versions: vESPTLS, Why: "ESP-TLS gives up after timeout_ms: \"Failed to open new connection in specified timeout\" (esp_tls_cfg_t default 10 s, esp_http_client 5 s)", Alert: none, Source: "IDF-tls553:545-580; IDF-httpc553.c:169,572"},
 		{Code: -0x6900, Versions: vAll, Why: "each SO_RCVTIMEO expiry is WANT_READ in ESP-IDF's net_sockets.c port, not an error by itself", Alert: none, Source: "IDF-netsock553"},
@@ -161,11 +164,11 @@ var symptomRows = []symptomRow{
 	{SymptomVersionTooOld, allP, []Candidate{{Code: -0x6E80, Versions: vAll, Why: "the ServerHello version is below the device's minimum (TLS 1.2 on ESP-IDF v5.x, TLS 1.0 on v4.x): fatal protocol_version(70)", Alert: 70, Source: "MT228-cli:2106-2123; MT36-cli12:1275-1287"}}},
 	{SymptomServerChoseUnofferedSuite, mt3, []Candidate{{Code: -0x6600, Versions: v3x, Why: "the ServerHello picked a suite the device did not offer: fatal illegal_parameter(47)", Alert: 47, Source: "MT36-cli12:1397-1405"}}},
 	{SymptomServerChoseUnofferedSuite, mt2, []Candidate{{Code: -0x7980, Versions: v2x, Why: "2.x reports ServerHello check failures as BAD_HS_SERVER_HELLO, with decode_error, illegal_parameter or handshake_failure depending on the check (DERIVED)", Alert: 47, Source: "MT228-cli:2082-2123"}}},
-	{SymptomMFLMismatch, mt3, []Candidate{{Code: -0x6600, Versions: v3x, Why: "the server echoed a different max_fragment_length: fatal illegal_parameter(47); ESP-TLS itself never offers the extension", Alert: 47, Source: "MT36-cli12:658-679; K§2.6"}}},
-	{SymptomMFLMismatch, mt2, []Candidate{{Code: -0x7980, Versions: v2x, Why: "ServerHello extension check failure (DERIVED); ESP-TLS itself never offers max_fragment_length", Alert: 47, Source: "MT228-cli:2082-2123; K§2.6"}}},
+	{SymptomMFLMismatch, mt3, []Candidate{{Code: -0x6600, Versions: v3x, Why: "the server echoed a different max_fragment_length: fatal illegal_parameter(47); ESP-TLS itself never offers the extension", Alert: 47, Source: "MT36-cli12:658-679"}}},
+	{SymptomMFLMismatch, mt2, []Candidate{{Code: -0x7980, Versions: v2x, Why: "ServerHello extension check failure (DERIVED); ESP-TLS itself never offers max_fragment_length", Alert: 47, Source: "MT228-cli:2082-2123"}}},
 	{SymptomUnsupportedExtension, mt3, []Candidate{{Code: -0x7500, Versions: v3x, Why: "the ServerHello carried an extension the device did not offer: fatal unsupported_extension(110) (seen with early TLS 1.3, esp-idf#8515)", Alert: 110, Source: "MT36-cli12:696,748,773,799,925; esp-idf#8515"}}},
 	{SymptomUnsupportedExtension, mt2, []Candidate{{Code: -0x7980, Versions: v2x, Why: "ServerHello parse failure (DERIVED)", Alert: none, Source: "MT228-cli:2082-2123"}}},
-	{SymptomALPNMismatch, mt3, []Candidate{{Code: -0x7580, Versions: v3x, Why: "no ALPN protocol in common", Alert: none, Source: "MT36-ssl.h; K§2.1"}}},
+	{SymptomALPNMismatch, mt3, []Candidate{{Code: -0x7580, Versions: v3x, Why: "no ALPN protocol in common", Alert: none, Source: "MT36-ssl.h"}}},
 	{SymptomALPNMismatch, mt2, []Candidate{{Code: -0x7980, Versions: v2x, Why: "ServerHello ALPN check failure (UNVERIFIED: 2.x ALPN path not read)", Alert: none, Source: "MT228-cli:2082-2123"}}},
 	{SymptomNoClientCertificate, allP, []Candidate{{Code: -0x7480, Versions: vAll, Why: "ESP as TLS server with cacert set: the client sent no (or an empty) Certificate; TLS 1.2: no alert, TLS 1.3: alert 41 encrypted", Alert: none, Source: "MT36-tls:8053-8060; MT36-tls13g:656-672; IDF-mbedtls553:755-766"}}},
 	{SymptomOwnCertTooLarge, mt3, []Candidate{{Code: -0x6A00, Versions: v3x, Why: "the device's own certificate chain does not fit OUT_CONTENT_LEN (default 4096); no alert", Alert: none, Source: "MT36-tls:7663-7669; MT30-migr:909-915"}}},
@@ -179,7 +182,7 @@ var symptomRows = []symptomRow{
 	{SymptomLocalSetupFailed, allP, []Candidate{
 		{Code: 0x8017, Versions: vESPTLS + " (the verification-option check since ESP-IDF v4.3)", Why: "\"No server verification option set in esp_tls_cfg_t structure\", or mbedtls_ssl_setup failed: checked after the TCP connect, before the ClientHello", Alert: none, Source: "IDF-mbedtls553:945-990; IDF-tls553:469-525"},
 		{Code: 0x8015, Versions: vESPTLS, Why: "the CA or client certificate failed to parse", Alert: none, Source: "IDF-mbedtls553:542-562"},
-		{Code: 0x8019, Versions: vESPTLS, Why: "the client key failed to parse", Alert: none, Source: "IDF-esptlsh553; K§2.9"},
+		{Code: 0x8019, Versions: vESPTLS, Why: "the client key failed to parse", Alert: none, Source: "IDF-esptlsh553"},
 		{Code: -0x7F00, Versions: vAll, Why: "mbedtls_ssl_setup could not allocate its buffers (about 40 KB per session by default)", Alert: none, Source: "esp-idf#13424; FAQ"},
 		{Code: 0x8014, Versions: vESPTLS, Why: "alpn_protos set but CONFIG_MBEDTLS_SSL_ALPN disabled", Alert: none, Source: "IDF-mbedtls553:917-928"},
 	}},
@@ -195,15 +198,17 @@ var symptomRows = []symptomRow{
 	{SymptomTLS13LocalFailure, idf5, []Candidate{
 		{Code: -0x6C00, Versions: "ESP-IDF v5.1 (PSA crypto not initialised by ESP-TLS)", Why: "TLS 1.3 needs psa_crypto_init(), which ESP-TLS calls from v5.2", Alert: none, Source: "esp-aws-iot#179; Mbed-TLS/mbedtls#8401"},
 		{Code: -0x7500, Versions: "ESP-IDF v5.0 (mbedTLS 3.1–3.2 experimental TLS 1.3)", Why: "UNSUPPORTED_EXTENSION from immature TLS 1.3", Alert: 110, Source: "esp-idf#8515"},
-		{Code: -0x7780, Versions: v3x, Why: "the server sent a fatal alert", Alert: none, Source: "K§8 #24"},
+		{Code: -0x7780, Versions: v3x, Why: "the server sent a fatal alert", Alert: none, Source: "MT36-msg:5279-5284"},
 	}},
+	{SymptomTLS13LocalFailure, mt2, nil},  // mbedTLS 2.x has no TLS 1.3
+	{SymptomTLS13LocalFailure, mdef, nil}, // no local TLS 1.3 failure known for upstream 3.6 (PSA is initialised)
 	{SymptomCloseNotify, allP, []Candidate{{Code: -0x7880, Versions: vAll, Why: "close_notify received; esp_mbedtls_read() returns 0 (EOF)", Alert: none, Source: "MT36-msg:5286-5290; IDF-mbedtls553:329-421"}}},
 	{SymptomBadMAC, allP, []Candidate{{Code: -0x7180, Versions: vAll, Why: "record MAC/AEAD check failed: fatal bad_record_mac(20), encrypted", Alert: 20, Source: "MT36-msg:5172-5176; IDF-espcfg553:975"}}},
 	{SymptomDNSFailed, allP, []Candidate{{Code: 0x8001, Versions: vESPTLS, Why: "getaddrinfo() returns 202 (EAI_FAIL) for any DNS failure", Alert: none, Source: "IDF-tls553:221-226; LWIP-netdb.c:345-348"}}},
 	{SymptomDNSFailed, mdef, nil},
 	{SymptomConnectTimeout, allP, []Candidate{{Code: 0x8006, Versions: vESPTLS, Why: "\"[sock=N] select() timeout\" after timeout_ms", Alert: none, Source: "IDF-tls553:421-424"}}},
 	{SymptomConnectTimeout, mdef, nil},
-	{SymptomConnectionRefused, allP, []Candidate{{Code: 0x8004, Versions: vESPTLS, Why: "\"delayed connect error: Connection reset by peer\" (DERIVED from lwIP)", Alert: none, Source: "IDF-tls553:432-442; K§7.3"}}},
+	{SymptomConnectionRefused, allP, []Candidate{{Code: 0x8004, Versions: vESPTLS, Why: "\"delayed connect error: Connection reset by peer\" (DERIVED from lwIP)", Alert: none, Source: "IDF-tls553:432-442"}}},
 	{SymptomConnectionRefused, mdef, nil},
 }
 
@@ -225,6 +230,28 @@ func Symptoms() []Symptom {
 // nil means the profile is not expected to fail with an error for it (e.g.
 // a fragmented handshake on mbedtls-default, which reassembles).
 func (p Profile) ErrorsFor(s Symptom) []Candidate {
+	best := p.symptomRow(s)
+	if best < 0 || len(symptomRows[best].cands) == 0 {
+		return nil
+	}
+	out := make([]Candidate, len(symptomRows[best].cands))
+	for i, c := range symptomRows[best].cands {
+		if c.Name == "" {
+			if e, ok := Lookup(c.Code); ok {
+				c.Name = e.NameFor(p.MbedTLSMajor())
+				if c.Name == "" {
+					c.Name = e.Name()
+				}
+			}
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// symptomRow is the index of the row of symptomRows that applies to the
+// profile (a profile-name row beats a major row beats "*"), -1 if none.
+func (p Profile) symptomRow(s Symptom) int {
 	major := "mbedtls3"
 	if p.MbedTLSMajor() == 2 {
 		major = "mbedtls2"
@@ -249,20 +276,5 @@ func (p Profile) ErrorsFor(s Symptom) []Candidate {
 			best, bestRank = i, rank
 		}
 	}
-	if best < 0 || len(symptomRows[best].cands) == 0 {
-		return nil
-	}
-	out := make([]Candidate, len(symptomRows[best].cands))
-	for i, c := range symptomRows[best].cands {
-		if c.Name == "" {
-			if e, ok := Lookup(c.Code); ok {
-				c.Name = e.NameFor(p.MbedTLSMajor())
-				if c.Name == "" {
-					c.Name = e.Name()
-				}
-			}
-		}
-		out[i] = c
-	}
-	return out
+	return best
 }
