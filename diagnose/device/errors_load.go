@@ -8,16 +8,10 @@ import (
 
 // Fix texts shared by several entries (data/fixes.tsv).
 var (
-	fixes          = must(parseFixes("data/fixes.tsv", mustRead("data/fixes.tsv")))
-	fixInContent   = fixes["in-content"]
-	fixOutContent  = fixes["out-content"]
-	fixReassembly  = fixes["reassembly"]
-	fixHeap        = fixes["heap"]
-	fixVerifyOpt   = fixes["verify-option"]
-	fixPortScheme  = fixes["port-scheme"]
-	fixTLS13       = fixes["tls13"]
-	fixDER         = fixes["der"]
-	fixServerAlert = fixes["server-alert"]
+	fixes         = must(parseFixes("data/fixes.tsv", mustRead("data/fixes.tsv")))
+	fixReassembly = fixes["reassembly"]
+	fixPortScheme = fixes["port-scheme"]
+	fixTLS13      = fixes["tls13"]
 )
 
 // errorRows is the table of data/errors.tsv, in its order.
