@@ -73,14 +73,14 @@ func (o *inOrderState) held(side int) *heldSet {
 
 // offset returns the stream offset of sequence number seq from side.
 func (o *inOrderState) offset(side int, seq uint32) int64 {
-	return o.reorder(side).abs + int64(int32(seq-o.half[side].next))
+	return o.reorder(side).abs + int64(seq-o.half[side].next) // ahead of next (or at it): a forward distance
 }
 
 // advance moves side's next byte to seq.
 func (o *inOrderState) advance(side int, seq uint32) {
 	h := &o.half[side]
 	if o.ooo != nil {
-		o.ooo.half[side].abs += int64(int32(seq - h.next))
+		o.ooo.half[side].abs += int64(seq - h.next)
 	}
 	h.next = seq
 }
@@ -118,8 +118,12 @@ func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int)
 			return
 		}
 		if t.FIN {
-			x := o.reorder(side)
-			x.finSet, x.finAt = true, seq+uint32(len(b))
+			// Of FINs at different places, the one lowest in sequence
+			// ends the direction: nothing can follow a stream's end.
+			at := seq + uint32(len(b))
+			if x := o.reorder(side); !x.finSet || reassembly.Sequence(at).Difference(reassembly.Sequence(x.finAt)) > 0 {
+				x.finSet, x.finAt = true, at
+			}
 		}
 		if len(b) > 0 {
 			p.hold(c, side, o.offset(side, seq), b, f)
@@ -135,10 +139,11 @@ func (p *processor) inOrder(c *conv, side int, t *layers.TCP, f Frame, have int)
 	}
 	end := t.FIN || t.RST
 	if len(b) > 0 {
-		// A FIN still lets held bytes that follow on be delivered: they
-		// are in the capture (a FIN before its data, seen in fuzzed and
-		// middlebox-mangled captures), as gopacket's reassembly does.
-		p.deliver(c, side, b, f, !t.RST)
+		// A FIN or RST still lets held bytes that follow on be
+		// delivered: they are in the capture (sent before the end the
+		// flag marks, as fuzzed and middlebox-mangled captures show), as
+		// gopacket's reassembly does.
+		p.deliver(c, side, b, f, true)
 	}
 	if t.FIN {
 		o.advance(side, h.next+1)

@@ -1058,6 +1058,13 @@ func (p *processor) endClosed(q []*conv, linger time.Duration) []*conv {
 // reopen starts a refused connection over at the same SYN sent again:
 // its directions, ended by the RST, take the new attempt's bytes.
 func (p *processor) reopen(c *conv) {
+	// What the attempt before held is in the capture: delivered (after
+	// its gap), not dropped.
+	for side := range 2 {
+		for c.fast.held(side) != nil {
+			p.skipGap(c, side, false)
+		}
+	}
 	p.dropHeld(c, 0)
 	p.dropHeld(c, 1)
 	c.fast = inOrderState{}
